@@ -1,0 +1,5 @@
+import type { MigrationInterface } from 'typeorm';
+import { CustomersGroupsPreferences1764000000000 } from './1764000000000-CustomersGroupsPreferences';
+
+/** Every migration, oldest first. Add new ones at the end. */
+export const migrations: MigrationInterface[] = [new CustomersGroupsPreferences1764000000000()];

@@ -1,0 +1,65 @@
+import { DomainError } from '../errors/domain-error';
+import type { Viewer } from './viewer';
+
+/**
+ * The one place that decides who may read or change what (DESIGN.md "Identity and
+ * authorization"). Queries, mutations and `_entities` all ask here.
+ *
+ * - A customer reads and changes only their own data.
+ * - ADMIN may do everything the contract grants; SERVICE (other platform services) may
+ *   read customers and create/update them, but not run back-office administration.
+ * - Anonymous callers see nothing personal.
+ */
+export const policy = {
+  isStaff(viewer: Viewer): boolean {
+    return viewer.kind === 'staff';
+  },
+
+  isAdmin(viewer: Viewer): boolean {
+    return viewer.kind === 'staff' && viewer.role === 'ADMIN';
+  },
+
+  isOwner(viewer: Viewer, customerId: string): boolean {
+    return viewer.kind === 'customer' && viewer.customerId === customerId;
+  },
+
+  requireAuthenticated(viewer: Viewer): void {
+    if (viewer.kind === 'anonymous') throw new DomainError('UNAUTHENTICATED', 'Authentication required');
+  },
+
+  /** ADMIN only: back-office operations (lists, groups, status, segments, audit). */
+  requireAdmin(viewer: Viewer): void {
+    policy.requireAuthenticated(viewer);
+    if (!policy.isAdmin(viewer)) throw new DomainError('FORBIDDEN', 'This operation requires the ADMIN role');
+  },
+
+  /** ADMIN or SERVICE: platform-wide reads and imports. */
+  requireStaff(viewer: Viewer): void {
+    policy.requireAuthenticated(viewer);
+    if (!policy.isStaff(viewer)) throw new DomainError('FORBIDDEN', 'This operation requires the ADMIN or SERVICE role');
+  },
+
+  /** The customer themselves, ADMIN or SERVICE. */
+  requireReadCustomer(viewer: Viewer, customerId: string): void {
+    policy.requireAuthenticated(viewer);
+    if (!policy.isStaff(viewer) && !policy.isOwner(viewer, customerId)) {
+      throw new DomainError('FORBIDDEN', 'You may only read your own customer record');
+    }
+  },
+
+  /** The customer themselves, ADMIN or SERVICE. */
+  requireWriteCustomer(viewer: Viewer, customerId: string): void {
+    policy.requireAuthenticated(viewer);
+    if (!policy.isStaff(viewer) && !policy.isOwner(viewer, customerId)) {
+      throw new DomainError('FORBIDDEN', 'You may only change your own customer record');
+    }
+  },
+
+  /** The customer themselves or ADMIN (personal settings such as consents and addresses). */
+  requireOwnerOrAdmin(viewer: Viewer, customerId: string): void {
+    policy.requireAuthenticated(viewer);
+    if (!policy.isAdmin(viewer) && !policy.isOwner(viewer, customerId)) {
+      throw new DomainError('FORBIDDEN', 'Only the customer or an ADMIN may do this');
+    }
+  },
+};

@@ -1,0 +1,10 @@
+import { Directive, Field, ObjectType } from 'type-graphql';
+
+@ObjectType()
+@Directive('@shareable')
+export class PageInfo {
+  @Field() hasNextPage!: boolean;
+  @Field() hasPreviousPage!: boolean;
+  @Field(() => String, { nullable: true }) startCursor!: string | null;
+  @Field(() => String, { nullable: true }) endCursor!: string | null;
+}

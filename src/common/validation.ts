@@ -1,0 +1,66 @@
+import { validate, ValidationError } from 'class-validator';
+import { DomainError, FieldError } from '../errors/domain-error';
+
+type Normalizer = (value: unknown) => unknown;
+const NORMALIZERS = Symbol('normalizers');
+
+/**
+ * Declares how a field of an input class is normalised before it is validated. Without
+ * one, strings are trimmed and an empty string becomes null; `@Normalize(keep)` opts out
+ * (passwords and codes are taken exactly as typed).
+ */
+export function Normalize(fn: Normalizer): PropertyDecorator {
+  return (target, key) => {
+    const own: Map<string | symbol, Normalizer> = Object.prototype.hasOwnProperty.call(target, NORMALIZERS)
+      ? (target as never)[NORMALIZERS]
+      : new Map((target as never)[NORMALIZERS] ?? []);
+    own.set(key, fn);
+    Object.defineProperty(target, NORMALIZERS, { value: own, enumerable: false, configurable: true });
+  };
+}
+
+export const keep: Normalizer = (v) => v;
+export const trimToNull: Normalizer = (v) => (typeof v === 'string' ? v.trim() || null : v);
+export const lowerCaseEmail: Normalizer = (v) => (typeof v === 'string' ? v.trim().toLowerCase() : v);
+/** "+1 (415) 555-0123" -> "+14155550123"; validation then checks E.164. */
+export const phoneNumber: Normalizer = (v) => (typeof v === 'string' ? v.replace(/[\s().-]/g, '') || null : v);
+
+function normalizeInPlace(obj: object): void {
+  const normalizers = (obj as { [NORMALIZERS]?: Map<string | symbol, Normalizer> })[NORMALIZERS];
+  for (const key of Object.keys(obj)) {
+    const value = (obj as Record<string, unknown>)[key];
+    const fn = normalizers?.get(key) ?? trimToNull;
+    (obj as Record<string, unknown>)[key] = fn(value);
+    if (Array.isArray(value)) value.forEach((v) => isInputInstance(v) && normalizeInPlace(v));
+    else if (isInputInstance(value)) normalizeInPlace(value);
+  }
+}
+
+/** Instances of our @InputType classes (JSON scalar values are plain objects and left alone). */
+function isInputInstance(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) !== Object.prototype && !Array.isArray(value);
+}
+
+function flatten(errors: ValidationError[], prefix: string, out: FieldError[] = []): FieldError[] {
+  for (const e of errors) {
+    const field = prefix ? `${prefix}.${e.property}` : e.property;
+    for (const message of Object.values(e.constraints ?? {})) out.push({ field, message });
+    if (e.children?.length) flatten(e.children, field, out);
+  }
+  return out;
+}
+
+/**
+ * type-graphql's validateFn: runs for every argument before the resolver. Input objects are
+ * normalised in place, then checked with class-validator; failures answer BAD_USER_INPUT
+ * with one fieldError per broken rule.
+ */
+export async function validateArgument(value: unknown): Promise<void> {
+  if (!isInputInstance(value)) return;
+  normalizeInPlace(value);
+  const errors = await validate(value, { forbidUnknownValues: false, validationError: { target: false, value: false } });
+  if (errors.length) {
+    const fieldErrors = flatten(errors, 'input');
+    throw new DomainError('BAD_USER_INPUT', `Invalid input: ${fieldErrors.map((f) => `${f.field} ${f.message}`).join('; ')}`, fieldErrors);
+  }
+}

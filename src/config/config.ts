@@ -1,0 +1,105 @@
+import path from 'node:path';
+
+/**
+ * One typed configuration object read from the environment (names from the original
+ * service, DESIGN.md "Configuration"). A bad value stops start-up with a ConfigError
+ * naming the variable; main.ts prints that one line and exits.
+ */
+export interface Config {
+  httpPort: number;
+  /** Unset: embedded PostgreSQL (PGlite) under dataDir. */
+  databaseDsn: string | null;
+  dataDir: string;
+  dbPoolSize: number;
+  redisAddr: string | null;
+  redisPassword: string | null;
+  jwtSecret: string;
+  jwtSecretIsDefault: boolean;
+  bcryptCost: number;
+  enableSegments: boolean;
+  enable2fa: boolean;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  metricsEnabled: boolean;
+  tracingEnabled: boolean;
+  /** Express "trust proxy" value: which hops may set X-Forwarded-For. */
+  trustedProxies: string;
+  /** Hard limits on abusive queries. */
+  maxQueryDepth: number;
+  shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(variable: string, problem: string) {
+    super(`Invalid configuration: ${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Only for trying the service out: with no DSN and no secret we are on a developer's machine. */
+const DEV_JWT_SECRET = 'dev-only-insecure-jwt-secret-change-me-000000';
+
+type Env = Record<string, string | undefined>;
+
+function str(env: Env, name: string): string | null {
+  const v = env[name];
+  return v === undefined || v.trim() === '' ? null : v.trim();
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const v = str(env, name);
+  if (v === null) return fallback;
+  if (!/^\d+$/.test(v)) throw new ConfigError(name, `must be a whole number, got "${v}"`);
+  const n = Number(v);
+  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const v = str(env, name)?.toLowerCase();
+  if (v === undefined) return fallback;
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  throw new ConfigError(name, `must be true or false, got "${v}"`);
+}
+
+function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
+  const v = str(env, name)?.toLowerCase();
+  if (v === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(v)) throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${v}"`);
+  return v as T;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const databaseDsn = str(env, 'CUSTOMER_DATABASE_DSN');
+  if (databaseDsn !== null && !/^postgres(ql)?:\/\//.test(databaseDsn)) {
+    throw new ConfigError('CUSTOMER_DATABASE_DSN', 'must be a postgres:// or postgresql:// URL');
+  }
+  let jwtSecret = str(env, 'CUSTOMER_JWT_SECRET');
+  const jwtSecretIsDefault = jwtSecret === null;
+  if (jwtSecret === null) {
+    // Secure by default: a real database means a real deployment, which must set a secret.
+    if (databaseDsn !== null) throw new ConfigError('CUSTOMER_JWT_SECRET', 'is required when CUSTOMER_DATABASE_DSN is set');
+    jwtSecret = DEV_JWT_SECRET;
+  } else if (Buffer.byteLength(jwtSecret) < 32) {
+    throw new ConfigError('CUSTOMER_JWT_SECRET', 'must be at least 32 bytes long (HS256 key)');
+  }
+  return {
+    httpPort: int(env, 'CUSTOMER_HTTP_PORT', 8003, 0, 65535),
+    databaseDsn,
+    dataDir: path.resolve(str(env, 'CUSTOMER_DATA_DIR') ?? '.data/pglite'),
+    dbPoolSize: int(env, 'CUSTOMER_DB_POOL_SIZE', 10, 1, 200),
+    redisAddr: str(env, 'CUSTOMER_REDIS_ADDR'),
+    redisPassword: str(env, 'CUSTOMER_REDIS_PASSWORD'),
+    jwtSecret,
+    jwtSecretIsDefault,
+    bcryptCost: int(env, 'CUSTOMER_BCRYPT_COST', 12, 4, 15),
+    enableSegments: bool(env, 'CUSTOMER_ENABLE_SEGMENTS', true),
+    enable2fa: bool(env, 'CUSTOMER_ENABLE_2FA', true),
+    logLevel: oneOf(env, 'CUSTOMER_LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+    metricsEnabled: bool(env, 'CUSTOMER_METRICS_ENABLED', true),
+    tracingEnabled: bool(env, 'CUSTOMER_TRACING_ENABLED', false),
+    trustedProxies: str(env, 'CUSTOMER_TRUSTED_PROXIES') ?? 'loopback',
+    maxQueryDepth: int(env, 'CUSTOMER_MAX_QUERY_DEPTH', 12, 2, 50),
+    shutdownTimeoutMs: int(env, 'CUSTOMER_SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
+  };
+}

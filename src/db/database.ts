@@ -1,0 +1,33 @@
+/** Anything that runs one parameterised statement: the database itself or an open transaction. */
+export interface Queryable {
+  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<R[]>;
+}
+
+/**
+ * The data layer's only entry point. Two implementations: PostgreSQL through a pg pool
+ * (production) and embedded PGlite (trying it out). Services write parameterised SQL that
+ * both accept (PostgreSQL 15 and PGlite's 18), selecting only the columns they return.
+ */
+export interface Database extends Queryable {
+  readonly kind: 'postgres' | 'embedded';
+  /** Runs fn in one transaction; retried on serialization failures and deadlocks. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Throws SERVICE_UNAVAILABLE when the database cannot answer. */
+  ping(): Promise<void>;
+  /** Called for every statement sent (tests count them to prove batching; metrics later). */
+  onStatement(listener: (text: string) => void): () => void;
+  close(): Promise<void>;
+}
+
+export class StatementListeners {
+  private readonly listeners = new Set<(text: string) => void>();
+
+  add(listener: (text: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  emit(text: string): void {
+    for (const l of this.listeners) l(text);
+  }
+}

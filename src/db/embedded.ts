@@ -1,0 +1,103 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Mutex } from '../common/mutex';
+import { Database, Queryable, StatementListeners } from './database';
+import { translateDbError } from './errors';
+import { acquireLockFile } from './lock-file';
+
+const PG_DATE_OID = 1082;
+
+/** The part of PGlite we use (typed here because its ESM and CJS typings differ). */
+interface PGliteLike {
+  query<R>(text: string, params?: unknown[]): Promise<{ rows: R[] }>;
+  transaction<T>(fn: (tx: { query<R>(text: string, params?: unknown[]): Promise<{ rows: R[] }> }) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/**
+ * Embedded PostgreSQL (PGlite) for trying the service out. PGlite has a single session, so
+ * concurrent transactions would not be isolated: every statement and transaction runs under
+ * one mutex. A statement issued inside a running transaction (same async flow) joins it
+ * rather than waiting for it, which would deadlock.
+ */
+export class EmbeddedDatabase implements Database {
+  readonly kind = 'embedded' as const;
+  private readonly mutex = new Mutex();
+  private readonly inTransaction = new AsyncLocalStorage<Queryable>();
+  private readonly listeners = new StatementListeners();
+
+  private constructor(
+    readonly pglite: PGliteLike,
+    private readonly releaseLock: () => void,
+  ) {}
+
+  /** Options for PGlite, shared with the TypeORM driver that runs migrations on the same instance. */
+  static pgliteOptions(dataDir: string) {
+    return { dataDir, parsers: { [PG_DATE_OID]: (v: string) => v } };
+  }
+
+  static async open(dataDir: string): Promise<EmbeddedDatabase> {
+    fs.mkdirSync(path.dirname(dataDir), { recursive: true });
+    const release = acquireLockFile(dataDir);
+    try {
+      const { PGlite } = await import('@electric-sql/pglite');
+      const pglite = await PGlite.create(EmbeddedDatabase.pgliteOptions(dataDir));
+      return new EmbeddedDatabase(pglite as unknown as PGliteLike, release);
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  private direct: Queryable = {
+    query: async <R>(text: string, params: readonly unknown[] = []) => {
+      this.listeners.emit(text);
+      const res = await this.pglite.query<R>(text, params as unknown[]);
+      return res.rows;
+    },
+  };
+
+  async query<R>(text: string, params: readonly unknown[] = []): Promise<R[]> {
+    const tx = this.inTransaction.getStore();
+    try {
+      if (tx) return await tx.query<R>(text, params);
+      return await this.mutex.run(() => this.direct.query<R>(text, params));
+    } catch (err) {
+      throw translateDbError(err);
+    }
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const outer = this.inTransaction.getStore();
+    if (outer) return fn(outer);
+    try {
+      return await this.mutex.run(() =>
+        this.pglite.transaction(async (t) => {
+          const tx: Queryable = {
+            query: async <R>(text: string, params: readonly unknown[] = []) => {
+              this.listeners.emit(text);
+              return (await t.query<R>(text, params as unknown[])).rows;
+            },
+          };
+          return this.inTransaction.run(tx, () => fn(tx));
+        }),
+      );
+    } catch (err) {
+      throw translateDbError(err);
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.query('SELECT 1');
+  }
+
+  onStatement(listener: (text: string) => void): () => void {
+    return this.listeners.add(listener);
+  }
+
+  async close(): Promise<void> {
+    await this.mutex.run(() => this.pglite.close());
+    this.releaseLock();
+  }
+}

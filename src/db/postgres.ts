@@ -1,0 +1,88 @@
+import pg from 'pg';
+import { Database, Queryable, StatementListeners } from './database';
+import { isConnectionError, isRetryableTransactionError, translateDbError } from './errors';
+
+// Calendar dates stay 'YYYY-MM-DD' strings: a JS Date would shift them by the time zone.
+pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
+
+const MAX_TX_ATTEMPTS = 3;
+
+export class PostgresDatabase implements Database {
+  readonly kind = 'postgres' as const;
+  private readonly pool: pg.Pool;
+  private readonly listeners = new StatementListeners();
+
+  constructor(dsn: string, poolSize: number) {
+    this.pool = new pg.Pool({
+      connectionString: dsn,
+      max: poolSize,
+      // Fail fast when the database is gone; the pool reconnects by itself when it returns.
+      connectionTimeoutMillis: 3000,
+      idleTimeoutMillis: 30000,
+    });
+    // An idle client losing its connection must not crash the process.
+    this.pool.on('error', () => undefined);
+  }
+
+  async query<R>(text: string, params: readonly unknown[] = []): Promise<R[]> {
+    this.listeners.emit(text);
+    try {
+      const res = await this.pool.query(text, params as unknown[]);
+      return res.rows as R[];
+    } catch (err) {
+      throw translateDbError(err);
+    }
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.runOnce(fn);
+      } catch (err) {
+        if (attempt < MAX_TX_ATTEMPTS && isRetryableTransactionError(err)) continue;
+        throw translateDbError(err);
+      }
+    }
+  }
+
+  private async runOnce<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    const tx: Queryable = {
+      query: async <R>(text: string, params: readonly unknown[] = []) => {
+        this.listeners.emit(text);
+        const res = await client.query(text, params as unknown[]);
+        return res.rows as R[];
+      },
+    };
+    let broken: Error | undefined;
+    try {
+      await tx.query('BEGIN');
+      const result = await fn(tx);
+      await tx.query('COMMIT');
+      return result;
+    } catch (err) {
+      if (isConnectionError(err)) broken = err as Error;
+      else await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.query('SELECT 1');
+  }
+
+  onStatement(listener: (text: string) => void): () => void {
+    return this.listeners.add(listener);
+  }
+
+  /** The pg pool, for code that must hold one session (advisory locks, LISTEN). */
+  get rawPool(): pg.Pool {
+    return this.pool;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,47 @@
+/** Stable error codes, the ones DESIGN.md lists plus NOT_IMPLEMENTED for contract parts not built yet. */
+export type ErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'EMAIL_TAKEN'
+  | 'INVALID_CREDENTIALS'
+  | 'ACCOUNT_LOCKED'
+  | 'INVALID_TWO_FACTOR_CODE'
+  | 'RATE_LIMITED'
+  | 'SERVICE_UNAVAILABLE'
+  | 'NOT_IMPLEMENTED'
+  | 'INTERNAL_SERVER_ERROR';
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/**
+ * The one error type services throw. `formatError` turns it into a GraphQL error whose
+ * `extensions.code` is the code; everything that is not a DomainError is hidden from clients.
+ */
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly fieldErrors?: FieldError[],
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+
+  static badInput(field: string, message: string): DomainError {
+    return new DomainError('BAD_USER_INPUT', `${field}: ${message}`, [{ field, message }]);
+  }
+
+  static notFound(what: string): DomainError {
+    return new DomainError('NOT_FOUND', `${what} not found`);
+  }
+
+  /** For contract operations a later milestone delivers: answer clearly, never fake data. */
+  static notImplemented(operation: string): DomainError {
+    return new DomainError('NOT_IMPLEMENTED', `${operation} is not implemented yet`);
+  }
+}

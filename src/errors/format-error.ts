@@ -1,0 +1,39 @@
+import { unwrapResolverError } from '@apollo/server/errors';
+import type { GraphQLFormattedError } from 'graphql';
+import type { Logger } from '../observability/logger';
+import { DomainError } from './domain-error';
+
+/** Codes Apollo Server itself assigns to problems with what the client sent. */
+const CLIENT_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+]);
+
+/**
+ * The single mapping from thrown errors to what a client sees. DomainErrors keep their code
+ * (and fieldErrors); Apollo's own client-error codes pass through; anything else is a bug or
+ * an outage on our side: logged in full, answered as INTERNAL_SERVER_ERROR without detail
+ * (no stack, no SQL).
+ */
+export function createFormatError(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    const { message, locations, path } = formatted;
+    if (original instanceof DomainError) {
+      const extensions: Record<string, unknown> = { code: original.code };
+      if (original.fieldErrors) extensions.fieldErrors = original.fieldErrors;
+      return { message: original.message, locations, path, extensions };
+    }
+    const code = formatted.extensions?.code;
+    if (typeof code === 'string' && CLIENT_CODES.has(code)) {
+      return { message, locations, path, extensions: { code } };
+    }
+    logger.error({ err: original, path }, 'unexpected error while executing an operation');
+    return { message: 'Internal server error', locations, path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  };
+}

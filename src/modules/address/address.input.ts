@@ -1,0 +1,47 @@
+import { IsOptional, Length, MaxLength } from 'class-validator';
+import { Field, InputType } from 'type-graphql';
+import { AddressType } from '../../common/enums';
+import { JSONScalar } from '../../common/scalars';
+
+// Lengths match the customer_addresses columns of the original service.
+
+@InputType()
+export class AddressInput {
+  @Field(() => AddressType, { nullable: true, defaultValue: AddressType.SHIPPING })
+  @IsOptional()
+  type?: AddressType | null;
+
+  @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(100) firstName?: string | null;
+  @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(100) lastName?: string | null;
+  @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(255) company?: string | null;
+  @Field() @MaxLength(255) addressLine1!: string;
+  @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(255) addressLine2?: string | null;
+  @Field() @MaxLength(100) city!: string;
+  @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(100) stateProvince?: string | null;
+  @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(20) postalCode?: string | null;
+  @Field() @Length(2, 2) countryCode!: string;
+  @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(20) phone?: string | null;
+  @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(50) label?: string | null;
+
+  @Field(() => Boolean, { nullable: true, defaultValue: false })
+  @IsOptional()
+  isDefault?: boolean | null;
+
+  @Field(() => JSONScalar, { nullable: true }) @IsOptional() metadata?: Record<string, unknown> | null;
+}
+
+@InputType()
+export class AddressUpdateInput {
+  @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(100) firstName?: string | null;
+  @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(100) lastName?: string | null;
+  @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(255) company?: string | null;
+  @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(255) addressLine1?: string | null;
+  @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(255) addressLine2?: string | null;
+  @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(100) city?: string | null;
+  @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(100) stateProvince?: string | null;
+  @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(20) postalCode?: string | null;
+  @Field(() => String, { nullable: true }) @IsOptional() @Length(2, 2) countryCode?: string | null;
+  @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(20) phone?: string | null;
+  @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(50) label?: string | null;
+  @Field(() => JSONScalar, { nullable: true }) @IsOptional() metadata?: Record<string, unknown> | null;
+}

@@ -1,0 +1,96 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { policy } from '../../auth/policy';
+import { CustomerStatus } from '../../common/enums';
+import type { Context } from '../../context/context';
+import { CustomerGroup } from '../group/group.type';
+import type { CustomerRecord } from './customer.entity';
+import { CreateCustomerInput, CustomerFilter, CustomerOrder, UpdateCustomerInput } from './customer.input';
+import { CustomerConnection } from './customer-connection.type';
+import { Customer } from './customer.type';
+
+@Resolver(() => Customer)
+export class CustomerResolver {
+  @Query(() => Customer, { nullable: true, description: 'The signed-in customer; null when the request carries no customer token.' })
+  me(@Ctx() ctx: Context): Promise<CustomerRecord | null> | null {
+    return ctx.viewer.kind === 'customer' ? ctx.loaders.customerById.load(ctx.viewer.customerId) : null;
+  }
+
+  @Query(() => Customer, { nullable: true, description: 'OWNER or ADMIN/SERVICE; null when no live customer has this id.' })
+  customer(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<CustomerRecord | null> {
+    policy.requireReadCustomer(ctx.viewer, id);
+    return ctx.loaders.customerById.load(id);
+  }
+
+  @Query(() => Customer, { nullable: true, description: 'ADMIN/SERVICE.' })
+  customerByEmail(@Arg('email') email: string, @Ctx() ctx: Context): Promise<CustomerRecord | null> {
+    policy.requireStaff(ctx.viewer);
+    return ctx.services.customers.findByEmail(email);
+  }
+
+  @Query(() => CustomerConnection, { description: 'ADMIN. Keyset (cursor) pagination; first is capped at 100.' })
+  customers(
+    @Ctx() ctx: Context,
+    @Arg('filter', () => CustomerFilter, { nullable: true }) filter?: CustomerFilter | null,
+    @Arg('orderBy', () => CustomerOrder, { nullable: true }) orderBy?: CustomerOrder | null,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first?: number | null,
+    @Arg('after', () => String, { nullable: true }) after?: string | null,
+  ) {
+    policy.requireAdmin(ctx.viewer);
+    return ctx.services.customers.list(filter, orderBy, first, after);
+  }
+
+  @Mutation(() => Customer, { description: 'ADMIN/SERVICE: back-office creation and imports (no password).' })
+  createCustomer(@Arg('input', () => CreateCustomerInput) input: CreateCustomerInput, @Ctx() ctx: Context): Promise<CustomerRecord> {
+    policy.requireStaff(ctx.viewer);
+    return ctx.services.customers.create(input);
+  }
+
+  @Mutation(() => Customer)
+  updateCustomer(
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => UpdateCustomerInput) input: UpdateCustomerInput,
+    @Ctx() ctx: Context,
+  ): Promise<CustomerRecord> {
+    policy.requireWriteCustomer(ctx.viewer, id);
+    return ctx.services.customers.update(id, input);
+  }
+
+  @Mutation(() => Customer, { description: 'ADMIN.' })
+  setCustomerStatus(
+    @Arg('id', () => ID) id: string,
+    @Arg('status', () => CustomerStatus) status: CustomerStatus,
+    @Ctx() ctx: Context,
+  ): Promise<CustomerRecord> {
+    policy.requireAdmin(ctx.viewer);
+    return ctx.services.customers.setStatus(id, status);
+  }
+
+  @Mutation(() => Customer, { description: 'ADMIN. Null groupId moves the customer to the default group.' })
+  assignCustomerGroup(
+    @Arg('customerId', () => ID) customerId: string,
+    @Ctx() ctx: Context,
+    @Arg('groupId', () => ID, { nullable: true }) groupId?: string | null,
+  ): Promise<CustomerRecord> {
+    policy.requireAdmin(ctx.viewer);
+    return ctx.services.customers.assignGroup(customerId, groupId);
+  }
+
+  @FieldResolver(() => String, { description: 'First and last name, or the part of the email before @ when both are empty.' })
+  displayName(@Root() c: CustomerRecord): string {
+    const name = [c.firstName, c.lastName].filter(Boolean).join(' ');
+    return name || c.email.split('@')[0];
+  }
+
+  @FieldResolver(() => CustomerGroup, { nullable: true })
+  group(@Root() c: CustomerRecord, @Ctx() ctx: Context) {
+    return c.groupId ? ctx.loaders.groupById.load(c.groupId) : null;
+  }
+}
+
+@Resolver(() => CustomerConnection)
+export class CustomerConnectionResolver {
+  @FieldResolver(() => Int)
+  totalCount(@Root() page: CustomerConnection): Promise<number> {
+    return page.countTotal();
+  }
+}

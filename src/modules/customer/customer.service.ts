@@ -1,0 +1,214 @@
+import { CustomerOrderField, CustomerStatus, CustomerType, Gender, RegistrationSource, SortDirection } from '../../common/enums';
+import { pageSize } from '../../common/cursor';
+import { isUuid } from '../../common/ids';
+import { jsonObject } from '../../common/json';
+import type { Database, Queryable } from '../../db/database';
+import { isUniqueViolation } from '../../db/errors';
+import { DomainError } from '../../errors/domain-error';
+import { GroupService } from '../group/group.service';
+import { CUSTOMER_COLUMNS, CustomerRecord } from './customer.entity';
+import { cursorFor, CustomerListFilter, CustomerListOrder, filterConditions, keyset, SqlParams } from './customer.list-query';
+
+export interface NewCustomer {
+  email: string;
+  firstName?: string | null;
+  lastName?: string | null;
+  phone?: string | null;
+  dateOfBirth?: string | null;
+  gender?: Gender | null;
+  customerType?: CustomerType | null;
+  registrationSource?: RegistrationSource | null;
+  groupId?: string | null;
+  metadata?: Record<string, unknown> | null;
+}
+
+/** undefined: leave as is; null: clear (refused for email and customerType). */
+export type CustomerChange = { [K in keyof Omit<NewCustomer, 'registrationSource' | 'groupId'>]?: NewCustomer[K] | null };
+
+export interface CustomerPage {
+  edges: { cursor: string; node: CustomerRecord }[];
+  nodes: CustomerRecord[];
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  countTotal: () => Promise<number>;
+}
+
+const DEFAULT_ORDER: CustomerListOrder = { field: CustomerOrderField.CREATED_AT, direction: SortDirection.DESC };
+
+/** Column for each changeable field (fixed names, so no client string reaches the SQL text). */
+const UPDATABLE: Record<keyof CustomerChange, string> = {
+  email: 'email',
+  firstName: 'first_name',
+  lastName: 'last_name',
+  phone: 'phone',
+  dateOfBirth: 'date_of_birth',
+  gender: 'gender',
+  customerType: 'customer_type',
+  metadata: 'metadata',
+};
+
+export class CustomerService {
+  constructor(private readonly db: Database) {}
+
+  async findByEmail(email: string): Promise<CustomerRecord | null> {
+    const [row] = await this.db.query<CustomerRecord>(
+      `SELECT ${CUSTOMER_COLUMNS} FROM customers c WHERE lower(c.email) = $1 AND c.deleted_at IS NULL`,
+      [email.trim().toLowerCase()],
+    );
+    return row ?? null;
+  }
+
+  async list(
+    filter: CustomerListFilter | null | undefined,
+    order: CustomerListOrder | null | undefined,
+    first: number | null | undefined,
+    after: string | null | undefined,
+  ): Promise<CustomerPage> {
+    const limit = pageSize(first, 20);
+    const p = new SqlParams();
+    const conditions = filterConditions(filter, p);
+    const countParams = [...p.values];
+    const countTotal = async () => {
+      if (!conditions) return 0;
+      const [row] = await this.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM customers c WHERE ${conditions.join(' AND ')}`,
+        countParams,
+      );
+      return row.n;
+    };
+    if (!conditions || limit === 0) {
+      if (after) keyset(order ?? DEFAULT_ORDER, after, new SqlParams()); // still refuse a malformed cursor
+      return { edges: [], nodes: [], pageInfo: { hasNextPage: false, hasPreviousPage: Boolean(after), startCursor: null, endCursor: null }, countTotal };
+    }
+    const page = keyset(order ?? DEFAULT_ORDER, after, p);
+    const rows = await this.db.query<CustomerRecord & { sortKey: string }>(
+      `SELECT ${CUSTOMER_COLUMNS}, ${page.sortKeySelect} FROM customers c
+        WHERE ${[...conditions, ...page.where].join(' AND ')}
+        ORDER BY ${page.orderBy} LIMIT ${p.add(limit + 1)}`,
+      p.values,
+    );
+    const hasNextPage = rows.length > limit;
+    const edges = rows.slice(0, limit).map(({ sortKey, ...node }) => ({ cursor: cursorFor(page.tag, sortKey, node.id), node }));
+    return {
+      edges,
+      nodes: edges.map((e) => e.node),
+      pageInfo: {
+        hasNextPage,
+        hasPreviousPage: Boolean(after),
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor: edges[edges.length - 1]?.cursor ?? null,
+      },
+      countTotal,
+    };
+  }
+
+  /** The customer, their default preferences and their group, in one transaction. */
+  async create(input: NewCustomer): Promise<CustomerRecord> {
+    const c = checkProfile(input);
+    return this.db.transaction(async (tx) => {
+      const groupId = input.groupId ? await requireGroup(tx, input.groupId) : await GroupService.defaultGroupId(tx);
+      const [row] = await guardEmail(() =>
+        tx.query<CustomerRecord>(
+          `INSERT INTO customers AS c (email, first_name, last_name, phone, date_of_birth, gender, customer_type,
+                                       registration_source, metadata, group_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${CUSTOMER_COLUMNS}`,
+          [
+            c.email,
+            c.firstName ?? null,
+            c.lastName ?? null,
+            c.phone ?? null,
+            c.dateOfBirth ?? null,
+            c.gender ?? null,
+            input.customerType ?? CustomerType.INDIVIDUAL,
+            input.registrationSource ?? null,
+            JSON.stringify(c.metadata ?? {}),
+            groupId,
+          ],
+        ),
+      );
+      await tx.query('INSERT INTO customer_preferences (customer_id) VALUES ($1)', [row.id]);
+      return row;
+    });
+  }
+
+  async update(id: string, change: CustomerChange): Promise<CustomerRecord> {
+    const c = checkProfile(change);
+    const fields = (Object.keys(UPDATABLE) as (keyof CustomerChange)[]).filter((k) => c[k] !== undefined);
+    if (!fields.length) return this.requireLive(this.db, id);
+    const p = new SqlParams();
+    const idParam = p.add(id);
+    const sets = fields.map((k) => `${UPDATABLE[k]} = ${p.add(k === 'metadata' ? JSON.stringify(c.metadata ?? {}) : c[k])}`);
+    if (!isUuid(id)) throw DomainError.notFound('Customer');
+    const [row] = await guardEmail(() =>
+      this.db.query<CustomerRecord>(
+        `UPDATE customers AS c SET ${sets.join(', ')}, updated_at = now()
+          WHERE c.id = ${idParam} AND c.deleted_at IS NULL RETURNING ${CUSTOMER_COLUMNS}`,
+        p.values,
+      ),
+    );
+    if (!row) throw DomainError.notFound('Customer');
+    return row;
+  }
+
+  async setStatus(id: string, status: CustomerStatus): Promise<CustomerRecord> {
+    if (status === CustomerStatus.DELETED) {
+      throw DomainError.badInput('status', 'use deleteCustomer to erase a customer; DELETED cannot be set directly');
+    }
+    return this.updateColumn(id, 'status', status);
+  }
+
+  /** A null group means the default group. */
+  async assignGroup(customerId: string, groupId: string | null | undefined): Promise<CustomerRecord> {
+    if (!isUuid(customerId)) throw DomainError.notFound('Customer');
+    return this.db.transaction(async (tx) => {
+      const target = groupId ? await requireGroup(tx, groupId) : await GroupService.defaultGroupId(tx);
+      return this.updateColumn(customerId, 'group_id', target, tx);
+    });
+  }
+
+  private async updateColumn(id: string, column: 'status' | 'group_id', value: string, q: Queryable = this.db): Promise<CustomerRecord> {
+    if (!isUuid(id)) throw DomainError.notFound('Customer');
+    const [row] = await q.query<CustomerRecord>(
+      `UPDATE customers AS c SET ${column} = $2, updated_at = now()
+        WHERE c.id = $1 AND c.deleted_at IS NULL RETURNING ${CUSTOMER_COLUMNS}`,
+      [id, value],
+    );
+    if (!row) throw DomainError.notFound('Customer');
+    return row;
+  }
+
+  private async requireLive(q: Queryable, id: string): Promise<CustomerRecord> {
+    if (!isUuid(id)) throw DomainError.notFound('Customer');
+    const [row] = await q.query<CustomerRecord>(`SELECT ${CUSTOMER_COLUMNS} FROM customers c WHERE c.id = $1 AND c.deleted_at IS NULL`, [id]);
+    if (!row) throw DomainError.notFound('Customer');
+    return row;
+  }
+}
+
+async function requireGroup(tx: Queryable, groupId: string): Promise<string> {
+  const [row] = isUuid(groupId) ? await tx.query<{ id: string }>('SELECT id FROM customer_groups WHERE id = $1', [groupId]) : [];
+  if (!row) throw DomainError.badInput('groupId', 'no customer group has this id');
+  return row.id;
+}
+
+/** Two creates racing for one email both pass any pre-check; the unique index decides. */
+async function guardEmail<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (isUniqueViolation(err, 'uq_customers_email')) throw new DomainError('EMAIL_TAKEN', 'A customer with this email already exists');
+    throw err;
+  }
+}
+
+/** Rules that need more than a field's own format (checked after input normalisation). */
+function checkProfile<T extends CustomerChange>(c: T): T {
+  if (c.email === null) throw DomainError.badInput('input.email', 'cannot be cleared');
+  if (c.customerType === null) throw DomainError.badInput('input.customerType', 'cannot be cleared');
+  if (c.dateOfBirth) {
+    const today = new Date().toISOString().slice(0, 10);
+    if (c.dateOfBirth > today) throw DomainError.badInput('input.dateOfBirth', 'cannot be in the future');
+    if (c.dateOfBirth < '1900-01-01') throw DomainError.badInput('input.dateOfBirth', 'must be on or after 1900-01-01');
+  }
+  if (c.metadata !== undefined && c.metadata !== null) jsonObject('input.metadata', c.metadata);
+  return c;
+}

@@ -1,0 +1,44 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { policy } from '../../auth/policy';
+import type { Context } from '../../context/context';
+import type { GroupRecord } from './group.entity';
+import { CustomerGroupInput } from './group.input';
+import { CustomerGroup } from './group.type';
+
+@Resolver(() => CustomerGroup)
+export class GroupResolver {
+  @Query(() => [CustomerGroup], { description: 'ADMIN.' })
+  customerGroups(@Ctx() ctx: Context): Promise<GroupRecord[]> {
+    policy.requireAdmin(ctx.viewer);
+    return ctx.services.groups.list();
+  }
+
+  @Mutation(() => CustomerGroup)
+  createCustomerGroup(@Arg('input', () => CustomerGroupInput) input: CustomerGroupInput, @Ctx() ctx: Context) {
+    policy.requireAdmin(ctx.viewer);
+    return ctx.services.groups.create(input);
+  }
+
+  @Mutation(() => CustomerGroup)
+  updateCustomerGroup(
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => CustomerGroupInput) input: CustomerGroupInput,
+    @Ctx() ctx: Context,
+  ) {
+    policy.requireAdmin(ctx.viewer);
+    return ctx.services.groups.update(id, input);
+  }
+
+  @Mutation(() => Boolean)
+  deleteCustomerGroup(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<boolean> {
+    policy.requireAdmin(ctx.viewer);
+    return ctx.services.groups.delete(id);
+  }
+
+  /** Group names are not personal, but member counts are business data: staff only. */
+  @FieldResolver(() => Int)
+  customerCount(@Root() g: GroupRecord, @Ctx() ctx: Context): Promise<number> {
+    policy.requireStaff(ctx.viewer);
+    return ctx.loaders.groupMemberCount.load(g.id);
+  }
+}

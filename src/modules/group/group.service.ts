@@ -1,0 +1,109 @@
+import { isUuid } from '../../common/ids';
+import type { Database, Queryable } from '../../db/database';
+import { isUniqueViolation } from '../../db/errors';
+import { DomainError } from '../../errors/domain-error';
+import { GROUP_COLUMNS, GroupRecord } from './group.entity';
+
+export interface GroupInput {
+  code: string;
+  name: string;
+  description?: string | null;
+  isDefault?: boolean | null;
+}
+
+// Moving the default takes this lock first, so two concurrent "make X default" calls queue
+// up instead of one failing on the one-default unique index.
+const DEFAULT_GROUP_LOCK = "SELECT pg_advisory_xact_lock(hashtext('customer_groups:default'))";
+
+/** Customer groups (B2C, B2B, ...). Exactly one group is the default that new customers join. */
+export class GroupService {
+  constructor(private readonly db: Database) {}
+
+  list(): Promise<GroupRecord[]> {
+    return this.db.query<GroupRecord>(`SELECT ${GROUP_COLUMNS} FROM customer_groups g ORDER BY g.code`);
+  }
+
+  /** The default group's id, read inside the caller's transaction. */
+  static async defaultGroupId(tx: Queryable): Promise<string> {
+    const [row] = await tx.query<{ id: string }>('SELECT id FROM customer_groups WHERE is_default');
+    if (!row) throw new DomainError('INTERNAL_SERVER_ERROR', 'No default customer group is configured');
+    return row.id;
+  }
+
+  async create(input: GroupInput): Promise<GroupRecord> {
+    const g = normalize(input);
+    return this.db.transaction(async (tx) => {
+      if (g.isDefault) await this.clearDefault(tx);
+      const [row] = await this.guardCode(() =>
+        tx.query<GroupRecord>(
+          `INSERT INTO customer_groups AS g (code, name, description, is_default) VALUES ($1, $2, $3, $4)
+           RETURNING ${GROUP_COLUMNS}`,
+          [g.code, g.name, g.description, g.isDefault],
+        ),
+      );
+      return row;
+    });
+  }
+
+  async update(id: string, input: GroupInput): Promise<GroupRecord> {
+    const g = normalize(input);
+    return this.db.transaction(async (tx) => {
+      const current = await this.lockGroup(tx, id);
+      if (current.isDefault && !g.isDefault) {
+        throw DomainError.badInput('input.isDefault', 'there must always be a default group; make another group the default instead');
+      }
+      if (g.isDefault && !current.isDefault) await this.clearDefault(tx);
+      const [row] = await this.guardCode(() =>
+        tx.query<GroupRecord>(
+          `UPDATE customer_groups AS g SET code = $2, name = $3, description = $4, is_default = $5, updated_at = now()
+            WHERE g.id = $1 RETURNING ${GROUP_COLUMNS}`,
+          [id, g.code, g.name, g.description, g.isDefault],
+        ),
+      );
+      return row;
+    });
+  }
+
+  /** Members of a deleted group move to the default group in the same transaction. */
+  async delete(id: string): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const current = await this.lockGroup(tx, id);
+      if (current.isDefault) throw DomainError.badInput('id', 'the default group cannot be deleted; make another group the default first');
+      const defaultId = await GroupService.defaultGroupId(tx);
+      await tx.query('UPDATE customers SET group_id = $2, updated_at = now() WHERE group_id = $1', [id, defaultId]);
+      await tx.query('DELETE FROM customer_groups WHERE id = $1', [id]);
+      return true;
+    });
+  }
+
+  private async lockGroup(tx: Queryable, id: string): Promise<GroupRecord> {
+    if (!isUuid(id)) throw DomainError.notFound('Customer group');
+    await tx.query(DEFAULT_GROUP_LOCK);
+    const [row] = await tx.query<GroupRecord>(`SELECT ${GROUP_COLUMNS} FROM customer_groups g WHERE g.id = $1 FOR UPDATE`, [id]);
+    if (!row) throw DomainError.notFound('Customer group');
+    return row;
+  }
+
+  private async clearDefault(tx: Queryable): Promise<void> {
+    await tx.query(DEFAULT_GROUP_LOCK);
+    await tx.query('UPDATE customer_groups SET is_default = FALSE, updated_at = now() WHERE is_default');
+  }
+
+  private async guardCode<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      if (isUniqueViolation(err, 'uq_customer_groups_code')) throw DomainError.badInput('input.code', 'a group with this code already exists');
+      throw err;
+    }
+  }
+}
+
+function normalize(input: GroupInput) {
+  return {
+    code: input.code.trim().toUpperCase(),
+    name: input.name.trim(),
+    description: input.description?.trim() || null,
+    isDefault: input.isDefault ?? false,
+  };
+}

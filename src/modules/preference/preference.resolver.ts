@@ -1,0 +1,39 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Resolver, Root } from 'type-graphql';
+import { policy } from '../../auth/policy';
+import { pageSize } from '../../common/cursor';
+import type { Context } from '../../context/context';
+import type { CustomerRecord } from '../customer/customer.entity';
+import { Customer } from '../customer/customer.type';
+import type { PreferencesRecord } from './preference.entity';
+import { PreferencesInput } from './preference.input';
+import { ConsentRecord, CustomerPreferences } from './preference.type';
+
+@Resolver(() => CustomerPreferences)
+export class PreferenceResolver {
+  @Mutation(() => CustomerPreferences)
+  updatePreferences(
+    @Arg('customerId', () => ID) customerId: string,
+    @Arg('input', () => PreferencesInput) input: PreferencesInput,
+    @Ctx() ctx: Context,
+  ): Promise<PreferencesRecord> {
+    policy.requireOwnerOrAdmin(ctx.viewer, customerId);
+    return ctx.services.preferences.update(customerId, input, ctx.viewer, ctx.meta);
+  }
+
+  @FieldResolver(() => [ConsentRecord], { description: 'Proof of consent: every grant or withdrawal, newest first, kept after the flag changes.' })
+  consentLog(
+    @Root() p: PreferencesRecord,
+    @Ctx() ctx: Context,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first?: number | null,
+  ) {
+    return ctx.loaders.consentLog.load(`${p.customerId}:${pageSize(first, 20)}`);
+  }
+}
+
+@Resolver(() => Customer)
+export class CustomerPreferencesFieldResolver {
+  @FieldResolver(() => CustomerPreferences)
+  preferences(@Root() c: CustomerRecord, @Ctx() ctx: Context) {
+    return ctx.loaders.preferencesByCustomer.load(c.id);
+  }
+}

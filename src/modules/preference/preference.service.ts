@@ -1,0 +1,57 @@
+import type { Viewer } from '../../auth/viewer';
+import { isUuid } from '../../common/ids';
+import { jsonObject } from '../../common/json';
+import type { RequestMeta } from '../../context/context';
+import type { Database } from '../../db/database';
+import { DomainError } from '../../errors/domain-error';
+import { CHANNEL_COLUMN, CONSENT_CHANNELS, ConsentChannel, PREFERENCES_COLUMNS, PreferencesRecord } from './preference.entity';
+
+export type PreferencesChange = Partial<Record<ConsentChannel, boolean | null>> & { custom?: Record<string, unknown> | null };
+
+const CLIENT_SOURCES = new Set(['WEBSITE', 'MOBILE_APP']);
+
+/** Where a consent was collected, for the consent log (proof of consent under GDPR Art. 7). */
+export function consentSource(viewer: Viewer, meta: RequestMeta): string {
+  if (viewer.kind === 'staff') return viewer.role === 'ADMIN' ? 'ADMIN' : 'API';
+  return meta.clientSource && CLIENT_SOURCES.has(meta.clientSource) ? meta.clientSource : 'API';
+}
+
+export class PreferenceService {
+  constructor(private readonly db: Database) {}
+
+  /**
+   * Applies the given flags and appends one consent record per flag that actually changed,
+   * in one transaction with the row locked, so concurrent updates cannot lose a record.
+   */
+  async update(customerId: string, change: PreferencesChange, viewer: Viewer, meta: RequestMeta): Promise<PreferencesRecord> {
+    if (!isUuid(customerId)) throw DomainError.notFound('Customer');
+    const custom = change.custom === undefined || change.custom === null ? null : jsonObject('input.custom', change.custom);
+    return this.db.transaction(async (tx) => {
+      const [current] = await tx.query<PreferencesRecord>(
+        `SELECT ${PREFERENCES_COLUMNS} FROM customer_preferences p
+           JOIN customers c ON c.id = p.customer_id AND c.deleted_at IS NULL
+          WHERE p.customer_id = $1 FOR UPDATE OF p`,
+        [customerId],
+      );
+      if (!current) throw DomainError.notFound('Customer');
+
+      const changed = CONSENT_CHANNELS.filter((ch) => typeof change[ch] === 'boolean' && change[ch] !== current[ch]);
+      if (changed.length === 0 && custom === null) return current;
+
+      const sets = changed.map((ch, i) => `${CHANNEL_COLUMN[ch]} = $${i + 3}`);
+      const [updated] = await tx.query<PreferencesRecord>(
+        `UPDATE customer_preferences p SET ${[...sets, 'custom_preferences = coalesce($2::jsonb, custom_preferences)', 'updated_at = now()'].join(', ')}
+          WHERE p.customer_id = $1 RETURNING ${PREFERENCES_COLUMNS}`,
+        [customerId, custom === null ? null : JSON.stringify(custom), ...changed.map((ch) => change[ch])],
+      );
+      if (changed.length > 0) {
+        await tx.query(
+          `INSERT INTO consent_log (customer_id, channel, granted, source, ip_address)
+           SELECT $1, ch, granted, $4, $5::inet FROM unnest($2::text[], $3::boolean[]) AS t(ch, granted)`,
+          [customerId, changed, changed.map((ch) => change[ch]), consentSource(viewer, meta), meta.ip],
+        );
+      }
+      return updated;
+    });
+  }
+}

@@ -1,0 +1,13 @@
+import pino from 'pino';
+
+export type Logger = pino.Logger;
+
+/** JSON lines on stdout. Authorization headers and secrets are redacted wherever they appear. */
+export function createLogger(level: string): Logger {
+  return pino({
+    level,
+    base: { service: 'customer-subgraph' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: { paths: ['req.headers.authorization', '*.password', '*.token', '*.secret', '*.email'], censor: '[redacted]' },
+  });
+}

@@ -1,0 +1,88 @@
+import 'reflect-metadata';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { printSchemaWithDirectives } from '@graphql-tools/utils';
+import { GraphQLSchema, parse } from 'graphql';
+import { buildSchemaSync, createResolversMap } from 'type-graphql';
+import { policy } from './auth/policy';
+import { validateArgument } from './common/validation';
+import type { Context } from './context/context';
+import { DomainError } from './errors/domain-error';
+import { CustomerConnectionResolver, CustomerResolver } from './modules/customer/customer.resolver';
+import { GroupResolver } from './modules/group/group.resolver';
+import { pendingPubSub, pendingResolvers } from './modules/pending';
+import { CustomerPreferencesFieldResolver, PreferenceResolver } from './modules/preference/preference.resolver';
+
+/** Federation 2 directives the SDL uses, imported through @link as the contract does. */
+const FEDERATION_LINK =
+  'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@inaccessible", "@tag"])';
+
+type Representation = { __typename: string; id?: unknown };
+
+/**
+ * `_entities` goes through the same loaders and the same policy as the root fields: a
+ * representation the viewer may not read answers FORBIDDEN for that entity; an id with no
+ * live row answers null, in representation order.
+ */
+const referenceResolvers = {
+  Customer: {
+    __resolveReference(ref: Representation, ctx: Context) {
+      if (typeof ref.id !== 'string') return null;
+      policy.requireReadCustomer(ctx.viewer, ref.id);
+      return ctx.loaders.customerById.load(ref.id);
+    },
+  },
+  CustomerGroup: {
+    __resolveReference(ref: Representation, ctx: Context) {
+      policy.requireAuthenticated(ctx.viewer);
+      return typeof ref.id === 'string' ? ctx.loaders.groupById.load(ref.id) : null;
+    },
+  },
+  CustomerAddress: {
+    __resolveReference() {
+      throw DomainError.notImplemented('_entities(CustomerAddress)');
+    },
+  },
+  CustomerSegment: {
+    __resolveReference() {
+      throw DomainError.notImplemented('_entities(CustomerSegment)');
+    },
+  },
+};
+
+export interface BuiltSchema {
+  schema: GraphQLSchema;
+  /** The subgraph SDL, as committed in schema/customer.graphql and served by `_service`. */
+  sdl: string;
+}
+
+let built: BuiltSchema | undefined;
+
+/**
+ * type-graphql is not federation-aware, so: build its schema, print it with the applied
+ * directives (@key, @shareable), put the federation @link on top, and hand SDL and resolvers
+ * to @apollo/subgraph. Built once per process: the schema is immutable and building is slow.
+ */
+export function buildCustomerSchema(): BuiltSchema {
+  if (built) return built;
+  const codeFirst = buildSchemaSync({
+    resolvers: [
+      CustomerResolver,
+      CustomerConnectionResolver,
+      GroupResolver,
+      PreferenceResolver,
+      CustomerPreferencesFieldResolver,
+      ...pendingResolvers,
+    ],
+    pubSub: pendingPubSub,
+    validateFn: validateArgument,
+    skipCheck: true,
+  });
+  const sdl = `${FEDERATION_LINK}\n\n${printSchemaWithDirectives(codeFirst)}\n`;
+  const resolvers = createResolversMap(codeFirst) as Record<string, object>;
+  for (const [typeName, extra] of Object.entries(referenceResolvers)) {
+    resolvers[typeName] = { ...(resolvers[typeName] ?? {}), ...extra };
+  }
+  const schema = buildSubgraphSchema([{ typeDefs: parse(sdl), resolvers: resolvers as never }]);
+  built = { schema, sdl };
+  return built;
+}
