@@ -79,7 +79,7 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
           };
         } catch (err) {
           if (err instanceof DomainError) {
-            throw new GraphQLError(err.message, { extensions: { code: err.code, http: { status: 401 } } });
+            throw new GraphQLError(err.message, { originalError: err, extensions: { code: err.code, http: { status: 401 } } });
           }
           throw err;
         }

@@ -21,29 +21,30 @@ type Representation = { __typename: string; id?: unknown };
 /**
  * `_entities` goes through the same loaders and the same policy as the root fields: a
  * representation the viewer may not read answers FORBIDDEN for that entity; an id with no
- * live row answers null, in representation order.
+ * live row answers null, in representation order. The resolvers are async so a refusal
+ * rejects only its own list item (a synchronous throw would fail the whole `_entities`).
  */
 const referenceResolvers = {
   Customer: {
-    __resolveReference(ref: Representation, ctx: Context) {
+    async __resolveReference(ref: Representation, ctx: Context) {
       if (typeof ref.id !== 'string') return null;
       policy.requireReadCustomer(ctx.viewer, ref.id);
       return ctx.loaders.customerById.load(ref.id);
     },
   },
   CustomerGroup: {
-    __resolveReference(ref: Representation, ctx: Context) {
+    async __resolveReference(ref: Representation, ctx: Context) {
       policy.requireAuthenticated(ctx.viewer);
       return typeof ref.id === 'string' ? ctx.loaders.groupById.load(ref.id) : null;
     },
   },
   CustomerAddress: {
-    __resolveReference() {
+    async __resolveReference() {
       throw DomainError.notImplemented('_entities(CustomerAddress)');
     },
   },
   CustomerSegment: {
-    __resolveReference() {
+    async __resolveReference() {
       throw DomainError.notImplemented('_entities(CustomerSegment)');
     },
   },

@@ -1,0 +1,55 @@
+import { createCustomer, startTestServer, TestServer, tokens } from './helpers/server';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server.close();
+});
+
+const ENTITIES = `query($reps: [_Any!]!) { _entities(representations: $reps) {
+  ... on Customer { id email }
+  ... on CustomerGroup { id code }
+} }`;
+
+describe('_entities authorization', () => {
+  it('applies the same policy as customer(id): owner yes, others FORBIDDEN, anonymous UNAUTHENTICATED', async () => {
+    const a = await createCustomer(server);
+    const b = await createCustomer(server);
+    const reps = [a, b].map((c) => ({ __typename: 'Customer', id: c.id }));
+
+    const asA = await server.gql(ENTITIES, { reps }, tokens.customer(a.id));
+    expect(asA.data!._entities[0]).toEqual({ id: a.id, email: a.email });
+    expect(asA.data!._entities[1]).toBeNull();
+    expect(asA.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([[['_entities', 1], 'FORBIDDEN']]);
+
+    const anonymous = await server.gql(ENTITIES, { reps });
+    expect(anonymous.data!._entities).toEqual([null, null]);
+    expect(anonymous.errors?.every((e) => e.extensions?.code === 'UNAUTHENTICATED')).toBe(true);
+    expect(JSON.stringify(anonymous)).not.toContain('@example.com');
+
+    const asAdmin = await server.gql(ENTITIES, { reps }, tokens.admin());
+    expect(asAdmin.data!._entities.map((c: { id: string }) => c.id)).toEqual([a.id, b.id]);
+  });
+
+  it('resolves CustomerGroup references for signed-in callers', async () => {
+    const c = await createCustomer(server);
+    const groups = await server.gql('{ customerGroups { id code } }', {}, tokens.admin());
+    const reps = groups.data!.customerGroups.map((g: { id: string }) => ({ __typename: 'CustomerGroup', id: g.id }));
+    const res = await server.gql(ENTITIES, { reps }, tokens.customer(c.id));
+    expect(res.data!._entities.map((g: { code: string }) => g.code)).toEqual(['B2B', 'B2C']);
+    const anonymous = await server.gql(ENTITIES, { reps });
+    expect(anonymous.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('answers NOT_IMPLEMENTED for entity types of later milestones instead of fake data', async () => {
+    const res = await server.gql(
+      'query($reps: [_Any!]!) { _entities(representations: $reps) { ... on CustomerAddress { id city } } }',
+      { reps: [{ __typename: 'CustomerAddress', id: '00000000-0000-4000-8000-000000000000' }] },
+      tokens.admin(),
+    );
+    expect(res.data!._entities).toEqual([null]);
+    expect(res.errors?.[0].extensions?.code).toBe('NOT_IMPLEMENTED');
+  });
+});

@@ -1,0 +1,79 @@
+import { createCustomer, startTestServer, TestServer, tokens } from './helpers/server';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server.close();
+});
+
+const UPDATE = `mutation($id: ID!, $input: PreferencesInput!) {
+  updatePreferences(customerId: $id, input: $input) {
+    emailMarketing smsMarketing newsletter orderUpdates custom updatedAt
+    consentLog { channel granted source ipAddress recordedAt }
+  }
+}`;
+
+describe('updatePreferences', () => {
+  it('applies changes and appends one consent record per changed flag, newest first', async () => {
+    const c = await createCustomer(server);
+    const first = await server.gql(UPDATE, { id: c.id, input: { emailMarketing: true, newsletter: true, orderUpdates: true } }, tokens.customer(c.id), {
+      'x-client-source': 'mobile_app',
+    });
+    expect(first.errors).toBeUndefined();
+    const p = first.data!.updatePreferences;
+    expect(p).toMatchObject({ emailMarketing: true, newsletter: true, orderUpdates: true, smsMarketing: false });
+    // orderUpdates was already on: no record for it
+    expect(p.consentLog.map((r: { channel: string }) => r.channel).sort()).toEqual(['emailMarketing', 'newsletter']);
+    expect(p.consentLog[0]).toMatchObject({ granted: true, source: 'MOBILE_APP' });
+    expect(p.consentLog[0].ipAddress).toMatch(/127\.0\.0\.1/);
+
+    const second = await server.gql(UPDATE, { id: c.id, input: { emailMarketing: false, custom: { theme: 'dark' } } }, tokens.admin());
+    const log = second.data!.updatePreferences.consentLog;
+    expect(second.data!.updatePreferences.custom).toEqual({ theme: 'dark' });
+    expect(log).toHaveLength(3);
+    expect(log[0]).toMatchObject({ channel: 'emailMarketing', granted: false, source: 'ADMIN' });
+    // the withdrawal is kept alongside the original grant
+    expect(log.filter((r: { channel: string }) => r.channel === 'emailMarketing').map((r: { granted: boolean }) => r.granted)).toEqual([false, true]);
+  });
+
+  it('limits the consent log with first', async () => {
+    const c = await createCustomer(server);
+    for (const v of [true, false, true, false]) await server.gql(UPDATE, { id: c.id, input: { smsMarketing: v } }, tokens.admin());
+    const res = await server.gql('query($id: ID!) { customer(id: $id) { preferences { consentLog(first: 2) { granted } } } }', { id: c.id }, tokens.admin());
+    expect(res.data!.customer.preferences.consentLog).toEqual([{ granted: false }, { granted: true }]);
+  });
+
+  it('keeps every consent record when updates race', async () => {
+    const c = await createCustomer(server);
+    const flips = Array.from({ length: 20 }, (_, i) => i % 2 === 0);
+    await Promise.all(flips.map((v) => server.gql(UPDATE, { id: c.id, input: { pushNotifications: v } }, tokens.admin())));
+    const rows = await server.db.query<{ granted: boolean }>(
+      "SELECT granted FROM consent_log WHERE customer_id = $1 AND channel = 'pushNotifications' ORDER BY id",
+      [c.id],
+    );
+    // every record is a real change: grants and withdrawals alternate
+    rows.forEach((r, i) => expect(r.granted).toBe(i % 2 === 0));
+    const [pref] = await server.db.query<{ push_notifications: boolean }>('SELECT push_notifications FROM customer_preferences WHERE customer_id = $1', [c.id]);
+    expect(pref.push_notifications).toBe(rows[rows.length - 1].granted);
+  });
+
+  it('is for the owner or ADMIN only', async () => {
+    const a = await createCustomer(server);
+    const b = await createCustomer(server);
+    expect((await server.gql(UPDATE, { id: b.id, input: { newsletter: true } }, tokens.customer(a.id))).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect((await server.gql(UPDATE, { id: b.id, input: { newsletter: true } }, tokens.service())).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect((await server.gql(UPDATE, { id: b.id, input: { newsletter: true } })).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('refuses custom values that are not JSON objects, and unknown customers', async () => {
+    const c = await createCustomer(server);
+    const bad = await server.gql(UPDATE, { id: c.id, input: { custom: 'text' } }, tokens.admin());
+    expect(bad.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    const huge = await server.gql(UPDATE, { id: c.id, input: { custom: { blob: 'x'.repeat(20000) } } }, tokens.admin());
+    expect(huge.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    const unknown = await server.gql(UPDATE, { id: '00000000-0000-4000-8000-000000000000', input: { newsletter: true } }, tokens.admin());
+    expect(unknown.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+  });
+});

@@ -1,0 +1,91 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { composeServices } from '@apollo/composition';
+import { parse } from 'graphql';
+import { buildCustomerSchema } from '../src/schema';
+import { contractGaps } from './helpers/contract';
+import { startTestServer } from './helpers/server';
+
+const root = path.resolve(__dirname, '..');
+const committed = fs.readFileSync(path.join(root, 'schema/customer.graphql'), 'utf8');
+const vendoredContract = fs.readFileSync(path.join(root, 'test/fixtures/contract.graphql'), 'utf8');
+const sharedContract = path.join(root, '../shared/contract/customer.graphql');
+
+const ORDERS_SUBGRAPH = `
+extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@external", "@requires", "@shareable"])
+
+type Order @key(fields: "id") {
+  id: ID!
+  customer: Customer!
+  shippingAddress: CustomerAddress
+  total: Money!
+}
+
+type Customer @key(fields: "id") {
+  id: ID!
+  email: String! @external
+  "Needs the email from the customer subgraph, e.g. to match guest orders."
+  orders: [Order!]! @requires(fields: "email")
+}
+
+type CustomerAddress @key(fields: "id", resolvable: false) {
+  id: ID!
+}
+
+type Money @shareable {
+  amount: String!
+  currencyCode: String!
+}
+
+type Query {
+  order(id: ID!): Order
+}
+`;
+
+describe('schema', () => {
+  const { sdl } = buildCustomerSchema();
+
+  it('matches the committed schema/customer.graphql (run `npm run schema:emit` after changing types)', () => {
+    expect(sdl).toBe(committed);
+  });
+
+  it('contains the whole public contract: every type, field, argument, default and enum value', () => {
+    expect(contractGaps(vendoredContract, sdl)).toEqual([]);
+  });
+
+  it('uses a vendored contract identical to the shared one, when the shared one is present', () => {
+    if (!fs.existsSync(sharedContract)) return; // a clone without ../shared: the vendored copy is all we have
+    expect(vendoredContract).toBe(fs.readFileSync(sharedContract, 'utf8'));
+  });
+
+  it('the contract check itself notices a removed field and a changed nullability', () => {
+    const broken = sdl.replace(/\n  displayName: String!\n/, '\n').replace('customerType: CustomerType!', 'customerType: CustomerType');
+    expect(contractGaps(vendoredContract, broken)).toEqual(
+      expect.arrayContaining(['missing field Customer.displayName', 'Customer.customerType: CustomerType instead of CustomerType!']),
+    );
+  });
+
+  it('composes into a supergraph with an orders subgraph that extends Customer with @requires(email)', () => {
+    const result = composeServices([
+      { name: 'customer', url: 'http://customer/graphql', typeDefs: parse(sdl) },
+      { name: 'orders', url: 'http://orders/graphql', typeDefs: parse(ORDERS_SUBGRAPH) },
+    ]);
+    expect(result.errors?.map((e) => e.message) ?? []).toEqual([]);
+    expect(result.supergraphSdl).toContain('orders: [Order!]!');
+  });
+
+  it('serves _service { sdl } with the federation @link and the entity keys', async () => {
+    const server = await startTestServer();
+    try {
+      const res = await server.gql('{ _service { sdl } }');
+      const served = res.data!._service.sdl as string;
+      expect(served).toContain('@link(url: "https://specs.apollo.dev/federation/v2.7"');
+      for (const type of ['Customer', 'CustomerAddress', 'CustomerGroup', 'CustomerSegment']) {
+        expect(served).toMatch(new RegExp(`type ${type} @key\\(fields: "id"\\)`));
+      }
+      expect(served).toContain('type Product @key(fields: "id", resolvable: false)');
+    } finally {
+      await server.close();
+    }
+  });
+});
