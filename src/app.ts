@@ -1,19 +1,19 @@
 import http from 'node:http';
 import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
-import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import express from 'express';
 import { GraphQLError } from 'graphql';
-import { viewerFromAuthorization } from './auth/jwt';
+import { jwtKey, viewerFromAuthorization } from './auth/jwt';
 import type { Config } from './config/config';
 import type { Context } from './context/context';
 import { createLoaders } from './context/loaders';
-import { requestMeta } from './context/request-meta';
+import { compileTrust, requestMeta } from './context/request-meta';
 import type { Database } from './db/database';
 import { DomainError } from './errors/domain-error';
 import { createFormatError } from './errors/format-error';
 import { depthLimit } from './http/depth-limit';
+import { graphqlHandler } from './http/graphql-handler';
 import { healthRoutes } from './http/health';
 import type { Logger } from './observability/logger';
 import { buildCustomerSchema } from './schema';
@@ -39,53 +39,65 @@ const unavailableStatus: ApolloServerPlugin<Context> = {
   },
 };
 
-function trustProxySetting(value: string): boolean | string {
-  if (['false', 'none', ''].includes(value.toLowerCase())) return false;
-  if (value.toLowerCase() === 'true') return true;
-  return value;
-}
-
 /** Builds the whole service from its parts, so tests can start one in-process. */
 export async function createApp(config: Config, db: Database, logger: Logger): Promise<App> {
   const { schema } = buildCustomerSchema();
   const services = createServices(db);
+  const key = jwtKey(config.jwtSecret);
+  const trust = compileTrust(config.trustedProxies);
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', trustProxySetting(config.trustedProxies));
-  const httpServer = http.createServer(app);
+
+  const context = async (req: http.IncomingMessage): Promise<Context> => {
+    try {
+      return {
+        viewer: viewerFromAuthorization(req.headers.authorization, key),
+        services,
+        loaders: createLoaders(db),
+        meta: requestMeta(req, trust),
+      };
+    } catch (err) {
+      if (err instanceof DomainError) {
+        throw new GraphQLError(err.message, { originalError: err, extensions: { code: err.code, http: { status: 401 } } });
+      }
+      throw err;
+    }
+  };
+  const httpServer = http.createServer();
 
   const apollo = new ApolloServer<Context>({
     schema,
     formatError: createFormatError(logger),
     includeStacktraceInErrorResponses: false,
     validationRules: [depthLimit(config.maxQueryDepth)],
-    // Inline (ftv1) traces are for Apollo Studio, which we do not use; OpenTelemetry comes later.
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTraceDisabled(), unavailableStatus],
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      // Inline (ftv1) traces are for Apollo Studio, which we do not use. The cache-control
+      // plugin wraps every field resolver; cache hints for the router come in the operations
+      // milestone, computed per operation instead of per field.
+      ApolloServerPluginInlineTraceDisabled(),
+      ApolloServerPluginCacheControlDisabled(),
+      unavailableStatus,
+    ],
   });
   await apollo.start();
+  const handleGraphql = graphqlHandler(apollo, context);
+
+  // /graphql is served by a plain handler (the hot path); everything else by Express.
+  httpServer.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const url = req.url ?? '';
+    if (url === '/graphql' || url.startsWith('/graphql?')) {
+      handleGraphql(req, res).catch((err: unknown) => {
+        logger.error({ err }, 'graphql handler failed');
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }));
+      });
+    } else {
+      app(req, res);
+    }
+  });
 
   app.use(healthRoutes(db));
-  app.use(
-    '/graphql',
-    express.json({ limit: '256kb' }),
-    expressMiddleware(apollo, {
-      context: async ({ req }): Promise<Context> => {
-        try {
-          return {
-            viewer: viewerFromAuthorization(req.headers.authorization, config.jwtSecret),
-            services,
-            loaders: createLoaders(db),
-            meta: requestMeta(req),
-          };
-        } catch (err) {
-          if (err instanceof DomainError) {
-            throw new GraphQLError(err.message, { originalError: err, extensions: { code: err.code, http: { status: 401 } } });
-          }
-          throw err;
-        }
-      },
-    }),
-  );
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' });
   });

@@ -1,6 +1,6 @@
 import { Directive, Field, ObjectType } from 'type-graphql';
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 @Directive('@shareable')
 export class PageInfo {
   @Field() hasNextPage!: boolean;

@@ -2,7 +2,7 @@ import { Directive, Field, ID, ObjectType } from 'type-graphql';
 import { AddressType } from '../../common/enums';
 import { DateTimeScalar, JSONScalar } from '../../common/scalars';
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 @Directive('@key(fields: "id")')
 export class CustomerAddress {
   @Field(() => ID) id!: string;

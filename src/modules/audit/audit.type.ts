@@ -3,7 +3,7 @@ import { AuditSeverity } from '../../common/enums';
 import { PageInfo } from '../../common/page-info.type';
 import { DateTimeScalar, JSONScalar } from '../../common/scalars';
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class AuditEvent {
   @Field(() => ID) id!: string;
   @Field({ description: 'customer.profile.update, customer.address.default_changed, customer.login.failed, ...' })
@@ -23,13 +23,13 @@ export class AuditEvent {
   @Field(() => DateTimeScalar) createdAt!: Date;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class AuditEventEdge {
   @Field() cursor!: string;
   @Field(() => AuditEvent) node!: AuditEvent;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class AuditEventConnection {
   @Field(() => [AuditEventEdge]) edges!: AuditEventEdge[];
   @Field(() => [AuditEvent]) nodes!: AuditEvent[];

@@ -2,7 +2,7 @@ import { Field, ObjectType } from 'type-graphql';
 import { DateTimeScalar } from '../../common/scalars';
 import { Customer } from '../customer/customer.type';
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class AuthPayload {
   @Field(() => String, { nullable: true, description: 'Null while a second factor is still required.' })
   accessToken!: string | null;
@@ -11,13 +11,13 @@ export class AuthPayload {
   @Field() twoFactorRequired!: boolean;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class TwoFactorSetup {
   @Field({ description: 'Base32 shared secret.' }) secret!: string;
   @Field({ description: 'otpauth://totp/... URI for authenticator apps.' }) otpauthUri!: string;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class TwoFactorRecoveryCodes {
   @Field(() => [String], { description: 'Shown once; each code works once.' }) codes!: string[];
 }

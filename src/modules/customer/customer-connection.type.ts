@@ -2,13 +2,13 @@ import { Field, Int, ObjectType } from 'type-graphql';
 import { PageInfo } from '../../common/page-info.type';
 import { Customer } from './customer.type';
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class CustomerEdge {
   @Field() cursor!: string;
   @Field(() => Customer) node!: Customer;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class CustomerConnection {
   @Field(() => [CustomerEdge]) edges!: CustomerEdge[];
   @Field(() => [Customer]) nodes!: Customer[];

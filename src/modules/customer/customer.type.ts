@@ -8,7 +8,7 @@ import { DateScalar, DateTimeScalar, JSONScalar } from '../../common/scalars';
  * Fan-out fields (group, preferences, addresses, ...) are resolved by field resolvers
  * through per-request loaders.
  */
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 @Directive('@key(fields: "id")')
 export class Customer {
   @Field(() => ID) id!: string;

@@ -3,7 +3,7 @@ import { CustomerEventType } from '../../common/enums';
 import { DateTimeScalar } from '../../common/scalars';
 import { Customer } from '../customer/customer.type';
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class CustomerChangeEvent {
   @Field(() => ID, { description: 'The outbox event id; the same id a consumer of the event stream sees.' })
   eventId!: string;

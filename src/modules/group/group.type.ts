@@ -1,7 +1,7 @@
 import { Directive, Field, ID, Int, ObjectType } from 'type-graphql';
 import { DateTimeScalar } from '../../common/scalars';
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 @Directive('@key(fields: "id")')
 export class CustomerGroup {
   @Field(() => ID) id!: string;

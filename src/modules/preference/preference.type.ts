@@ -1,7 +1,7 @@
 import { Field, ObjectType } from 'type-graphql';
 import { DateTimeScalar, JSONScalar } from '../../common/scalars';
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class CustomerPreferences {
   @Field() emailMarketing!: boolean;
   @Field() smsMarketing!: boolean;
@@ -19,7 +19,7 @@ export class CustomerPreferences {
   customerId!: string;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class ConsentRecord {
   @Field({ description: 'The preference it changed, e.g. emailMarketing.' }) channel!: string;
   @Field() granted!: boolean;

@@ -2,7 +2,7 @@ import { Directive, Field, ID, Int, ObjectType } from 'type-graphql';
 import { SegmentField, SegmentOperator } from '../../common/enums';
 import { DateTimeScalar, JSONScalar } from '../../common/scalars';
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class SegmentRule {
   @Field(() => SegmentField) field!: SegmentField;
   @Field(() => SegmentOperator) operator!: SegmentOperator;
@@ -11,7 +11,7 @@ export class SegmentRule {
 }
 
 /** `members` is added by a field resolver (segment.resolver.ts), so it runs only when selected. */
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 @Directive('@key(fields: "id")')
 export class CustomerSegment {
   @Field(() => ID) id!: string;
@@ -26,7 +26,7 @@ export class CustomerSegment {
   @Field(() => DateTimeScalar) updatedAt!: Date;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class SegmentRefreshResult {
   @Field(() => CustomerSegment) segment!: CustomerSegment;
   @Field(() => Int) added!: number;
@@ -34,7 +34,7 @@ export class SegmentRefreshResult {
   @Field(() => Int) memberCount!: number;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class SegmentMembershipEvent {
   @Field(() => ID) segmentId!: string;
   @Field(() => ID) customerId!: string;

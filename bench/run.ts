@@ -1,0 +1,156 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import jwt from 'jsonwebtoken';
+import pg from 'pg';
+
+/**
+ * `npm run bench`: seeds PostgreSQL with 100,000 customers, starts the subgraph and the floor
+ * (plain http + pg) as separate processes, and loads each with the same requests at a fixed
+ * concurrency. Prints requests/s and p50/p99 latency per scenario and the ratio to the floor,
+ * and writes the table to bench/results/latest.md.
+ *
+ * Environment: BENCH_PG_URL (admin URL, default postgres://postgres@127.0.0.1:5432/postgres),
+ * BENCH_CONNECTIONS (32), BENCH_SECONDS (10), BENCH_CUSTOMERS (100000).
+ */
+const ROOT = path.resolve(__dirname, '../..');
+const ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CUSTOMERS = Number(process.env.BENCH_CUSTOMERS ?? 100000);
+const DB_NAME = 'customer_bench';
+const SECRET = 'bench-secret-bench-secret-bench-secret-0123';
+
+function dsn(db: string): string {
+  const u = new URL(ADMIN_URL);
+  u.pathname = `/${db}`;
+  return u.toString();
+}
+
+async function createDatabase(): Promise<void> {
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${DB_NAME}`);
+  await admin.end();
+}
+
+async function seedRows(): Promise<string[]> {
+  const c = new pg.Client({ connectionString: dsn(DB_NAME) });
+  await c.connect();
+  await c.query(
+    `INSERT INTO customers (email, first_name, last_name, phone, group_id, created_at)
+     SELECT 'customer' || i || '@example.com', 'First' || i, 'Last' || i, '+1415555' || lpad((i % 10000)::text, 4, '0'),
+            (SELECT id FROM customer_groups WHERE code = CASE WHEN i % 5 = 0 THEN 'B2B' ELSE 'B2C' END),
+            now() - (i || ' seconds')::interval
+       FROM generate_series(1, $1) AS i`,
+    [CUSTOMERS],
+  );
+  await c.query('INSERT INTO customer_preferences (customer_id) SELECT id FROM customers');
+  await c.query('ANALYZE');
+  const ids = (await c.query<{ id: string }>('SELECT id FROM customers')).rows.map((r) => r.id);
+  await c.end();
+  return ids;
+}
+
+function start(script: string, env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, [path.join(ROOT, script)], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /"port":(\d+)[^\n]*listening|listening \{"port":(\d+)\}/.exec(out);
+      if (m) resolve({ child, port: Number(m[1] ?? m[2]) });
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}: ${out}`)));
+  });
+}
+
+interface Result {
+  scenario: string;
+  target: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+async function load(scenario: string, target: string, port: number, bodies: () => string, token: string | null): Promise<Result> {
+  const opts = {
+    url: `http://127.0.0.1:${port}/graphql`,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    requests: [{ method: 'POST' as const, setupRequest: (req: autocannon.Request) => ({ ...req, body: bodies() }) }],
+  };
+  await autocannon({ ...opts, duration: 2 }); // warm-up: JIT, pools, caches
+  const r = await autocannon(opts);
+  const bad = r.non2xx + r.errors + r.timeouts;
+  return { scenario, target, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: bad };
+}
+
+async function main(): Promise<void> {
+  process.stdout.write(`seeding ${CUSTOMERS} customers...\n`);
+  await createDatabase();
+  const env = {
+    CUSTOMER_DATABASE_DSN: dsn(DB_NAME),
+    CUSTOMER_JWT_SECRET: SECRET,
+    CUSTOMER_LOG_LEVEL: 'warn',
+    CUSTOMER_HTTP_PORT: '0',
+    NODE_ENV: 'production',
+  };
+  // The service migrates the empty database on its first start; then we seed and restart it warm.
+  const first = await start('dist/src/main.js', { ...env, CUSTOMER_LOG_LEVEL: 'info' });
+  first.child.kill('SIGTERM');
+  await new Promise((r) => first.child.once('exit', r));
+  const ids = await seedRows();
+
+  const service = await start('dist/src/main.js', { ...env, CUSTOMER_LOG_LEVEL: 'info' });
+  const floor = await start('dist/bench/floor.js', { BENCH_DSN: dsn(DB_NAME) });
+  const token = jwt.sign({ sub: 'bench', role: 'SERVICE' }, SECRET, { expiresIn: '1h' });
+  const admin = jwt.sign({ sub: 'bench', role: 'ADMIN' }, SECRET, { expiresIn: '1h' });
+
+  const randomId = () => ids[Math.floor(Math.random() * ids.length)];
+  const byId = 'query($id: ID!) { customer(id: $id) { id email firstName lastName status } }';
+  const page = '{ customers(first: 50) { nodes { id email firstName lastName preferences { emailMarketing newsletter } group { code name } } } }';
+
+  const results: Result[] = [];
+  try {
+    for (const [scenario, query, tok, floorBody] of [
+      ['customer(id)', byId, token, true],
+      ['page of 50 + preferences + group', page, admin, false],
+    ] as const) {
+      const body = () => JSON.stringify(floorBody ? { query, variables: { id: randomId() } } : { query });
+      results.push(await load(scenario, 'subgraph', service.port, body, tok));
+      results.push(await load(scenario, 'floor (http + pg)', floor.port, body, null));
+    }
+  } finally {
+    service.child.kill('SIGTERM');
+    floor.child.kill('SIGTERM');
+  }
+
+  const lines = [
+    `Benchmark: ${CUSTOMERS} customers, ${CONNECTIONS} connections, ${SECONDS} s per run, ${new Date().toISOString()}`,
+    '',
+    '| scenario | server | requests/s | p50 ms | p99 ms | errors | ratio to floor |',
+    '|---|---|---:|---:|---:|---:|---:|',
+  ];
+  for (let i = 0; i < results.length; i += 2) {
+    const [s, f] = [results[i], results[i + 1]];
+    lines.push(`| ${s.scenario} | ${s.target} | ${s.rps.toFixed(0)} | ${s.p50} | ${s.p99} | ${s.errors} | **${(s.rps / f.rps).toFixed(2)}** |`);
+    lines.push(`| ${f.scenario} | ${f.target} | ${f.rps.toFixed(0)} | ${f.p50} | ${f.p99} | ${f.errors} | 1.00 |`);
+  }
+  const table = lines.join('\n');
+  fs.mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
+  fs.writeFileSync(path.join(ROOT, 'bench/results/latest.md'), `${table}\n`);
+  process.stdout.write(`\n${table}\n`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`${(err as Error).stack}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,82 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ApolloServer, HeaderMap, HTTPGraphQLRequest } from '@apollo/server';
+
+const MAX_BODY_BYTES = 256 * 1024;
+
+class BodyError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+function readJsonBody(req: IncomingMessage): Promise<unknown> {
+  if (req.method !== 'POST') return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new BodyError(413, 'Request body too large'));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('error', reject);
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const type = req.headers['content-type'] ?? '';
+      // Non-JSON bodies go to Apollo as text, which answers them with its own 400.
+      if (!/^application\/(graphql-response\+)?json/i.test(type)) return resolve(text);
+      try {
+        resolve(text === '' ? undefined : JSON.parse(text));
+      } catch {
+        reject(new BodyError(400, 'The request body is not valid JSON'));
+      }
+    });
+  });
+}
+
+/**
+ * The /graphql endpoint as a plain `http` handler around Apollo Server's documented
+ * `executeHTTPGraphQLRequest`: no router or body-parser middleware chain on the hot path
+ * (the benchmark's floor is a plain `http` server, and every layer counts against it).
+ */
+export function graphqlHandler<C extends object>(
+  apollo: ApolloServer<C>,
+  context: (req: IncomingMessage) => Promise<C>,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  return async (req, res) => {
+    let body: unknown;
+    try {
+      body = await readJsonBody(req);
+    } catch (err) {
+      const status = err instanceof BodyError ? err.status : 400;
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ errors: [{ message: (err as Error).message, extensions: { code: 'BAD_REQUEST' } }] }));
+      return;
+    }
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    const httpGraphQLRequest: HTTPGraphQLRequest = {
+      method: (req.method ?? 'GET').toUpperCase(),
+      headers,
+      search: q >= 0 ? url.slice(q) : '',
+      body,
+    };
+    const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: () => context(req) });
+    res.statusCode = response.status ?? 200;
+    for (const [key, value] of response.headers) res.setHeader(key, value);
+    if (response.body.kind === 'complete') {
+      res.end(response.body.string);
+      return;
+    }
+    for await (const chunk of response.body.asyncIterator) res.write(chunk);
+    res.end();
+  };
+}
