@@ -4,7 +4,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import express from 'express';
 import { GraphQLError } from 'graphql';
-import { jwtKey, viewerFromAuthorization } from './auth/jwt';
+import { TokenVerifier } from './auth/jwt';
 import type { Config } from './config/config';
 import type { Context } from './context/context';
 import { createLoaders } from './context/loaders';
@@ -43,7 +43,7 @@ const unavailableStatus: ApolloServerPlugin<Context> = {
 export async function createApp(config: Config, db: Database, logger: Logger): Promise<App> {
   const { schema } = buildCustomerSchema();
   const services = createServices(db);
-  const key = jwtKey(config.jwtSecret);
+  const tokens = new TokenVerifier(config.jwtSecret);
   const trust = compileTrust(config.trustedProxies);
   const app = express();
   app.disable('x-powered-by');
@@ -51,7 +51,7 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
   const context = async (req: http.IncomingMessage): Promise<Context> => {
     try {
       return {
-        viewer: viewerFromAuthorization(req.headers.authorization, key),
+        viewer: tokens.viewerFor(req.headers.authorization),
         services,
         loaders: createLoaders(db),
         meta: requestMeta(req, trust),

@@ -1,12 +1,14 @@
 import 'reflect-metadata';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
-import { GraphQLSchema, parse } from 'graphql';
+import { GraphQLResolveInfo, GraphQLSchema, parse } from 'graphql';
 import { buildSchemaSync, createResolversMap } from 'type-graphql';
 import { policy } from './auth/policy';
+import { selectedFields } from './common/selection';
 import { validateArgument } from './common/validation';
 import type { Context } from './context/context';
 import { DomainError } from './errors/domain-error';
+import { customerKey } from './modules/customer/customer.loader';
 import { CustomerConnectionResolver, CustomerResolver } from './modules/customer/customer.resolver';
 import { GroupResolver } from './modules/group/group.resolver';
 import { pendingPubSub, pendingResolvers } from './modules/pending';
@@ -26,10 +28,10 @@ type Representation = { __typename: string; id?: unknown };
  */
 const referenceResolvers = {
   Customer: {
-    async __resolveReference(ref: Representation, ctx: Context) {
+    async __resolveReference(ref: Representation, ctx: Context, info: GraphQLResolveInfo) {
       if (typeof ref.id !== 'string') return null;
       policy.requireReadCustomer(ctx.viewer, ref.id);
-      return ctx.loaders.customerById.load(ref.id);
+      return ctx.loaders.customerById.load(customerKey(ref.id, selectedFields(info)));
     },
   },
   CustomerGroup: {

@@ -130,6 +130,21 @@ describe('reading customers', () => {
     expect((await server.gql(q, { e: c.email }, tokens.customer(c.id))).errors?.[0].extensions?.code).toBe('FORBIDDEN');
   });
 
+  it('resolves fields reached through fragments, aliases and derived fields alike', async () => {
+    const c = await createCustomer(server, { firstName: 'Frag', lastName: 'Ment', phone: '+4930123456' });
+    const q = `query($id: ID!) {
+      customer(id: $id) { ...Names who: displayName g: group { code } }
+      customers(first: 100) { nodes { ... on Customer { id displayName } } edges { node { ...Names } } }
+    }
+    fragment Names on Customer { id phone createdAt }`;
+    const res = await server.gql(q, { id: c.id }, tokens.admin());
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.customer).toMatchObject({ id: c.id, phone: '+4930123456', who: 'Frag Ment', g: { code: 'B2C' } });
+    expect(res.data!.customer.createdAt).toMatch(/Z$/);
+    expect(res.data!.customers.nodes.find((n: { id: string }) => n.id === c.id).displayName).toBe('Frag Ment');
+    expect(res.data!.customers.edges.find((e: { node: { id: string } }) => e.node.id === c.id).node.phone).toBe('+4930123456');
+  });
+
   it('computes displayName from the email when no name is set', async () => {
     const c = await createCustomer(server, { email: uniqueEmail('nameless') });
     const res = await server.gql(CUSTOMER, { id: c.id }, tokens.admin());

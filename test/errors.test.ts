@@ -18,18 +18,31 @@ afterAll(async () => {
 describe('authentication errors', () => {
   const ME = '{ me { id } }';
 
-  it('answers 401 UNAUTHENTICATED for a malformed, forged, expired or unsigned token', async () => {
+  it('answers 401 UNAUTHENTICATED for a malformed, forged, expired, unsigned or never-expiring token', async () => {
     const c = await createCustomer(server);
     const forged = jwt.sign({ sub: c.id, role: 'CUSTOMER' }, 'another-secret-another-secret-another-secret');
     const expired = jwt.sign({ sub: c.id, role: 'CUSTOMER', exp: Math.floor(Date.now() / 1000) - 60 }, TEST_JWT_SECRET);
     const unsigned = jwt.sign({ sub: c.id, role: 'ADMIN' }, '', { algorithm: 'none' });
     const badRole = jwt.sign({ sub: c.id, role: 'ROOT' }, TEST_JWT_SECRET);
-    const withUnknownSession = jwt.sign({ sub: c.id, role: 'CUSTOMER', sid: 'nope' }, TEST_JWT_SECRET);
-    for (const token of ['garbage', forged, expired, unsigned, badRole, withUnknownSession]) {
+    const withUnknownSession = jwt.sign({ sub: c.id, role: 'CUSTOMER', sid: 'nope' }, TEST_JWT_SECRET, { expiresIn: '1h' });
+    const neverExpires = jwt.sign({ sub: c.id, role: 'CUSTOMER' }, TEST_JWT_SECRET);
+    for (const token of ['garbage', forged, expired, unsigned, badRole, withUnknownSession, neverExpires]) {
       const res = await server.gql(ME, {}, token);
       expect(res.status).toBe(401);
       expect(res.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
     }
+  });
+});
+
+describe('verified tokens', () => {
+  it('stop working when they expire, even after being accepted (and remembered) before', async () => {
+    const c = await createCustomer(server);
+    const shortLived = jwt.sign({ sub: c.id, role: 'CUSTOMER', exp: Math.floor(Date.now() / 1000) + 2 }, TEST_JWT_SECRET);
+    expect((await server.gql('{ me { id } }', {}, shortLived)).data).toEqual({ me: { id: c.id } });
+    await new Promise((r) => setTimeout(r, 2100));
+    const later = await server.gql('{ me { id } }', {}, shortLived);
+    expect(later.status).toBe(401);
+    expect(later.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
   });
 });
 

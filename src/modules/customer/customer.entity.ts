@@ -23,8 +23,49 @@ export interface CustomerRecord {
   updatedAt: Date;
 }
 
-export const CUSTOMER_COLUMNS = `c.id, c.email, c.first_name AS "firstName", c.last_name AS "lastName", c.phone,
-  c.date_of_birth AS "dateOfBirth", c.gender, c.customer_type AS "customerType", c.status,
-  c.email_verified AS "emailVerified", c.two_factor_enabled AS "twoFactorEnabled",
-  c.registration_source AS "registrationSource", c.metadata, c.group_id AS "groupId",
-  c.created_at AS "createdAt", c.updated_at AS "updatedAt"`;
+/** Column expression per CustomerRecord property (fixed SQL, never built from client input). */
+const COLUMN: Record<keyof CustomerRecord, string> = {
+  id: 'c.id',
+  email: 'c.email',
+  firstName: 'c.first_name AS "firstName"',
+  lastName: 'c.last_name AS "lastName"',
+  phone: 'c.phone',
+  dateOfBirth: 'c.date_of_birth AS "dateOfBirth"',
+  gender: 'c.gender',
+  customerType: 'c.customer_type AS "customerType"',
+  status: 'c.status',
+  emailVerified: 'c.email_verified AS "emailVerified"',
+  twoFactorEnabled: 'c.two_factor_enabled AS "twoFactorEnabled"',
+  registrationSource: 'c.registration_source AS "registrationSource"',
+  metadata: 'c.metadata',
+  groupId: 'c.group_id AS "groupId"',
+  createdAt: 'c.created_at AS "createdAt"',
+  updatedAt: 'c.updated_at AS "updatedAt"',
+};
+const ALL = Object.keys(COLUMN) as (keyof CustomerRecord)[];
+
+export const CUSTOMER_COLUMNS = ALL.map((k) => COLUMN[k]).join(', ');
+
+/** GraphQL fields computed from other columns. */
+const DERIVED: Record<string, (keyof CustomerRecord)[]> = {
+  displayName: ['firstName', 'lastName', 'email'],
+  group: ['groupId'],
+};
+
+/**
+ * The properties a selection of Customer fields needs (always the id, which every fan-out
+ * field resolves through). Returned in a fixed order so equal selections share a loader batch.
+ */
+export function customerProperties(fields: ReadonlySet<string> | null): (keyof CustomerRecord)[] {
+  if (!fields) return ALL;
+  const wanted = new Set<keyof CustomerRecord>(['id']);
+  for (const f of fields) {
+    if (f in COLUMN) wanted.add(f as keyof CustomerRecord);
+    for (const d of DERIVED[f] ?? []) wanted.add(d);
+  }
+  return ALL.filter((k) => wanted.has(k));
+}
+
+export function customerColumns(properties: readonly (keyof CustomerRecord)[]): string {
+  return properties.map((k) => COLUMN[k]).join(', ');
+}

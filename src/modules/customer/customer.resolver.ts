@@ -1,9 +1,12 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Ctx, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { policy } from '../../auth/policy';
+import { selectedFields } from '../../common/selection';
 import { CustomerStatus } from '../../common/enums';
 import type { Context } from '../../context/context';
 import { CustomerGroup } from '../group/group.type';
 import type { CustomerRecord } from './customer.entity';
+import { customerKey } from './customer.loader';
 import { CreateCustomerInput, CustomerFilter, CustomerOrder, UpdateCustomerInput } from './customer.input';
 import { CustomerConnection } from './customer-connection.type';
 import { Customer } from './customer.type';
@@ -11,14 +14,15 @@ import { Customer } from './customer.type';
 @Resolver(() => Customer)
 export class CustomerResolver {
   @Query(() => Customer, { nullable: true, description: 'The signed-in customer; null when the request carries no customer token.' })
-  me(@Ctx() ctx: Context): Promise<CustomerRecord | null> | null {
-    return ctx.viewer.kind === 'customer' ? ctx.loaders.customerById.load(ctx.viewer.customerId) : null;
+  me(@Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<CustomerRecord | null> | null {
+    if (ctx.viewer.kind !== 'customer') return null;
+    return ctx.loaders.customerById.load(customerKey(ctx.viewer.customerId, selectedFields(info)));
   }
 
   @Query(() => Customer, { nullable: true, description: 'OWNER or ADMIN/SERVICE; null when no live customer has this id.' })
-  customer(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<CustomerRecord | null> {
+  customer(@Arg('id', () => ID) id: string, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<CustomerRecord | null> {
     policy.requireReadCustomer(ctx.viewer, id);
-    return ctx.loaders.customerById.load(id);
+    return ctx.loaders.customerById.load(customerKey(id, selectedFields(info)));
   }
 
   @Query(() => Customer, { nullable: true, description: 'ADMIN/SERVICE.' })
@@ -30,13 +34,14 @@ export class CustomerResolver {
   @Query(() => CustomerConnection, { description: 'ADMIN. Keyset (cursor) pagination; first is capped at 100.' })
   customers(
     @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
     @Arg('filter', () => CustomerFilter, { nullable: true }) filter?: CustomerFilter | null,
     @Arg('orderBy', () => CustomerOrder, { nullable: true }) orderBy?: CustomerOrder | null,
     @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first?: number | null,
     @Arg('after', () => String, { nullable: true }) after?: string | null,
   ) {
     policy.requireAdmin(ctx.viewer);
-    return ctx.services.customers.list(filter, orderBy, first, after);
+    return ctx.services.customers.list(filter, orderBy, first, after, selectedFields(info, ['edges', 'node'], ['nodes']));
   }
 
   @Mutation(() => Customer, { description: 'ADMIN/SERVICE: back-office creation and imports (no password).' })

@@ -6,7 +6,7 @@ import type { Database, Queryable } from '../../db/database';
 import { isUniqueViolation } from '../../db/errors';
 import { DomainError } from '../../errors/domain-error';
 import { GroupService } from '../group/group.service';
-import { CUSTOMER_COLUMNS, CustomerRecord } from './customer.entity';
+import { CUSTOMER_COLUMNS, customerColumns, customerProperties, CustomerRecord } from './customer.entity';
 import { cursorFor, CustomerListFilter, CustomerListOrder, filterConditions, keyset, SqlParams } from './customer.list-query';
 
 export interface NewCustomer {
@@ -62,6 +62,7 @@ export class CustomerService {
     order: CustomerListOrder | null | undefined,
     first: number | null | undefined,
     after: string | null | undefined,
+    fields: ReadonlySet<string> | null = null,
   ): Promise<CustomerPage> {
     const limit = pageSize(first, 20);
     const p = new SqlParams();
@@ -81,13 +82,19 @@ export class CustomerService {
     }
     const page = keyset(order ?? DEFAULT_ORDER, after, p);
     const rows = await this.db.query<CustomerRecord & { sortKey: string }>(
-      `SELECT ${CUSTOMER_COLUMNS}, ${page.sortKeySelect} FROM customers c
+      `SELECT ${customerColumns(customerProperties(fields))}, ${page.sortKeySelect} FROM customers c
         WHERE ${[...conditions, ...page.where].join(' AND ')}
         ORDER BY ${page.orderBy} LIMIT ${p.add(limit + 1)}`,
       p.values,
     );
     const hasNextPage = rows.length > limit;
-    const edges = rows.slice(0, limit).map(({ sortKey, ...node }) => ({ cursor: cursorFor(page.tag, sortKey, node.id), node }));
+    // Cursors are encoded only if a client reads them (a getter), not for every row.
+    const edges = rows.slice(0, limit).map(({ sortKey, ...node }) => ({
+      get cursor() {
+        return cursorFor(page.tag, sortKey, node.id);
+      },
+      node,
+    }));
     return {
       edges,
       nodes: edges.map((e) => e.node),
