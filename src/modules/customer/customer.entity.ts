@@ -1,3 +1,6 @@
+import { ColumnMap, selectList } from '../../db/columns';
+import type { GroupRecord } from '../group/group.entity';
+import type { PreferencesRecord } from '../preference/preference.entity';
 import type { CustomerStatus, CustomerType, Gender, RegistrationSource } from '../../common/enums';
 
 /**
@@ -21,33 +24,38 @@ export interface CustomerRecord {
   groupId: string | null;
   createdAt: Date;
   updatedAt: Date;
+  /** Prefetched by a list query that joined them (see CustomerService.list); else loaded on demand. */
+  group?: GroupRecord | null;
+  preferences?: PreferencesRecord | null;
 }
 
 /** Column expression per CustomerRecord property (fixed SQL, never built from client input). */
-const COLUMN: Record<keyof CustomerRecord, string> = {
+type CustomerColumns = Omit<CustomerRecord, 'group' | 'preferences'>;
+
+const COLUMN: ColumnMap<CustomerColumns> = {
   id: 'c.id',
   email: 'c.email',
-  firstName: 'c.first_name AS "firstName"',
-  lastName: 'c.last_name AS "lastName"',
+  firstName: 'c.first_name',
+  lastName: 'c.last_name',
   phone: 'c.phone',
-  dateOfBirth: 'c.date_of_birth AS "dateOfBirth"',
+  dateOfBirth: 'c.date_of_birth',
   gender: 'c.gender',
-  customerType: 'c.customer_type AS "customerType"',
+  customerType: 'c.customer_type',
   status: 'c.status',
-  emailVerified: 'c.email_verified AS "emailVerified"',
-  twoFactorEnabled: 'c.two_factor_enabled AS "twoFactorEnabled"',
-  registrationSource: 'c.registration_source AS "registrationSource"',
+  emailVerified: 'c.email_verified',
+  twoFactorEnabled: 'c.two_factor_enabled',
+  registrationSource: 'c.registration_source',
   metadata: 'c.metadata',
-  groupId: 'c.group_id AS "groupId"',
-  createdAt: 'c.created_at AS "createdAt"',
-  updatedAt: 'c.updated_at AS "updatedAt"',
+  groupId: 'c.group_id',
+  createdAt: 'c.created_at',
+  updatedAt: 'c.updated_at',
 };
-const ALL = Object.keys(COLUMN) as (keyof CustomerRecord)[];
+const ALL = Object.keys(COLUMN) as (keyof CustomerColumns)[];
 
-export const CUSTOMER_COLUMNS = ALL.map((k) => COLUMN[k]).join(', ');
+export const CUSTOMER_COLUMNS = selectList(COLUMN);
 
 /** GraphQL fields computed from other columns. */
-const DERIVED: Record<string, (keyof CustomerRecord)[]> = {
+const DERIVED: Record<string, (keyof CustomerColumns)[]> = {
   displayName: ['firstName', 'lastName', 'email'],
   group: ['groupId'],
 };
@@ -56,16 +64,16 @@ const DERIVED: Record<string, (keyof CustomerRecord)[]> = {
  * The properties a selection of Customer fields needs (always the id, which every fan-out
  * field resolves through). Returned in a fixed order so equal selections share a loader batch.
  */
-export function customerProperties(fields: ReadonlySet<string> | null): (keyof CustomerRecord)[] {
+export function customerProperties(fields: ReadonlySet<string> | null): (keyof CustomerColumns)[] {
   if (!fields) return ALL;
-  const wanted = new Set<keyof CustomerRecord>(['id']);
+  const wanted = new Set<keyof CustomerColumns>(['id']);
   for (const f of fields) {
-    if (f in COLUMN) wanted.add(f as keyof CustomerRecord);
+    if (f in COLUMN) wanted.add(f as keyof CustomerColumns);
     for (const d of DERIVED[f] ?? []) wanted.add(d);
   }
   return ALL.filter((k) => wanted.has(k));
 }
 
-export function customerColumns(properties: readonly (keyof CustomerRecord)[]): string {
-  return properties.map((k) => COLUMN[k]).join(', ');
+export function customerColumns(properties: readonly (keyof CustomerColumns)[]): string {
+  return selectList(COLUMN, properties);
 }

@@ -2,10 +2,13 @@ import { CustomerOrderField, CustomerStatus, CustomerType, Gender, RegistrationS
 import { pageSize } from '../../common/cursor';
 import { isUuid } from '../../common/ids';
 import { jsonObject } from '../../common/json';
+import { propsFor, selectList, takePrefixed } from '../../db/columns';
 import type { Database, Queryable } from '../../db/database';
 import { isUniqueViolation } from '../../db/errors';
 import { DomainError } from '../../errors/domain-error';
+import { GROUP_COLUMN, GroupRecord } from '../group/group.entity';
 import { GroupService } from '../group/group.service';
+import { PREFERENCES_COLUMN, PreferencesRecord } from '../preference/preference.entity';
 import { CUSTOMER_COLUMNS, customerColumns, customerProperties, CustomerRecord } from './customer.entity';
 import { cursorFor, CustomerListFilter, CustomerListOrder, filterConditions, keyset, SqlParams } from './customer.list-query';
 
@@ -24,6 +27,15 @@ export interface NewCustomer {
 
 /** undefined: leave as is; null: clear (refused for email and customerType). */
 export type CustomerChange = { [K in keyof Omit<NewCustomer, 'registrationSource' | 'groupId'>]?: NewCustomer[K] | null };
+
+/**
+ * Related rows a list query may join in one statement instead of a loader round each, with
+ * the fields wanted of each.
+ */
+export interface ListIncludes {
+  group?: ReadonlySet<string>;
+  preferences?: ReadonlySet<string>;
+}
 
 export interface CustomerPage {
   edges: { cursor: string; node: CustomerRecord }[];
@@ -63,6 +75,7 @@ export class CustomerService {
     first: number | null | undefined,
     after: string | null | undefined,
     fields: ReadonlySet<string> | null = null,
+    include: ListIncludes = {},
   ): Promise<CustomerPage> {
     const limit = pageSize(first, 20);
     const p = new SqlParams();
@@ -81,19 +94,36 @@ export class CustomerService {
       return { edges: [], nodes: [], pageInfo: { hasNextPage: false, hasPreviousPage: Boolean(after), startCursor: null, endCursor: null }, countTotal };
     }
     const page = keyset(order ?? DEFAULT_ORDER, after, p);
+    const select = [customerColumns(customerProperties(fields)), page.sortKeySelect];
+    const joins: string[] = [];
+    const groupProps = include.group && propsFor(GROUP_COLUMN, include.group, 'id');
+    const prefProps = include.preferences && propsFor(PREFERENCES_COLUMN, include.preferences, 'customerId');
+    if (groupProps) {
+      select.push(selectList(GROUP_COLUMN, groupProps, 'g.'));
+      joins.push('LEFT JOIN customer_groups g ON g.id = c.group_id');
+    }
+    if (prefProps) {
+      select.push(selectList(PREFERENCES_COLUMN, prefProps, 'p.'));
+      joins.push('LEFT JOIN customer_preferences p ON p.customer_id = c.id');
+    }
     const rows = await this.db.query<CustomerRecord & { sortKey: string }>(
-      `SELECT ${customerColumns(customerProperties(fields))}, ${page.sortKeySelect} FROM customers c
+      `SELECT ${select.join(', ')} FROM customers c ${joins.join(' ')}
         WHERE ${[...conditions, ...page.where].join(' AND ')}
         ORDER BY ${page.orderBy} LIMIT ${p.add(limit + 1)}`,
       p.values,
     );
+    for (const row of rows) {
+      const r = row as unknown as Record<string, unknown>;
+      if (groupProps) row.group = takePrefixed<GroupRecord>(r, 'g.', groupProps, 'id');
+      if (prefProps) row.preferences = takePrefixed<PreferencesRecord>(r, 'p.', prefProps, 'customerId');
+    }
     const hasNextPage = rows.length > limit;
     // Cursors are encoded only if a client reads them (a getter), not for every row.
-    const edges = rows.slice(0, limit).map(({ sortKey, ...node }) => ({
+    const edges = rows.slice(0, limit).map((node) => ({
       get cursor() {
-        return cursorFor(page.tag, sortKey, node.id);
+        return cursorFor(page.tag, node.sortKey, node.id);
       },
-      node,
+      node: node as CustomerRecord,
     }));
     return {
       edges,

@@ -1,3 +1,5 @@
+import { ColumnMap, selectList } from '../../db/columns';
+
 /** A row of customer_groups, as the services select it. */
 export interface GroupRecord {
   id: string;
@@ -8,4 +10,13 @@ export interface GroupRecord {
   createdAt: Date;
 }
 
-export const GROUP_COLUMNS = `g.id, g.code, g.name, g.description, g.is_default AS "isDefault", g.created_at AS "createdAt"`;
+export const GROUP_COLUMN: ColumnMap<GroupRecord> = {
+  id: 'g.id',
+  code: 'g.code',
+  name: 'g.name',
+  description: 'g.description',
+  isDefault: 'g.is_default',
+  createdAt: 'g.created_at',
+};
+
+export const GROUP_COLUMNS = selectList(GROUP_COLUMN);

@@ -1,3 +1,5 @@
+import { ColumnMap, selectList } from '../../db/columns';
+
 /** The consent channels: each is a boolean column and a CustomerPreferences field of the same name. */
 export const CONSENT_CHANNELS = [
   'emailMarketing',
@@ -31,12 +33,14 @@ export type PreferencesRecord = Record<ConsentChannel, boolean> & {
   updatedAt: Date;
 };
 
-export const PREFERENCES_COLUMNS = [
-  'p.customer_id AS "customerId"',
-  ...CONSENT_CHANNELS.map((c) => `p.${CHANNEL_COLUMN[c]} AS "${c}"`),
-  'p.custom_preferences AS custom',
-  'p.updated_at AS "updatedAt"',
-].join(', ');
+export const PREFERENCES_COLUMN = {
+  customerId: 'p.customer_id',
+  ...(Object.fromEntries(CONSENT_CHANNELS.map((c) => [c, `p.${CHANNEL_COLUMN[c]}`])) as Record<ConsentChannel, string>),
+  custom: 'p.custom_preferences',
+  updatedAt: 'p.updated_at',
+} satisfies ColumnMap<PreferencesRecord>;
+
+export const PREFERENCES_COLUMNS = selectList<PreferencesRecord>(PREFERENCES_COLUMN);
 
 export interface ConsentRecordRow {
   customerId: string;

@@ -34,6 +34,6 @@ export class PreferenceResolver {
 export class CustomerPreferencesFieldResolver {
   @FieldResolver(() => CustomerPreferences)
   preferences(@Root() c: CustomerRecord, @Ctx() ctx: Context) {
-    return ctx.loaders.preferencesByCustomer.load(c.id);
+    return c.preferences ?? ctx.loaders.preferencesByCustomer.load(c.id);
   }
 }
