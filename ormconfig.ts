@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
-import { CustomersGroupsPreferences1764000000000 } from './migrations/1764000000000-CustomersGroupsPreferences';
+import { migrations } from './migrations';
 
 /**
  * TypeORM CLI data source (`npm run typeorm -- migration:show`). The service applies the same
@@ -12,5 +12,5 @@ export default new DataSource({
   url: process.env.CUSTOMER_DATABASE_DSN ?? 'postgres://postgres@127.0.0.1:5432/customer',
   synchronize: false,
   migrationsRun: false,
-  migrations: [CustomersGroupsPreferences1764000000000],
+  migrations: migrations.map((m) => m.constructor as new () => typeof m),
 });

@@ -13,6 +13,8 @@ import { CustomerConnectionResolver, CustomerResolver } from './modules/customer
 import { GroupResolver } from './modules/group/group.resolver';
 import { pendingPubSub, pendingResolvers } from './modules/pending';
 import { CustomerPreferencesFieldResolver, PreferenceResolver } from './modules/preference/preference.resolver';
+import { AddressResolver, CustomerAddressFieldsResolver } from './modules/address/address.resolver';
+import { CustomerWishlistFieldResolver, WishlistResolver } from './modules/wishlist/wishlist.resolver';
 
 /** Federation 2 directives the SDL uses, imported through @link as the contract does. */
 const FEDERATION_LINK =
@@ -41,8 +43,13 @@ const referenceResolvers = {
     },
   },
   CustomerAddress: {
-    async __resolveReference() {
-      throw DomainError.notImplemented('_entities(CustomerAddress)');
+    async __resolveReference(ref: Representation, ctx: Context) {
+      if (typeof ref.id !== 'string') return null;
+      policy.requireAuthenticated(ctx.viewer);
+      const address = await ctx.loaders.addressById.load(ref.id);
+      if (!address) return null;
+      policy.requireOwnedResource(ctx.viewer, address.customerId, 'Address');
+      return address;
     },
   },
   CustomerSegment: {
@@ -74,6 +81,10 @@ export function buildCustomerSchema(): BuiltSchema {
       GroupResolver,
       PreferenceResolver,
       CustomerPreferencesFieldResolver,
+      AddressResolver,
+      CustomerAddressFieldsResolver,
+      WishlistResolver,
+      CustomerWishlistFieldResolver,
       ...pendingResolvers,
     ],
     pubSub: pendingPubSub,

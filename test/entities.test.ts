@@ -45,8 +45,8 @@ describe('_entities authorization', () => {
 
   it('answers NOT_IMPLEMENTED for entity types of later milestones instead of fake data', async () => {
     const res = await server.gql(
-      'query($reps: [_Any!]!) { _entities(representations: $reps) { ... on CustomerAddress { id city } } }',
-      { reps: [{ __typename: 'CustomerAddress', id: '00000000-0000-4000-8000-000000000000' }] },
+      'query($reps: [_Any!]!) { _entities(representations: $reps) { ... on CustomerSegment { id name } } }',
+      { reps: [{ __typename: 'CustomerSegment', id: '00000000-0000-4000-8000-000000000000' }] },
       tokens.admin(),
     );
     expect(res.data!._entities).toEqual([null]);

@@ -55,6 +55,18 @@ export const policy = {
     }
   },
 
+  /**
+   * Addresses and wishlists: the owner or ADMIN. Another customer is told NOT_FOUND, so ids
+   * of other customers' addresses reveal nothing; SERVICE is FORBIDDEN.
+   */
+  requireOwnedResource(viewer: Viewer, ownerId: string | null, what: string): void {
+    policy.requireAuthenticated(viewer);
+    if (ownerId === null) throw DomainError.notFound(what);
+    if (policy.isAdmin(viewer) || policy.isOwner(viewer, ownerId)) return;
+    if (viewer.kind === 'staff') throw new DomainError('FORBIDDEN', `Only the customer or an ADMIN may access this ${what}`);
+    throw DomainError.notFound(what);
+  },
+
   /** The customer themselves or ADMIN (personal settings such as consents and addresses). */
   requireOwnerOrAdmin(viewer: Viewer, customerId: string): void {
     policy.requireAuthenticated(viewer);

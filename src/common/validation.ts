@@ -1,5 +1,6 @@
 import { validate, ValidationError } from 'class-validator';
 import { DomainError, FieldError } from '../errors/domain-error';
+import { toE164 } from './phone';
 
 type Normalizer = (value: unknown) => unknown;
 const NORMALIZERS = Symbol('normalizers');
@@ -22,8 +23,14 @@ export function Normalize(fn: Normalizer): PropertyDecorator {
 export const keep: Normalizer = (v) => v;
 export const trimToNull: Normalizer = (v) => (typeof v === 'string' ? v.trim() || null : v);
 export const lowerCaseEmail: Normalizer = (v) => (typeof v === 'string' ? v.trim().toLowerCase() : v);
-/** "+1 (415) 555-0123" -> "+14155550123"; validation then checks E.164. */
-export const phoneNumber: Normalizer = (v) => (typeof v === 'string' ? v.replace(/[\s().-]/g, '') || null : v);
+/**
+ * "+1 (415) 555-0123" -> "+14155550123". A value that is not a valid international number is
+ * left as typed, so the field's E.164 rule rejects it with a message naming the field.
+ */
+export const phoneNumber: Normalizer = (v) => {
+  if (typeof v !== 'string' || v.trim() === '') return typeof v === 'string' ? null : v;
+  return toE164(v.trim()) ?? v.trim();
+};
 
 function normalizeInPlace(obj: object): void {
   const normalizers = (obj as { [NORMALIZERS]?: Map<string | symbol, Normalizer> })[NORMALIZERS];

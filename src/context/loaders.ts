@@ -1,8 +1,10 @@
 import type DataLoader from 'dataloader';
 import type { Database } from '../db/database';
+import { addressByIdLoader, addressesByCustomerLoader } from '../modules/address/address.loader';
 import { customerByIdLoader } from '../modules/customer/customer.loader';
 import { groupByIdLoader, groupMemberCountLoader } from '../modules/group/group.loader';
 import { consentLogLoader, preferencesByCustomerLoader } from '../modules/preference/preference.loader';
+import { wishlistByCustomerLoader } from '../modules/wishlist/wishlist.loader';
 
 /**
  * Per-request DataLoaders, each built on first use: a request that touches one loader pays
@@ -32,6 +34,15 @@ export class Loaders {
   }
   get consentLog() {
     return this.lazy('consentLog', consentLogLoader);
+  }
+  get addressesByCustomer() {
+    return this.lazy('addressesByCustomer', addressesByCustomerLoader);
+  }
+  get addressById() {
+    return this.lazy('addressById', addressByIdLoader);
+  }
+  get wishlistByCustomer() {
+    return this.lazy('wishlistByCustomer', wishlistByCustomerLoader);
   }
 }
 

@@ -1,4 +1,3 @@
-import { AddressResolver, CustomerAddressFieldsResolver } from './address/address.resolver';
 import { AuditResolver, CustomerAuditTrailFieldResolver } from './audit/audit.resolver';
 import { AuthResolver } from './auth/auth.resolver';
 import { TwoFactorResolver } from './auth/two-factor.resolver';
@@ -7,14 +6,9 @@ export { pendingPubSub } from './events/pending-pubsub';
 import { GdprResolver } from './gdpr/gdpr.resolver';
 import { CustomerSegmentsFieldResolver, SegmentResolver } from './segment/segment.resolver';
 import { CustomerStatisticsFieldResolver } from './statistics/statistics.resolver';
-import { CustomerWishlistFieldResolver, WishlistResolver } from './wishlist/wishlist.resolver';
 
 /** Contract operations of later milestones, wired as NOT_IMPLEMENTED stubs. */
 export const pendingResolvers = [
-  AddressResolver,
-  CustomerAddressFieldsResolver,
-  WishlistResolver,
-  CustomerWishlistFieldResolver,
   AuditResolver,
   CustomerAuditTrailFieldResolver,
   AuthResolver,

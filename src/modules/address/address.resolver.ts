@@ -1,61 +1,86 @@
-import { Arg, FieldResolver, ID, Mutation, Resolver } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
+import { policy } from '../../auth/policy';
 import { AddressType } from '../../common/enums';
-import { DomainError } from '../../errors/domain-error';
+import type { Context } from '../../context/context';
+import type { CustomerRecord } from '../customer/customer.entity';
 import { Customer } from '../customer/customer.type';
+import type { AddressRecord } from './address.entity';
 import { AddressInput, AddressUpdateInput } from './address.input';
 import { CustomerAddress } from './address.type';
 
-// Contract stubs for a later milestone: each answers NOT_IMPLEMENTED, never fake data.
+/** Owner of a live address, for the policy; null when there is none. */
+async function ownerOf(ctx: Context, addressId: string): Promise<string | null> {
+  return (await ctx.loaders.addressById.load(addressId))?.customerId ?? null;
+}
 
 @Resolver(() => CustomerAddress)
 export class AddressResolver {
   @Mutation(() => CustomerAddress)
-  async createAddress(
-    @Arg('customerId', () => ID) _customerId: string,
-    @Arg('input', () => AddressInput) _input: AddressInput,
-  ): Promise<CustomerAddress> {
-    throw DomainError.notImplemented('createAddress');
+  createAddress(
+    @Arg('customerId', () => ID) customerId: string,
+    @Arg('input', () => AddressInput) input: AddressInput,
+    @Ctx() ctx: Context,
+  ): Promise<AddressRecord> {
+    policy.requireOwnerOrAdmin(ctx.viewer, customerId);
+    return ctx.services.addresses.create(customerId, input);
   }
 
   @Mutation(() => CustomerAddress)
   async updateAddress(
-    @Arg('id', () => ID) _id: string,
-    @Arg('input', () => AddressUpdateInput) _input: AddressUpdateInput,
-  ): Promise<CustomerAddress> {
-    throw DomainError.notImplemented('updateAddress');
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => AddressUpdateInput) input: AddressUpdateInput,
+    @Ctx() ctx: Context,
+  ): Promise<AddressRecord> {
+    policy.requireOwnedResource(ctx.viewer, await ownerOf(ctx, id), 'Address');
+    return ctx.services.addresses.update(id, input);
   }
 
   @Mutation(() => Boolean, {
-    description:
-      'Soft delete; when it was the default, the newest other address of that type becomes default in the same transaction.',
+    description: 'Soft delete; when it was the default, the newest other address of that type becomes default in the same transaction.',
   })
-  async deleteAddress(@Arg('id', () => ID) _id: string): Promise<boolean> {
-    throw DomainError.notImplemented('deleteAddress');
+  async deleteAddress(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<boolean> {
+    policy.requireOwnedResource(ctx.viewer, await ownerOf(ctx, id), 'Address');
+    return ctx.services.addresses.delete(id);
   }
 
   @Mutation(() => CustomerAddress, { description: 'Makes it the only default of its type.' })
-  async setDefaultAddress(
-    @Arg('customerId', () => ID) _customerId: string,
-    @Arg('addressId', () => ID) _addressId: string,
-  ): Promise<CustomerAddress> {
-    throw DomainError.notImplemented('setDefaultAddress');
+  setDefaultAddress(
+    @Arg('customerId', () => ID) customerId: string,
+    @Arg('addressId', () => ID) addressId: string,
+    @Ctx() ctx: Context,
+  ): Promise<AddressRecord> {
+    policy.requireOwnerOrAdmin(ctx.viewer, customerId);
+    return ctx.services.addresses.setDefault(customerId, addressId);
   }
 }
 
+/** All three fields read one loader: a page of customers costs one address statement. */
 @Resolver(() => Customer)
 export class CustomerAddressFieldsResolver {
   @FieldResolver(() => [CustomerAddress], { description: 'Live (not deleted) addresses, defaults first, then newest first.' })
-  async addresses(@Arg('type', () => AddressType, { nullable: true }) _type?: AddressType | null): Promise<CustomerAddress[]> {
-    throw DomainError.notImplemented('Customer.addresses');
+  async addresses(
+    @Root() c: CustomerRecord,
+    @Ctx() ctx: Context,
+    @Arg('type', () => AddressType, { nullable: true }) type?: AddressType | null,
+  ): Promise<AddressRecord[]> {
+    policy.requireOwnedResource(ctx.viewer, c.id, 'Address');
+    const all = await ctx.loaders.addressesByCustomer.load(c.id);
+    return type ? all.filter((a) => a.type === type) : all;
   }
 
   @FieldResolver(() => CustomerAddress, { nullable: true })
-  async defaultShippingAddress(): Promise<CustomerAddress | null> {
-    throw DomainError.notImplemented('Customer.defaultShippingAddress');
+  defaultShippingAddress(@Root() c: CustomerRecord, @Ctx() ctx: Context): Promise<AddressRecord | null> {
+    return defaultOf(ctx, c.id, AddressType.SHIPPING);
   }
 
   @FieldResolver(() => CustomerAddress, { nullable: true })
-  async defaultBillingAddress(): Promise<CustomerAddress | null> {
-    throw DomainError.notImplemented('Customer.defaultBillingAddress');
+  defaultBillingAddress(@Root() c: CustomerRecord, @Ctx() ctx: Context): Promise<AddressRecord | null> {
+    return defaultOf(ctx, c.id, AddressType.BILLING);
   }
+}
+
+async function defaultOf(ctx: Context, customerId: string, type: AddressType): Promise<AddressRecord | null> {
+  policy.requireOwnedResource(ctx.viewer, customerId, 'Address');
+  const all = await ctx.loaders.addressesByCustomer.load(customerId);
+  return all.find((a) => a.type === type && a.isDefault) ?? null;
 }

@@ -1,11 +1,10 @@
-import { IsEmail, IsEnum, IsISO8601, IsObject, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { IsEmail, IsEnum, IsISO8601, IsObject, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { Field, ID, InputType } from 'type-graphql';
 import { CustomerOrderField, CustomerStatus, CustomerType, Gender, RegistrationSource, SortDirection } from '../../common/enums';
+import { IsE164 } from '../../common/phone';
 import { DateScalar, DateTimeScalar, JSONScalar } from '../../common/scalars';
 import { lowerCaseEmail, Normalize, phoneNumber } from '../../common/validation';
 
-const E164 = /^\+[1-9]\d{6,14}$/;
-const E164_MESSAGE = 'phone must be in E.164 format, e.g. +14155550123';
 
 @InputType()
 export class CreateCustomerInput {
@@ -15,7 +14,7 @@ export class CreateCustomerInput {
   @Field(() => String, { nullable: true })
   @Normalize(phoneNumber)
   @IsOptional()
-  @Matches(E164, { message: E164_MESSAGE })
+  @IsE164()
   phone?: string | null;
   @Field(() => DateScalar, { nullable: true }) @IsOptional() @IsISO8601({ strict: true }) dateOfBirth?: string | null;
   @Field(() => Gender, { nullable: true }) @IsOptional() @IsEnum(Gender) gender?: Gender | null;
@@ -37,7 +36,7 @@ export class UpdateCustomerInput {
   @Field(() => String, { nullable: true })
   @Normalize(phoneNumber)
   @IsOptional()
-  @Matches(E164, { message: E164_MESSAGE })
+  @IsE164()
   phone?: string | null;
   @Field(() => DateScalar, { nullable: true }) @IsOptional() @IsISO8601({ strict: true }) dateOfBirth?: string | null;
   @Field(() => Gender, { nullable: true }) @IsOptional() @IsEnum(Gender) gender?: Gender | null;

@@ -1,33 +1,39 @@
-import { Arg, FieldResolver, ID, Mutation, Resolver } from 'type-graphql';
-import { DomainError } from '../../errors/domain-error';
+import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
+import { policy } from '../../auth/policy';
+import type { Context } from '../../context/context';
+import type { CustomerRecord } from '../customer/customer.entity';
 import { Customer } from '../customer/customer.type';
+import type { WishlistRecord } from './wishlist.entity';
 import { WishlistItem } from './wishlist.type';
-
-// Contract stubs for a later milestone: each answers NOT_IMPLEMENTED, never fake data.
 
 @Resolver(() => WishlistItem)
 export class WishlistResolver {
   @Mutation(() => WishlistItem)
-  async addToWishlist(
-    @Arg('customerId', () => ID) _customerId: string,
-    @Arg('productId', () => ID) _productId: string,
-  ): Promise<WishlistItem> {
-    throw DomainError.notImplemented('addToWishlist');
+  addToWishlist(
+    @Arg('customerId', () => ID) customerId: string,
+    @Arg('productId', () => ID) productId: string,
+    @Ctx() ctx: Context,
+  ): Promise<WishlistRecord> {
+    policy.requireOwnerOrAdmin(ctx.viewer, customerId);
+    return ctx.services.wishlist.add(customerId, productId);
   }
 
   @Mutation(() => Boolean)
-  async removeFromWishlist(
-    @Arg('customerId', () => ID) _customerId: string,
-    @Arg('productId', () => ID) _productId: string,
+  removeFromWishlist(
+    @Arg('customerId', () => ID) customerId: string,
+    @Arg('productId', () => ID) productId: string,
+    @Ctx() ctx: Context,
   ): Promise<boolean> {
-    throw DomainError.notImplemented('removeFromWishlist');
+    policy.requireOwnerOrAdmin(ctx.viewer, customerId);
+    return ctx.services.wishlist.remove(customerId, productId);
   }
 }
 
 @Resolver(() => Customer)
 export class CustomerWishlistFieldResolver {
-  @FieldResolver(() => [WishlistItem])
-  async wishlist(): Promise<WishlistItem[]> {
-    throw DomainError.notImplemented('Customer.wishlist');
+  @FieldResolver(() => [WishlistItem], { description: 'Newest first.' })
+  wishlist(@Root() c: CustomerRecord, @Ctx() ctx: Context): Promise<WishlistRecord[]> {
+    policy.requireOwnedResource(ctx.viewer, c.id, 'Wishlist');
+    return ctx.loaders.wishlistByCustomer.load(c.id);
   }
 }

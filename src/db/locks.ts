@@ -1,0 +1,16 @@
+import { isUuid } from '../common/ids';
+import { DomainError } from '../errors/domain-error';
+import type { Queryable } from './database';
+
+/**
+ * Takes the customer's row lock for the rest of the transaction, so changes to one
+ * customer's addresses or wishlist run one after another (defaults move without races)
+ * while other customers proceed in parallel. FOR NO KEY UPDATE does not block foreign-key
+ * checks from other tables. NOT_FOUND when there is no live customer.
+ */
+export async function lockCustomer(tx: Queryable, customerId: string): Promise<void> {
+  const rows = isUuid(customerId)
+    ? await tx.query('SELECT id FROM customers WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE', [customerId])
+    : [];
+  if (rows.length === 0) throw DomainError.notFound('Customer');
+}

@@ -1,0 +1,34 @@
+import DataLoader from 'dataloader';
+import { isUuid } from '../../common/ids';
+import type { Queryable } from '../../db/database';
+import { ADDRESS_COLUMNS, ADDRESS_ORDER, AddressRecord } from './address.entity';
+
+/** Every live address of many customers in one statement, defaults first, then newest. */
+export function addressesByCustomerLoader(db: Queryable) {
+  return new DataLoader<string, AddressRecord[]>(async (customerIds) => {
+    const rows = await db.query<AddressRecord>(
+      `SELECT ${ADDRESS_COLUMNS} FROM customer_addresses a
+        WHERE a.customer_id = ANY($1::uuid[]) AND a.deleted_at IS NULL ORDER BY ${ADDRESS_ORDER}`,
+      [customerIds.filter(isUuid)],
+    );
+    const by = new Map<string, AddressRecord[]>();
+    for (const r of rows) {
+      const list = by.get(r.customerId);
+      if (list) list.push(r);
+      else by.set(r.customerId, [r]);
+    }
+    return customerIds.map((id) => by.get(id) ?? []);
+  });
+}
+
+/** Live addresses by id (for `_entities` and ownership checks), in key order, null where none. */
+export function addressByIdLoader(db: Queryable) {
+  return new DataLoader<string, AddressRecord | null>(async (ids) => {
+    const valid = ids.filter(isUuid);
+    const rows = valid.length
+      ? await db.query<AddressRecord>(`SELECT ${ADDRESS_COLUMNS} FROM customer_addresses a WHERE a.id = ANY($1::uuid[]) AND a.deleted_at IS NULL`, [valid])
+      : [];
+    const by = new Map(rows.map((r) => [r.id, r]));
+    return ids.map((id) => by.get(id.toLowerCase()) ?? null);
+  });
+}
