@@ -1,6 +1,11 @@
 import type { MigrationInterface } from 'typeorm';
 import { CustomersGroupsPreferences1764000000000 } from './1764000000000-CustomersGroupsPreferences';
 import { AddressesWishlists1764100000000 } from './1764100000000-AddressesWishlists';
+import { AuditOutbox1764200000000 } from './1764200000000-AuditOutbox';
 
 /** Every migration, oldest first. Add new ones at the end. */
-export const migrations: MigrationInterface[] = [new CustomersGroupsPreferences1764000000000(), new AddressesWishlists1764100000000()];
+export const migrations: MigrationInterface[] = [
+  new CustomersGroupsPreferences1764000000000(),
+  new AddressesWishlists1764100000000(),
+  new AuditOutbox1764200000000(),
+];

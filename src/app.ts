@@ -3,6 +3,8 @@ import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import express from 'express';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
 import { GraphQLError } from 'graphql';
 import { TokenVerifier } from './auth/jwt';
 import type { Config } from './config/config';
@@ -10,6 +12,12 @@ import type { Context } from './context/context';
 import { createLoaders } from './context/loaders';
 import { compileTrust, requestMeta } from './context/request-meta';
 import type { Database } from './db/database';
+import { Transactor } from './db/unit-of-work';
+import { EventPublisher } from './events/publisher';
+import { STREAM } from './events/topics';
+import { createEventBus, EventBus } from './events/pubsub';
+import { OutboxRelay } from './events/relay';
+import { AuditRetention } from './modules/audit/audit.retention';
 import { DomainError } from './errors/domain-error';
 import { createFormatError } from './errors/format-error';
 import { depthLimit } from './http/depth-limit';
@@ -21,6 +29,8 @@ import { createServices } from './services';
 
 export interface App {
   httpServer: http.Server;
+  relay: OutboxRelay;
+  bus: EventBus;
   /** Listens and resolves with the bound port (pass 0 for any free port). */
   listen(port: number): Promise<number>;
   close(): Promise<void>;
@@ -42,7 +52,10 @@ const unavailableStatus: ApolloServerPlugin<Context> = {
 /** Builds the whole service from its parts, so tests can start one in-process. */
 export async function createApp(config: Config, db: Database, logger: Logger): Promise<App> {
   const { schema } = buildCustomerSchema();
-  const services = createServices(db);
+  const bus = createEventBus(config, logger);
+  const relay = new OutboxRelay(db, new EventPublisher(bus.pubsub, bus.redis, config.outbox.streamMaxLen, `${config.eventsNamespace}${STREAM}`), config.outbox, logger, config.databaseDsn);
+  const services = createServices(db, new Transactor(db, () => relay.wake()));
+  const retention = new AuditRetention(db, { retentionDays: config.auditRetentionDays, intervalMs: 3_600_000 }, logger);
   const tokens = new TokenVerifier(config.jwtSecret);
   const trust = compileTrust(config.trustedProxies);
   const app = express();
@@ -55,6 +68,7 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
         services,
         loaders: createLoaders(db),
         meta: requestMeta(req, trust),
+        pubsub: bus.pubsub,
       };
     } catch (err) {
       if (err instanceof DomainError) {
@@ -97,13 +111,43 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
     }
   });
 
-  app.use(healthRoutes(db));
+  // graphql-ws on the same path: the JWT comes in connectionParams.authorization; a bad one
+  // closes the socket (4403), like a bad header answers 401 over HTTP.
+  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
+  const ws = useServer<{ authorization?: string }>(
+    {
+      schema,
+      onConnect: (ctx) => {
+        try {
+          tokens.viewerFor(ctx.connectionParams?.authorization);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      context: (ctx): Context => ({
+        viewer: tokens.viewerFor(ctx.connectionParams?.authorization),
+        services,
+        loaders: createLoaders(db),
+        meta: requestMeta(ctx.extra.request, trust),
+        pubsub: bus.pubsub,
+      }),
+    },
+    wsServer,
+  );
+
+  app.use(healthRoutes(db, bus));
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' });
   });
 
+  relay.start();
+  retention.start();
+
   return {
     httpServer,
+    relay,
+    bus,
     listen: (port) =>
       new Promise((resolve, reject) => {
         httpServer.once('error', reject);
@@ -113,7 +157,12 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
         });
       }),
     close: async () => {
+      await ws.dispose();
+      wsServer.close();
       await apollo.stop();
+      await retention.stop();
+      await relay.stop();
+      await bus.close();
     },
   };
 }

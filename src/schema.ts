@@ -14,6 +14,7 @@ import { GroupResolver } from './modules/group/group.resolver';
 import { pendingPubSub, pendingResolvers } from './modules/pending';
 import { CustomerPreferencesFieldResolver, PreferenceResolver } from './modules/preference/preference.resolver';
 import { AddressResolver, CustomerAddressFieldsResolver } from './modules/address/address.resolver';
+import { AuditResolver, CustomerAuditTrailFieldResolver } from './modules/audit/audit.resolver';
 import { CustomerWishlistFieldResolver, WishlistResolver } from './modules/wishlist/wishlist.resolver';
 
 /** Federation 2 directives the SDL uses, imported through @link as the contract does. */
@@ -85,6 +86,8 @@ export function buildCustomerSchema(): BuiltSchema {
       CustomerAddressFieldsResolver,
       WishlistResolver,
       CustomerWishlistFieldResolver,
+      AuditResolver,
+      CustomerAuditTrailFieldResolver,
       ...pendingResolvers,
     ],
     pubSub: pendingPubSub,

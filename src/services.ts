@@ -1,5 +1,7 @@
 import type { Database } from './db/database';
+import type { Transactor } from './db/unit-of-work';
 import { AddressService } from './modules/address/address.service';
+import { AuditService } from './modules/audit/audit.service';
 import { CustomerService } from './modules/customer/customer.service';
 import { GroupService } from './modules/group/group.service';
 import { PreferenceService } from './modules/preference/preference.service';
@@ -12,14 +14,17 @@ export interface Services {
   preferences: PreferenceService;
   addresses: AddressService;
   wishlist: WishlistService;
+  audit: AuditService;
 }
 
-export function createServices(db: Database): Services {
+/** `work` runs each mutation's unit of work (row changes + audit rows + outbox events). */
+export function createServices(db: Database, work: Transactor): Services {
   return {
-    customers: new CustomerService(db),
-    groups: new GroupService(db),
-    preferences: new PreferenceService(db),
-    addresses: new AddressService(db),
-    wishlist: new WishlistService(db),
+    customers: new CustomerService(db, work),
+    groups: new GroupService(db, work),
+    preferences: new PreferenceService(work),
+    addresses: new AddressService(work),
+    wishlist: new WishlistService(work),
+    audit: new AuditService(db),
   };
 }

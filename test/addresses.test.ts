@@ -91,7 +91,7 @@ describe('default addresses', () => {
 
   it('ends 50 concurrent default changes with exactly one default per type, and no 500s', async () => {
     const c = await createCustomer(server);
-    const seeded = [];
+    const seeded: { id: string; type: string }[] = [];
     for (let i = 0; i < 5; i++) seeded.push(await create(c.id, address({ type: i % 2 ? 'BILLING' : 'SHIPPING' })));
     const calls = Array.from({ length: 50 }, (_, i) => {
       const type = i % 2 ? 'BILLING' : 'SHIPPING';

@@ -98,7 +98,6 @@ describe('operations of later milestones', () => {
       ['mutation($id: ID!) { enableTwoFactor(customerId: $id) { secret } }', { id: c.id }],
       ['mutation($id: ID!) { evaluateCustomerSegments(customerId: $id) { id } }', { id: c.id }],
       ['mutation($id: ID!) { deleteCustomer(id: $id) { anonymized } }', { id: c.id }],
-      ['{ auditEvents { nodes { id } } }', {}],
       ['{ customerSegments { id } }', {}],
       ['query($id: ID!) { customer(id: $id) { statistics { totalOrders } } }', { id: c.id }],
     ];
@@ -132,7 +131,12 @@ describe('database outage', () => {
       expect((await fetch(`${base}/api/v1/customers/health`)).status).toBe(200);
 
       await proxy.start(port);
-      const up = await postGraphql(`${base}/graphql`, query, {}, tokens.admin());
+      // recovery needs no restart; allow the pool a moment to dial again
+      let up = await postGraphql(`${base}/graphql`, query, {}, tokens.admin());
+      for (let i = 0; i < 50 && up.errors; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        up = await postGraphql(`${base}/graphql`, query, {}, tokens.admin());
+      }
       expect(up.errors).toBeUndefined();
       expect(up.data!.customerGroups).toHaveLength(2);
       expect((await fetch(`${base}/health/ready`)).status).toBe(200);

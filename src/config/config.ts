@@ -26,6 +26,25 @@ export interface Config {
   /** Hard limits on abusive queries. */
   maxQueryDepth: number;
   shutdownTimeoutMs: number;
+  /** Audit events older than this many days are deleted by the retention job. */
+  auditRetentionDays: number;
+  outbox: OutboxConfig;
+  /** Prefix of the Redis stream and pub/sub topics ('' = the stream is `customer.events`). */
+  eventsNamespace: string;
+}
+
+/** The outbox relay: batching, retries with exponential backoff, dead letters, pruning. */
+export interface OutboxConfig {
+  batchSize: number;
+  maxAttempts: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** Fallback poll; commits wake the relay at once (in-process call and LISTEN/NOTIFY). */
+  pollIntervalMs: number;
+  /** SENT rows are deleted after this long. */
+  retentionHours: number;
+  /** Approximate cap of the Redis stream (XADD MAXLEN ~). */
+  streamMaxLen: number;
 }
 
 export class ConfigError extends Error {
@@ -101,5 +120,16 @@ export function loadConfig(env: Env = process.env): Config {
     trustedProxies: str(env, 'CUSTOMER_TRUSTED_PROXIES') ?? 'loopback',
     maxQueryDepth: int(env, 'CUSTOMER_MAX_QUERY_DEPTH', 12, 2, 50),
     shutdownTimeoutMs: int(env, 'CUSTOMER_SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
+    auditRetentionDays: int(env, 'CUSTOMER_AUDIT_RETENTION_DAYS', 2555, 1, 36500),
+    eventsNamespace: str(env, 'CUSTOMER_EVENTS_NAMESPACE') ?? '',
+    outbox: {
+      batchSize: int(env, 'CUSTOMER_OUTBOX_BATCH_SIZE', 200, 1, 10000),
+      maxAttempts: int(env, 'CUSTOMER_OUTBOX_MAX_ATTEMPTS', 25, 1, 1000),
+      backoffBaseMs: int(env, 'CUSTOMER_OUTBOX_BACKOFF_MS', 500, 1, 3600000),
+      backoffMaxMs: int(env, 'CUSTOMER_OUTBOX_BACKOFF_MAX_MS', 60000, 1, 86400000),
+      pollIntervalMs: int(env, 'CUSTOMER_OUTBOX_POLL_MS', 1000, 10, 3600000),
+      retentionHours: int(env, 'CUSTOMER_OUTBOX_RETENTION_HOURS', 24, 0, 87600),
+      streamMaxLen: int(env, 'CUSTOMER_STREAM_MAXLEN', 1000000, 1000, 1000000000),
+    },
   };
 }

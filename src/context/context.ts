@@ -1,3 +1,4 @@
+import type { PubSubEngine } from 'graphql-subscriptions';
 import type { Viewer } from '../auth/viewer';
 import type { Services } from '../services';
 import type { Loaders } from './loaders';
@@ -17,4 +18,6 @@ export interface Context {
   services: Services;
   loaders: Loaders;
   meta: RequestMeta;
+  /** Subscription topics (subscriptions only read it; the outbox relay publishes). */
+  pubsub: PubSubEngine;
 }

@@ -1,6 +1,7 @@
 import type DataLoader from 'dataloader';
 import type { Database } from '../db/database';
 import { addressByIdLoader, addressesByCustomerLoader } from '../modules/address/address.loader';
+import { auditTrailLoader } from '../modules/audit/audit.loader';
 import { customerByIdLoader } from '../modules/customer/customer.loader';
 import { groupByIdLoader, groupMemberCountLoader } from '../modules/group/group.loader';
 import { consentLogLoader, preferencesByCustomerLoader } from '../modules/preference/preference.loader';
@@ -15,6 +16,11 @@ export class Loaders {
   private cache: Partial<Record<string, DataLoader<string, unknown>>> = {};
 
   constructor(private readonly db: Database) {}
+
+  /** Forgets every cached row: a subscription resolves each event as now committed. */
+  reset(): void {
+    this.cache = {};
+  }
 
   private lazy<L extends DataLoader<string, unknown>>(name: string, make: (db: Database) => L): L {
     return (this.cache[name] ??= make(this.db)) as L;
@@ -43,6 +49,9 @@ export class Loaders {
   }
   get wishlistByCustomer() {
     return this.lazy('wishlistByCustomer', wishlistByCustomerLoader);
+  }
+  get auditTrail() {
+    return this.lazy('auditTrail', auditTrailLoader);
   }
 }
 

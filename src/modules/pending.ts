@@ -1,4 +1,3 @@
-import { AuditResolver, CustomerAuditTrailFieldResolver } from './audit/audit.resolver';
 import { AuthResolver } from './auth/auth.resolver';
 import { TwoFactorResolver } from './auth/two-factor.resolver';
 import { SubscriptionResolver } from './events/subscription.resolver';
@@ -9,8 +8,6 @@ import { CustomerStatisticsFieldResolver } from './statistics/statistics.resolve
 
 /** Contract operations of later milestones, wired as NOT_IMPLEMENTED stubs. */
 export const pendingResolvers = [
-  AuditResolver,
-  CustomerAuditTrailFieldResolver,
   AuthResolver,
   TwoFactorResolver,
   SegmentResolver,

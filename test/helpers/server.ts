@@ -48,6 +48,7 @@ export interface TestServer {
   db: PostgresDatabase;
   dsn: string;
   config: Config;
+  app: App;
   gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string | null, headers?: Record<string, string>): Promise<GqlResponse<T>>;
   /** Counts SQL statements sent while fn runs. */
   countStatements(fn: () => Promise<unknown>): Promise<number>;
@@ -78,6 +79,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     CUSTOMER_JWT_SECRET: TEST_JWT_SECRET,
     CUSTOMER_LOG_LEVEL: 'silent',
     CUSTOMER_DB_POOL_SIZE: '10',
+    // The relay wakes on commits; its fallback poll would add statements to counted windows.
+    CUSTOMER_OUTBOX_POLL_MS: '600000',
     ...env,
   });
   const db = new PostgresDatabase(database.dsn, config.dbPoolSize);
@@ -91,7 +94,9 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     dsn: database.dsn,
     config,
     gql: (query, variables, token, headers) => postGraphql(url, query, variables, token, headers) as never,
+    app,
     async countStatements(fn) {
+      await app.relay.idle();
       let n = 0;
       const off = db.onStatement(() => n++);
       try {
@@ -119,4 +124,33 @@ export async function createCustomer(server: TestServer, input: Record<string, u
   const res = await server.gql(CREATE_CUSTOMER, { input: { email: uniqueEmail(), ...input } }, tokens.admin());
   if (!res.data?.createCustomer) throw new Error(`createCustomer failed: ${JSON.stringify(res.errors)}`);
   return res.data.createCustomer;
+}
+
+/** Another replica of `server`: the same database (and whatever Redis `env` names). */
+export async function startReplica(server: TestServer, env: Record<string, string> = {}): Promise<{ url: string; app: App; close: () => Promise<void> }> {
+  const config = loadConfig({
+    CUSTOMER_DATABASE_DSN: server.dsn,
+    CUSTOMER_JWT_SECRET: TEST_JWT_SECRET,
+    CUSTOMER_LOG_LEVEL: 'silent',
+    CUSTOMER_OUTBOX_POLL_MS: '600000',
+    ...env,
+  });
+  const db = new PostgresDatabase(server.dsn, config.dbPoolSize);
+  const app = await createApp(config, db, createLogger(config.logLevel));
+  const port = await app.listen(0);
+  return {
+    url: `http://127.0.0.1:${port}/graphql`,
+    app,
+    close: async () => {
+      await app.close();
+      await db.close();
+    },
+  };
+}
+
+export const REDIS_ADDR = process.env.CUSTOMER_TEST_REDIS_ADDR ?? '127.0.0.1:6379';
+
+/** Env for a server on the real Redis, isolated from other test files by a namespace. */
+export function redisEnv(namespace = `test-${process.pid}-${randomBytes(3).toString('hex')}:`): Record<string, string> {
+  return { CUSTOMER_REDIS_ADDR: REDIS_ADDR, CUSTOMER_EVENTS_NAMESPACE: namespace };
 }

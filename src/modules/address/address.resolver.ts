@@ -22,7 +22,7 @@ export class AddressResolver {
     @Ctx() ctx: Context,
   ): Promise<AddressRecord> {
     policy.requireOwnerOrAdmin(ctx.viewer, customerId);
-    return ctx.services.addresses.create(customerId, input);
+    return ctx.services.addresses.create(customerId, input, ctx);
   }
 
   @Mutation(() => CustomerAddress)
@@ -32,7 +32,7 @@ export class AddressResolver {
     @Ctx() ctx: Context,
   ): Promise<AddressRecord> {
     policy.requireOwnedResource(ctx.viewer, await ownerOf(ctx, id), 'Address');
-    return ctx.services.addresses.update(id, input);
+    return ctx.services.addresses.update(id, input, ctx);
   }
 
   @Mutation(() => Boolean, {
@@ -40,7 +40,7 @@ export class AddressResolver {
   })
   async deleteAddress(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<boolean> {
     policy.requireOwnedResource(ctx.viewer, await ownerOf(ctx, id), 'Address');
-    return ctx.services.addresses.delete(id);
+    return ctx.services.addresses.delete(id, ctx);
   }
 
   @Mutation(() => CustomerAddress, { description: 'Makes it the only default of its type.' })
@@ -50,7 +50,7 @@ export class AddressResolver {
     @Ctx() ctx: Context,
   ): Promise<AddressRecord> {
     policy.requireOwnerOrAdmin(ctx.viewer, customerId);
-    return ctx.services.addresses.setDefault(customerId, addressId);
+    return ctx.services.addresses.setDefault(customerId, addressId, ctx);
   }
 }
 

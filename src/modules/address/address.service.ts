@@ -1,7 +1,8 @@
 import { AddressType } from '../../common/enums';
 import { isUuid } from '../../common/ids';
 import { jsonObject } from '../../common/json';
-import type { Database, Queryable } from '../../db/database';
+import type { Queryable } from '../../db/database';
+import { Actor, changedValues, Transactor, UnitOfWork } from '../../db/unit-of-work';
 import { lockCustomer } from '../../db/locks';
 import { DomainError } from '../../errors/domain-error';
 import { ADDRESS_COLUMNS, AddressFields, AddressRecord, WRITABLE_ADDRESS_FIELDS } from './address.entity';
@@ -25,18 +26,19 @@ const CASE_INSENSITIVE = new Set<keyof AddressFields>(['firstName', 'lastName', 
  * the partial unique index uq_addresses_one_default backs this up in the database.
  */
 export class AddressService {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly work: Transactor) {}
 
-  async create(customerId: string, input: NewAddress): Promise<AddressRecord> {
+  async create(customerId: string, input: NewAddress, actor: Actor): Promise<AddressRecord> {
     const fields = normalizeAddress(pickFields(input));
     const type = input.type ?? AddressType.SHIPPING;
     const metadata = input.metadata == null ? {} : jsonObject('input.metadata', input.metadata);
-    return this.db.transaction(async (tx) => {
+    return this.work.run(actor, async (w) => {
+      const tx = w.tx;
       await lockCustomer(tx, customerId);
       const existing = await this.findSame(tx, customerId, type, fields);
       if (existing) {
         // Creating an address the customer already has returns it instead of a copy.
-        return input.isDefault && !existing.isDefault ? this.makeDefault(tx, existing) : existing;
+        return input.isDefault && !existing.isDefault ? this.makeDefault(w, existing) : existing;
       }
       const [{ n, hasDefault }] = await tx.query<{ n: number; hasDefault: boolean }>(
         `SELECT count(*)::int AS n, coalesce(bool_or(is_default AND type = $2), FALSE) AS "hasDefault"
@@ -48,7 +50,8 @@ export class AddressService {
       }
       // The first live address of a type becomes its default.
       const isDefault = Boolean(input.isDefault) || !hasDefault;
-      if (isDefault && hasDefault) await clearDefault(tx, customerId, type);
+      const previous = isDefault && hasDefault ? await currentDefault(tx, customerId, type) : undefined;
+      if (previous) await clearDefault(tx, customerId, type);
       const values = FIELDS.map((f) => fields[f]);
       const [row] = await tx.query<AddressRecord>(
         `INSERT INTO customer_addresses AS a (customer_id, type, is_default, metadata, ${FIELDS.map((f) => WRITABLE_ADDRESS_FIELDS[f]).join(', ')})
@@ -56,13 +59,18 @@ export class AddressService {
          RETURNING ${ADDRESS_COLUMNS}`,
         [customerId, type, isDefault, JSON.stringify(metadata), ...values],
       );
+      const { newValues } = changedValues({} as AddressRecord, row, AUDITED);
+      w.audit({ eventType: 'customer.address.create', customerId, resourceId: row.id, operation: 'create', newValues });
+      w.emit({ type: 'customer.address.created', customerId, data: { customerId, addressId: row.id, type, isDefault } });
+      if (isDefault) recordDefaultChange(w, row, previous);
       return row;
     });
   }
 
   /** Absent fields stay; the result is validated as a whole (a new country re-checks the postal code). */
-  async update(id: string, change: AddressChange): Promise<AddressRecord> {
-    return this.db.transaction(async (tx) => {
+  async update(id: string, change: AddressChange, actor: Actor): Promise<AddressRecord> {
+    return this.work.run(actor, async (w) => {
+      const tx = w.tx;
       const current = await this.lockAddress(tx, id);
       const merged = { ...pickFields(current), ...definedFields(change) };
       const fields = normalizeAddress(merged);
@@ -73,6 +81,11 @@ export class AddressService {
           WHERE a.id = $1 RETURNING ${ADDRESS_COLUMNS}`,
         [id, JSON.stringify(metadata), ...FIELDS.map((f) => fields[f])],
       );
+      const diff = changedValues(current, row, AUDITED);
+      if (diff.changed.length) {
+        w.audit({ eventType: 'customer.address.update', customerId: row.customerId, resourceId: id, operation: 'update', ...diff });
+        w.emit({ type: 'customer.address.updated', customerId: row.customerId, data: { customerId: row.customerId, addressId: id, changedFields: diff.changed } });
+      }
       return row;
     });
   }
@@ -81,25 +94,32 @@ export class AddressService {
    * Soft delete. When the address was a default, the newest other live address of its type
    * becomes the default in the same transaction; with none left, there is no default.
    */
-  async delete(id: string): Promise<boolean> {
-    return this.db.transaction(async (tx) => {
+  async delete(id: string, actor: Actor): Promise<boolean> {
+    return this.work.run(actor, async (w) => {
+      const tx = w.tx;
       const current = await this.lockAddress(tx, id);
+      const { customerId } = current;
       await tx.query('UPDATE customer_addresses SET deleted_at = now(), is_default = FALSE, updated_at = now() WHERE id = $1', [id]);
+      w.audit({ eventType: 'customer.address.delete', customerId, resourceId: id, operation: 'delete', oldValues: { isDefault: current.isDefault } });
+      w.emit({ type: 'customer.address.deleted', customerId, data: { customerId, addressId: id, type: current.type } });
       if (current.isDefault) {
-        await tx.query(
-          `UPDATE customer_addresses SET is_default = TRUE, updated_at = now()
-            WHERE id = (SELECT id FROM customer_addresses
-                         WHERE customer_id = $1 AND type = $2 AND deleted_at IS NULL
-                         ORDER BY created_at DESC, id DESC LIMIT 1)`,
-          [current.customerId, current.type],
+        const [promoted] = await tx.query<AddressRecord>(
+          `UPDATE customer_addresses AS a SET is_default = TRUE, updated_at = now()
+            WHERE a.id = (SELECT id FROM customer_addresses
+                           WHERE customer_id = $1 AND type = $2 AND deleted_at IS NULL
+                           ORDER BY created_at DESC, id DESC LIMIT 1)
+            RETURNING ${ADDRESS_COLUMNS}`,
+          [customerId, current.type],
         );
+        recordDefaultChange(w, promoted ?? null, current);
       }
       return true;
     });
   }
 
-  async setDefault(customerId: string, addressId: string): Promise<AddressRecord> {
-    return this.db.transaction(async (tx) => {
+  async setDefault(customerId: string, addressId: string, actor: Actor): Promise<AddressRecord> {
+    return this.work.run(actor, async (w) => {
+      const tx = w.tx;
       await lockCustomer(tx, customerId);
       const [address] = isUuid(addressId)
         ? await tx.query<AddressRecord>(
@@ -108,16 +128,18 @@ export class AddressService {
           )
         : [];
       if (!address) throw DomainError.notFound('Address');
-      return address.isDefault ? address : this.makeDefault(tx, address);
+      return address.isDefault ? address : this.makeDefault(w, address);
     });
   }
 
-  private async makeDefault(tx: Queryable, address: AddressRecord): Promise<AddressRecord> {
-    await clearDefault(tx, address.customerId, address.type);
-    const [row] = await tx.query<AddressRecord>(
+  private async makeDefault(w: UnitOfWork, address: AddressRecord): Promise<AddressRecord> {
+    const previous = await currentDefault(w.tx, address.customerId, address.type);
+    await clearDefault(w.tx, address.customerId, address.type);
+    const [row] = await w.tx.query<AddressRecord>(
       `UPDATE customer_addresses AS a SET is_default = TRUE, updated_at = now() WHERE a.id = $1 RETURNING ${ADDRESS_COLUMNS}`,
       [address.id],
     );
+    recordDefaultChange(w, row, previous);
     return row;
   }
 
@@ -149,6 +171,36 @@ export class AddressService {
     );
     return row;
   }
+}
+
+/** Address fields whose changes are audited. */
+const AUDITED: (keyof AddressRecord & string)[] = [...FIELDS, 'type', 'isDefault', 'metadata'];
+
+/** One audit row and one event when the default of a type moves (or disappears). */
+function recordDefaultChange(w: UnitOfWork, next: AddressRecord | null, previous?: AddressRecord): void {
+  const customerId = next?.customerId ?? previous!.customerId;
+  const type = next?.type ?? previous!.type;
+  w.audit({
+    eventType: 'customer.address.default_changed',
+    customerId,
+    resourceId: next?.id ?? previous?.id ?? null,
+    operation: 'update',
+    oldValues: { defaultAddressId: previous?.id ?? null, type },
+    newValues: { defaultAddressId: next?.id ?? null, type },
+  });
+  w.emit({
+    type: 'customer.address.default_changed',
+    customerId,
+    data: { customerId, type, from: previous?.id ?? null, to: next?.id ?? null },
+  });
+}
+
+async function currentDefault(tx: Queryable, customerId: string, type: AddressType): Promise<AddressRecord | undefined> {
+  const [row] = await tx.query<AddressRecord>(
+    `SELECT ${ADDRESS_COLUMNS} FROM customer_addresses a WHERE a.customer_id = $1 AND a.type = $2 AND a.is_default AND a.deleted_at IS NULL`,
+    [customerId, type],
+  );
+  return row;
 }
 
 async function clearDefault(tx: Queryable, customerId: string, type: AddressType): Promise<void> {

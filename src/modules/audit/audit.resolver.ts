@@ -1,30 +1,41 @@
-import { Arg, FieldResolver, Int, Query, Resolver } from 'type-graphql';
-import { DomainError } from '../../errors/domain-error';
+import { Arg, Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
+import { policy } from '../../auth/policy';
+import { pageSize } from '../../common/cursor';
+import type { Context } from '../../context/context';
+import type { CustomerRecord } from '../customer/customer.entity';
 import { Customer } from '../customer/customer.type';
 import { AuditEventFilter } from './audit.input';
+import { auditTrailKey } from './audit.loader';
+import { AUDIT_EVENTS_DEFAULT_FIRST, AUDIT_TRAIL_DEFAULT_FIRST, AuditPage, decodeAuditCursor } from './audit.service';
 import { AuditEvent, AuditEventConnection } from './audit.type';
-
-// Contract stubs for a later milestone: each answers NOT_IMPLEMENTED, never fake data.
 
 @Resolver(() => AuditEvent)
 export class AuditResolver {
   @Query(() => AuditEventConnection, { description: 'ADMIN. Newest first.' })
   async auditEvents(
-    @Arg('filter', () => AuditEventFilter, { nullable: true }) _filter?: AuditEventFilter | null,
-    @Arg('first', () => Int, { nullable: true, defaultValue: 50 }) _first?: number | null,
-    @Arg('after', () => String, { nullable: true }) _after?: string | null,
-  ): Promise<AuditEventConnection> {
-    throw DomainError.notImplemented('auditEvents');
+    @Ctx() ctx: Context,
+    @Arg('filter', () => AuditEventFilter, { nullable: true }) filter?: AuditEventFilter | null,
+    @Arg('first', () => Int, { nullable: true, defaultValue: AUDIT_EVENTS_DEFAULT_FIRST }) first?: number | null,
+    @Arg('after', () => String, { nullable: true }) after?: string | null,
+  ): Promise<AuditPage> {
+    policy.requireAdmin(ctx.viewer);
+    return ctx.services.audit.list(filter, first, after);
   }
 }
 
 @Resolver(() => Customer)
 export class CustomerAuditTrailFieldResolver {
+  /** One loader: a page of customers costs one audit statement, whatever its length. */
   @FieldResolver(() => AuditEventConnection, { description: 'Newest first. OWNER sees their own trail; ADMIN any.' })
   async auditTrail(
-    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) _first?: number | null,
-    @Arg('after', () => String, { nullable: true }) _after?: string | null,
-  ): Promise<AuditEventConnection> {
-    throw DomainError.notImplemented('Customer.auditTrail');
+    @Root() c: CustomerRecord,
+    @Ctx() ctx: Context,
+    @Arg('first', () => Int, { nullable: true, defaultValue: AUDIT_TRAIL_DEFAULT_FIRST }) first?: number | null,
+    @Arg('after', () => String, { nullable: true }) after?: string | null,
+  ): Promise<AuditPage> {
+    policy.requireOwnerOrAdmin(ctx.viewer, c.id);
+    const limit = pageSize(first, AUDIT_TRAIL_DEFAULT_FIRST);
+    if (after) decodeAuditCursor(after); // refused here, for this field only, never inside a shared batch
+    return ctx.loaders.auditTrail.load(auditTrailKey(c.id, limit, after));
   }
 }

@@ -53,7 +53,7 @@ export class CustomerResolver {
   @Mutation(() => Customer, { description: 'ADMIN/SERVICE: back-office creation and imports (no password).' })
   createCustomer(@Arg('input', () => CreateCustomerInput) input: CreateCustomerInput, @Ctx() ctx: Context): Promise<CustomerRecord> {
     policy.requireStaff(ctx.viewer);
-    return ctx.services.customers.create(input);
+    return ctx.services.customers.create(input, ctx);
   }
 
   @Mutation(() => Customer)
@@ -63,7 +63,7 @@ export class CustomerResolver {
     @Ctx() ctx: Context,
   ): Promise<CustomerRecord> {
     policy.requireWriteCustomer(ctx.viewer, id);
-    return ctx.services.customers.update(id, input);
+    return ctx.services.customers.update(id, input, ctx);
   }
 
   @Mutation(() => Customer, { description: 'ADMIN.' })
@@ -73,7 +73,7 @@ export class CustomerResolver {
     @Ctx() ctx: Context,
   ): Promise<CustomerRecord> {
     policy.requireAdmin(ctx.viewer);
-    return ctx.services.customers.setStatus(id, status);
+    return ctx.services.customers.setStatus(id, status, ctx);
   }
 
   @Mutation(() => Customer, { description: 'ADMIN. Null groupId moves the customer to the default group.' })
@@ -83,7 +83,7 @@ export class CustomerResolver {
     @Arg('groupId', () => ID, { nullable: true }) groupId?: string | null,
   ): Promise<CustomerRecord> {
     policy.requireAdmin(ctx.viewer);
-    return ctx.services.customers.assignGroup(customerId, groupId);
+    return ctx.services.customers.assignGroup(customerId, groupId, ctx);
   }
 
   @FieldResolver(() => String, { description: 'First and last name, or the part of the email before @ when both are empty.' })

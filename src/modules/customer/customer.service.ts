@@ -1,9 +1,10 @@
-import { CustomerOrderField, CustomerStatus, CustomerType, Gender, RegistrationSource, SortDirection } from '../../common/enums';
+import { AuditSeverity, CustomerOrderField, CustomerStatus, CustomerType, Gender, RegistrationSource, SortDirection } from '../../common/enums';
 import { pageSize } from '../../common/cursor';
 import { isUuid } from '../../common/ids';
 import { jsonObject } from '../../common/json';
 import { propsFor, selectList, takePrefixed } from '../../db/columns';
 import type { Database, Queryable } from '../../db/database';
+import { Actor, changedValues, Transactor } from '../../db/unit-of-work';
 import { isUniqueViolation } from '../../db/errors';
 import { DomainError } from '../../errors/domain-error';
 import { GROUP_COLUMN, GroupRecord } from '../group/group.entity';
@@ -59,7 +60,10 @@ const UPDATABLE: Record<keyof CustomerChange, string> = {
 };
 
 export class CustomerService {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly work: Transactor,
+  ) {}
 
   async findByEmail(email: string): Promise<CustomerRecord | null> {
     const [row] = await this.db.query<CustomerRecord>(
@@ -139,12 +143,12 @@ export class CustomerService {
   }
 
   /** The customer, their default preferences and their group, in one transaction. */
-  async create(input: NewCustomer): Promise<CustomerRecord> {
+  async create(input: NewCustomer, actor: Actor): Promise<CustomerRecord> {
     const c = checkProfile(input);
-    return this.db.transaction(async (tx) => {
-      const groupId = input.groupId ? await requireGroup(tx, input.groupId) : await GroupService.defaultGroupId(tx);
+    return this.work.run(actor, async (w) => {
+      const groupId = input.groupId ? await requireGroup(w.tx, input.groupId) : await GroupService.defaultGroupId(w.tx);
       const [row] = await guardEmail(() =>
-        tx.query<CustomerRecord>(
+        w.tx.query<CustomerRecord>(
           `INSERT INTO customers AS c (email, first_name, last_name, phone, date_of_birth, gender, customer_type,
                                        registration_source, metadata, group_id)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${CUSTOMER_COLUMNS}`,
@@ -162,63 +166,113 @@ export class CustomerService {
           ],
         ),
       );
-      await tx.query('INSERT INTO customer_preferences (customer_id) VALUES ($1)', [row.id]);
+      await w.tx.query('INSERT INTO customer_preferences (customer_id) VALUES ($1)', [row.id]);
+      const { newValues } = changedValues({} as CustomerRecord, row, AUDITED_FIELDS);
+      w.audit({ eventType: 'customer.profile.create', customerId: row.id, resourceId: row.id, operation: 'create', newValues });
+      w.emit({ type: 'customer.created', customerId: row.id, data: { customerId: row.id, customerType: row.customerType, groupId } });
       return row;
     });
   }
 
-  async update(id: string, change: CustomerChange): Promise<CustomerRecord> {
+  async update(id: string, change: CustomerChange, actor: Actor): Promise<CustomerRecord> {
     const c = checkProfile(change);
     const fields = (Object.keys(UPDATABLE) as (keyof CustomerChange)[]).filter((k) => c[k] !== undefined);
-    if (!fields.length) return this.requireLive(this.db, id);
-    const p = new SqlParams();
-    const idParam = p.add(id);
-    const sets = fields.map((k) => `${UPDATABLE[k]} = ${p.add(k === 'metadata' ? JSON.stringify(c.metadata ?? {}) : c[k])}`);
-    if (!isUuid(id)) throw DomainError.notFound('Customer');
-    const [row] = await guardEmail(() =>
-      this.db.query<CustomerRecord>(
-        `UPDATE customers AS c SET ${sets.join(', ')}, updated_at = now()
-          WHERE c.id = ${idParam} AND c.deleted_at IS NULL RETURNING ${CUSTOMER_COLUMNS}`,
-        p.values,
-      ),
-    );
-    if (!row) throw DomainError.notFound('Customer');
-    return row;
-  }
-
-  async setStatus(id: string, status: CustomerStatus): Promise<CustomerRecord> {
-    if (status === CustomerStatus.DELETED) {
-      throw DomainError.badInput('status', 'use deleteCustomer to erase a customer; DELETED cannot be set directly');
-    }
-    return this.updateColumn(id, 'status', status);
-  }
-
-  /** A null group means the default group. */
-  async assignGroup(customerId: string, groupId: string | null | undefined): Promise<CustomerRecord> {
-    if (!isUuid(customerId)) throw DomainError.notFound('Customer');
-    return this.db.transaction(async (tx) => {
-      const target = groupId ? await requireGroup(tx, groupId) : await GroupService.defaultGroupId(tx);
-      return this.updateColumn(customerId, 'group_id', target, tx);
+    return this.work.run(actor, async (w) => {
+      const before = await lockLive(w.tx, id);
+      if (!fields.length) return before;
+      const p = new SqlParams();
+      const idParam = p.add(id);
+      const sets = fields.map((k) => `${UPDATABLE[k]} = ${p.add(k === 'metadata' ? JSON.stringify(c.metadata ?? {}) : c[k])}`);
+      const [row] = await guardEmail(() =>
+        w.tx.query<CustomerRecord>(
+          `UPDATE customers AS c SET ${sets.join(', ')}, updated_at = now() WHERE c.id = ${idParam} RETURNING ${CUSTOMER_COLUMNS}`,
+          p.values,
+        ),
+      );
+      const diff = changedValues(before, row, AUDITED_FIELDS);
+      if (diff.changed.length) {
+        w.audit({ eventType: 'customer.profile.update', customerId: id, resourceId: id, operation: 'update', ...diff });
+        w.emit({ type: 'customer.updated', customerId: id, data: { customerId: id, changedFields: diff.changed } });
+      }
+      return row;
     });
   }
 
-  private async updateColumn(id: string, column: 'status' | 'group_id', value: string, q: Queryable = this.db): Promise<CustomerRecord> {
-    if (!isUuid(id)) throw DomainError.notFound('Customer');
-    const [row] = await q.query<CustomerRecord>(
-      `UPDATE customers AS c SET ${column} = $2, updated_at = now()
-        WHERE c.id = $1 AND c.deleted_at IS NULL RETURNING ${CUSTOMER_COLUMNS}`,
-      [id, value],
-    );
-    if (!row) throw DomainError.notFound('Customer');
-    return row;
+  async setStatus(id: string, status: CustomerStatus, actor: Actor): Promise<CustomerRecord> {
+    if (status === CustomerStatus.DELETED) {
+      throw DomainError.badInput('status', 'use deleteCustomer to erase a customer; DELETED cannot be set directly');
+    }
+    return this.work.run(actor, async (w) => {
+      const before = await lockLive(w.tx, id);
+      const row = await setColumn(w.tx, id, 'status', status);
+      if (before.status !== status) {
+        w.audit({
+          eventType: 'customer.status.change',
+          severity: status === CustomerStatus.SUSPENDED ? AuditSeverity.WARN : AuditSeverity.INFO,
+          customerId: id,
+          resourceId: id,
+          operation: 'update',
+          oldValues: { status: before.status },
+          newValues: { status },
+        });
+        w.emit({ type: 'customer.status_changed', customerId: id, data: { customerId: id, from: before.status, to: status } });
+      }
+      return row;
+    });
   }
 
-  private async requireLive(q: Queryable, id: string): Promise<CustomerRecord> {
-    if (!isUuid(id)) throw DomainError.notFound('Customer');
-    const [row] = await q.query<CustomerRecord>(`SELECT ${CUSTOMER_COLUMNS} FROM customers c WHERE c.id = $1 AND c.deleted_at IS NULL`, [id]);
-    if (!row) throw DomainError.notFound('Customer');
-    return row;
+  /** A null group means the default group. */
+  async assignGroup(customerId: string, groupId: string | null | undefined, actor: Actor): Promise<CustomerRecord> {
+    return this.work.run(actor, async (w) => {
+      const before = await lockLive(w.tx, customerId);
+      const target = groupId ? await requireGroup(w.tx, groupId) : await GroupService.defaultGroupId(w.tx);
+      const row = await setColumn(w.tx, customerId, 'group_id', target);
+      if (before.groupId !== target) {
+        w.audit({
+          eventType: 'customer.group.change',
+          customerId,
+          resourceId: target,
+          operation: 'update',
+          oldValues: { groupId: before.groupId },
+          newValues: { groupId: target },
+        });
+        w.emit({ type: 'customer.group_changed', customerId, data: { customerId, from: before.groupId, to: target } });
+      }
+      return row;
+    });
   }
+}
+
+/** Profile fields whose changes are audited (every public column but timestamps). */
+const AUDITED_FIELDS: (keyof CustomerRecord & string)[] = [
+  'email',
+  'firstName',
+  'lastName',
+  'phone',
+  'dateOfBirth',
+  'gender',
+  'customerType',
+  'status',
+  'registrationSource',
+  'metadata',
+  'groupId',
+];
+
+/** The live customer, row-locked for the rest of the transaction. */
+async function lockLive(tx: Queryable, id: string): Promise<CustomerRecord> {
+  const [row] = isUuid(id)
+    ? await tx.query<CustomerRecord>(`SELECT ${CUSTOMER_COLUMNS} FROM customers c WHERE c.id = $1 AND c.deleted_at IS NULL FOR NO KEY UPDATE`, [id])
+    : [];
+  if (!row) throw DomainError.notFound('Customer');
+  return row;
+}
+
+async function setColumn(tx: Queryable, id: string, column: 'status' | 'group_id', value: string): Promise<CustomerRecord> {
+  const [row] = await tx.query<CustomerRecord>(
+    `UPDATE customers AS c SET ${column} = $2, updated_at = now() WHERE c.id = $1 RETURNING ${CUSTOMER_COLUMNS}`,
+    [id, value],
+  );
+  return row;
 }
 
 async function requireGroup(tx: Queryable, groupId: string): Promise<string> {

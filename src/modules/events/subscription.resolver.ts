@@ -1,40 +1,95 @@
-import { Arg, ID, Resolver, Subscription } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Resolver, Root, Subscription } from 'type-graphql';
+import { policy } from '../../auth/policy';
+import { isUuid } from '../../common/ids';
+import { DateTimeScalar } from '../../common/scalars';
+import type { Context } from '../../context/context';
 import { DomainError } from '../../errors/domain-error';
+import { filterAsync } from '../../events/filter';
+import { AuditRecordedMessage, CustomerChangedMessage, TOPICS } from '../../events/topics';
 import { AuditEventFilter } from '../audit/audit.input';
 import { AuditEvent } from '../audit/audit.type';
+import { customerKey } from '../customer/customer.loader';
 import { SegmentMembershipEvent } from '../segment/segment.type';
 import { CustomerChangeEvent } from './change-event.type';
 
-// Contract stubs for a later milestone. No pubSub is configured, so each subscription
-// uses `subscribe` and fails at subscribe time with NOT_IMPLEMENTED; no event is faked.
+type SubscribeData<A> = { args: A; context: Context };
 
-const notImplemented =
-  (operation: string) =>
-  (): never => {
-    throw DomainError.notImplemented(operation);
-  };
-
-@Resolver()
+/**
+ * Live changes, fed by the outbox relay (so subscribers only ever see committed changes) over
+ * Redis pub/sub (every replica's subscribers get every replica's events) or in-process.
+ * Authorization is decided when subscribing, with the same policy as queries.
+ */
+@Resolver(() => CustomerChangeEvent)
 export class SubscriptionResolver {
   @Subscription(() => CustomerChangeEvent, {
-    subscribe: notImplemented('customerChanged'),
     description: 'OWNER (their own id) or ADMIN (one customer, or all when customerId is omitted).',
+    subscribe: ({ args, context }: SubscribeData<{ customerId?: string | null }>) => {
+      const { viewer } = context;
+      policy.requireAuthenticated(viewer);
+      let only = args.customerId ?? null;
+      if (viewer.kind === 'customer') {
+        if (only !== null && only !== viewer.customerId) throw new DomainError('FORBIDDEN', 'You may only follow your own changes');
+        only = viewer.customerId;
+      } else if (!policy.isAdmin(viewer)) {
+        throw new DomainError('FORBIDDEN', 'customerChanged is for the customer themselves or an ADMIN');
+      }
+      const source = context.pubsub.asyncIterableIterator<CustomerChangedMessage>(TOPICS.customerChanged);
+      return filterAsync(source, (m) => only === null || m.customerId === only);
+    },
   })
-  customerChanged(@Arg('customerId', () => ID, { nullable: true }) _customerId?: string | null): CustomerChangeEvent {
-    throw DomainError.notImplemented('customerChanged');
+  customerChanged(
+    @Root() message: CustomerChangedMessage,
+    @Ctx() ctx: Context,
+    @Arg('customerId', () => ID, { nullable: true }) _customerId?: string | null,
+  ): CustomerChangedMessage {
+    // Every event is resolved with fresh loaders: it must show the customer as now committed.
+    ctx.loaders.reset();
+    return message;
   }
 
-  @Subscription(() => AuditEvent, { subscribe: notImplemented('auditEventRecorded'), description: 'ADMIN: the live audit feed.' })
-  auditEventRecorded(
+  @FieldResolver(() => DateTimeScalar)
+  occurredAt(@Root() m: CustomerChangedMessage): Date {
+    return new Date(m.occurredAt);
+  }
+
+  @FieldResolver()
+  customer(@Root() m: CustomerChangedMessage, @Ctx() ctx: Context) {
+    return ctx.loaders.customerById.load(customerKey(m.customerId, null));
+  }
+
+  @Subscription(() => AuditEvent, {
+    description: 'ADMIN: the live audit feed.',
+    subscribe: ({ args, context }: SubscribeData<{ filter?: AuditEventFilter | null }>) => {
+      policy.requireAdmin(context.viewer);
+      const f = args.filter;
+      const source = context.pubsub.asyncIterableIterator<AuditRecordedMessage>(TOPICS.auditRecorded);
+      return filterAsync(
+        source,
+        (m) =>
+          (!f?.customerId || (isUuid(f.customerId) && m.customerId === f.customerId.toLowerCase())) &&
+          (!f?.eventTypes?.length || f.eventTypes.includes(m.eventType)) &&
+          (!f?.eventTypePrefix || m.eventType.startsWith(f.eventTypePrefix)) &&
+          (!f?.severity?.length || (f.severity as string[]).includes(m.severity)),
+      );
+    },
+  })
+  async auditEventRecorded(
+    @Root() message: AuditRecordedMessage,
+    @Ctx() ctx: Context,
     @Arg('filter', () => AuditEventFilter, { nullable: true }) _filter?: AuditEventFilter | null,
-  ): AuditEvent {
-    throw DomainError.notImplemented('auditEventRecorded');
+  ) {
+    const event = await ctx.services.audit.byId(message.auditId);
+    if (!event) throw DomainError.notFound('Audit event');
+    return event;
   }
 
-  @Subscription(() => SegmentMembershipEvent, { subscribe: notImplemented('segmentMembershipChanged'), description: 'ADMIN.' })
-  segmentMembershipChanged(
-    @Arg('segmentId', () => ID, { nullable: true }) _segmentId?: string | null,
-  ): SegmentMembershipEvent {
+  @Subscription(() => SegmentMembershipEvent, {
+    description: 'ADMIN.',
+    subscribe: () => {
+      throw DomainError.notImplemented('segmentMembershipChanged');
+    },
+  })
+  segmentMembershipChanged(@Arg('segmentId', () => ID, { nullable: true }) _segmentId?: string | null): SegmentMembershipEvent {
     throw DomainError.notImplemented('segmentMembershipChanged');
   }
 }

@@ -16,7 +16,7 @@ export class GroupResolver {
   @Mutation(() => CustomerGroup)
   createCustomerGroup(@Arg('input', () => CustomerGroupInput) input: CustomerGroupInput, @Ctx() ctx: Context) {
     policy.requireAdmin(ctx.viewer);
-    return ctx.services.groups.create(input);
+    return ctx.services.groups.create(input, ctx);
   }
 
   @Mutation(() => CustomerGroup)
@@ -26,13 +26,13 @@ export class GroupResolver {
     @Ctx() ctx: Context,
   ) {
     policy.requireAdmin(ctx.viewer);
-    return ctx.services.groups.update(id, input);
+    return ctx.services.groups.update(id, input, ctx);
   }
 
   @Mutation(() => Boolean)
   deleteCustomerGroup(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<boolean> {
     policy.requireAdmin(ctx.viewer);
-    return ctx.services.groups.delete(id);
+    return ctx.services.groups.delete(id, ctx);
   }
 
   /** Group names are not personal, but member counts are business data: staff only. */

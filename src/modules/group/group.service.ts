@@ -1,5 +1,6 @@
 import { isUuid } from '../../common/ids';
 import type { Database, Queryable } from '../../db/database';
+import { Actor, changedValues, Transactor } from '../../db/unit-of-work';
 import { isUniqueViolation } from '../../db/errors';
 import { DomainError } from '../../errors/domain-error';
 import { GROUP_COLUMNS, GroupRecord } from './group.entity';
@@ -17,7 +18,10 @@ const DEFAULT_GROUP_LOCK = "SELECT pg_advisory_xact_lock(hashtext('customer_grou
 
 /** Customer groups (B2C, B2B, ...). Exactly one group is the default that new customers join. */
 export class GroupService {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly work: Transactor,
+  ) {}
 
   list(): Promise<GroupRecord[]> {
     return this.db.query<GroupRecord>(`SELECT ${GROUP_COLUMNS} FROM customer_groups g ORDER BY g.code`);
@@ -30,9 +34,10 @@ export class GroupService {
     return row.id;
   }
 
-  async create(input: GroupInput): Promise<GroupRecord> {
+  async create(input: GroupInput, actor: Actor): Promise<GroupRecord> {
     const g = normalize(input);
-    return this.db.transaction(async (tx) => {
+    return this.work.run(actor, async (w) => {
+      const tx = w.tx;
       if (g.isDefault) await this.clearDefault(tx);
       const [row] = await this.guardCode(() =>
         tx.query<GroupRecord>(
@@ -41,13 +46,15 @@ export class GroupService {
           [g.code, g.name, g.description, g.isDefault],
         ),
       );
+      w.audit({ eventType: 'customer.group.create', customerId: null, resourceId: row.id, operation: 'create', newValues: g });
       return row;
     });
   }
 
-  async update(id: string, input: GroupInput): Promise<GroupRecord> {
+  async update(id: string, input: GroupInput, actor: Actor): Promise<GroupRecord> {
     const g = normalize(input);
-    return this.db.transaction(async (tx) => {
+    return this.work.run(actor, async (w) => {
+      const tx = w.tx;
       const current = await this.lockGroup(tx, id);
       if (current.isDefault && !g.isDefault) {
         throw DomainError.badInput('input.isDefault', 'there must always be a default group; make another group the default instead');
@@ -60,18 +67,31 @@ export class GroupService {
           [id, g.code, g.name, g.description, g.isDefault],
         ),
       );
+      const diff = changedValues(current, row, ['code', 'name', 'description', 'isDefault']);
+      if (diff.changed.length) w.audit({ eventType: 'customer.group.update', customerId: null, resourceId: id, operation: 'update', ...diff });
       return row;
     });
   }
 
   /** Members of a deleted group move to the default group in the same transaction. */
-  async delete(id: string): Promise<boolean> {
-    return this.db.transaction(async (tx) => {
+  async delete(id: string, actor: Actor): Promise<boolean> {
+    return this.work.run(actor, async (w) => {
+      const tx = w.tx;
       const current = await this.lockGroup(tx, id);
       if (current.isDefault) throw DomainError.badInput('id', 'the default group cannot be deleted; make another group the default first');
       const defaultId = await GroupService.defaultGroupId(tx);
-      await tx.query('UPDATE customers SET group_id = $2, updated_at = now() WHERE group_id = $1', [id, defaultId]);
+      const moved = await tx.query<{ id: string }>('UPDATE customers SET group_id = $2, updated_at = now() WHERE group_id = $1 RETURNING id', [id, defaultId]);
       await tx.query('DELETE FROM customer_groups WHERE id = $1', [id]);
+      w.audit({
+        eventType: 'customer.group.delete',
+        customerId: null,
+        resourceId: id,
+        operation: 'delete',
+        oldValues: { code: current.code, name: current.name },
+        metadata: { membersMovedTo: defaultId, membersMoved: moved.length },
+      });
+      // Each moved member changed group: one event per customer, as assignCustomerGroup would.
+      for (const m of moved) w.emit({ type: 'customer.group_changed', customerId: m.id, data: { customerId: m.id, from: id, to: defaultId } });
       return true;
     });
   }

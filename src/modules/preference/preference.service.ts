@@ -2,7 +2,7 @@ import type { Viewer } from '../../auth/viewer';
 import { isUuid } from '../../common/ids';
 import { jsonObject } from '../../common/json';
 import type { RequestMeta } from '../../context/context';
-import type { Database } from '../../db/database';
+import { Transactor } from '../../db/unit-of-work';
 import { DomainError } from '../../errors/domain-error';
 import { CHANNEL_COLUMN, CONSENT_CHANNELS, ConsentChannel, PREFERENCES_COLUMNS, PreferencesRecord } from './preference.entity';
 
@@ -17,7 +17,7 @@ export function consentSource(viewer: Viewer, meta: RequestMeta): string {
 }
 
 export class PreferenceService {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly work: Transactor) {}
 
   /**
    * Applies the given flags and appends one consent record per flag that actually changed,
@@ -26,7 +26,8 @@ export class PreferenceService {
   async update(customerId: string, change: PreferencesChange, viewer: Viewer, meta: RequestMeta): Promise<PreferencesRecord> {
     if (!isUuid(customerId)) throw DomainError.notFound('Customer');
     const custom = change.custom === undefined || change.custom === null ? null : jsonObject('input.custom', change.custom);
-    return this.db.transaction(async (tx) => {
+    return this.work.run({ viewer, meta }, async (w) => {
+      const tx = w.tx;
       const [current] = await tx.query<PreferencesRecord>(
         `SELECT ${PREFERENCES_COLUMNS} FROM customer_preferences p
            JOIN customers c ON c.id = p.customer_id AND c.deleted_at IS NULL
@@ -44,6 +45,14 @@ export class PreferenceService {
           WHERE p.customer_id = $1 RETURNING ${PREFERENCES_COLUMNS}`,
         [customerId, custom === null ? null : JSON.stringify(custom), ...changed.map((ch) => change[ch])],
       );
+      const oldValues: Record<string, unknown> = Object.fromEntries(changed.map((ch) => [ch, current[ch]]));
+      const newValues: Record<string, unknown> = Object.fromEntries(changed.map((ch) => [ch, change[ch]]));
+      if (custom !== null) {
+        oldValues.custom = current.custom;
+        newValues.custom = custom;
+      }
+      w.audit({ eventType: 'customer.preferences.update', customerId, resourceId: customerId, operation: 'update', oldValues, newValues });
+      w.emit({ type: 'customer.preferences.updated', customerId, data: { customerId, changedFields: Object.keys(newValues) } });
       if (changed.length > 0) {
         await tx.query(
           `INSERT INTO consent_log (customer_id, channel, granted, source, ip_address)

@@ -15,7 +15,7 @@ export class WishlistResolver {
     @Ctx() ctx: Context,
   ): Promise<WishlistRecord> {
     policy.requireOwnerOrAdmin(ctx.viewer, customerId);
-    return ctx.services.wishlist.add(customerId, productId);
+    return ctx.services.wishlist.add(customerId, productId, ctx);
   }
 
   @Mutation(() => Boolean)
@@ -25,7 +25,7 @@ export class WishlistResolver {
     @Ctx() ctx: Context,
   ): Promise<boolean> {
     policy.requireOwnerOrAdmin(ctx.viewer, customerId);
-    return ctx.services.wishlist.remove(customerId, productId);
+    return ctx.services.wishlist.remove(customerId, productId, ctx);
   }
 }
 

@@ -1,0 +1,156 @@
+import { randomUUID } from 'node:crypto';
+import { actorId, Viewer } from '../auth/viewer';
+import { AuditSeverity } from '../common/enums';
+import { isUuid } from '../common/ids';
+import type { RequestMeta } from '../context/context';
+import { cloudEvent } from '../events/cloud-event';
+import { AUDIT_RECORDED } from '../events/topics';
+import type { Database, Queryable } from './database';
+
+/** Who did it: written into every audit row of the unit of work. */
+export interface Actor {
+  viewer: Viewer;
+  meta: RequestMeta;
+}
+
+export interface AuditEntry {
+  /** From the original service's list: customer.profile.update, customer.address.default_changed, ... */
+  eventType: string;
+  severity?: AuditSeverity;
+  customerId: string | null;
+  resourceId?: string | null;
+  /** create, update, delete, login, logout, ... */
+  operation: string;
+  /** Only the changed fields; never secrets or hashes. */
+  oldValues?: Record<string, unknown> | null;
+  newValues?: Record<string, unknown> | null;
+  metadata?: Record<string, unknown>;
+}
+
+export interface EventEntry {
+  /** CloudEvent type, e.g. customer.address.default_changed. */
+  type: string;
+  customerId: string | null;
+  /** Ids and field names, not personal values: the stream is kept and read by other services. */
+  data: Record<string, unknown>;
+}
+
+export const OUTBOX_CHANNEL = 'customer_outbox';
+
+/**
+ * One mutation's unit of work: its row changes, its audit rows and its outbox events commit
+ * together or not at all. Services record audit entries and events as they go; they are
+ * written in two statements at the end of the transaction (plus a NOTIFY, delivered by
+ * PostgreSQL only on commit, that wakes the relays of every replica).
+ */
+export class UnitOfWork {
+  private readonly audits: AuditEntry[] = [];
+  private readonly events: EventEntry[] = [];
+
+  constructor(
+    readonly tx: Queryable,
+    private readonly actor: Actor,
+  ) {}
+
+  audit(entry: AuditEntry): void {
+    this.audits.push(entry);
+  }
+
+  emit(event: EventEntry): void {
+    this.events.push(event);
+  }
+
+  get hasEvents(): boolean {
+    return this.events.length > 0 || this.audits.length > 0;
+  }
+
+  async flush(notify: boolean): Promise<void> {
+    const { viewer, meta } = this.actor;
+    const outbox = this.events.map((e) => cloudEvent(e.type, e.customerId, e.data));
+    if (this.audits.length) {
+      const rows = this.audits.map((a) => ({
+        id: randomUUID(),
+        event_type: a.eventType,
+        severity: a.severity ?? AuditSeverity.INFO,
+        customer_id: a.customerId,
+        resource_id: a.resourceId ?? null,
+        operation: a.operation,
+        old_values: a.oldValues ?? null,
+        new_values: a.newValues ?? null,
+        user_agent: meta.userAgent,
+        ip_address: meta.ip,
+        actor_id: actorId(viewer),
+        session_id: viewer.kind === 'anonymous' ? null : viewer.sessionId,
+        trace_id: meta.traceId,
+        metadata: a.metadata ?? {},
+      }));
+      await this.tx.query(
+        `INSERT INTO audit_events (id, event_type, severity, customer_id, resource_id, operation, old_values, new_values,
+                                   user_agent, ip_address, actor_id, session_id, trace_id, metadata)
+         SELECT id, event_type, severity, customer_id, resource_id, operation, old_values, new_values,
+                user_agent, ip_address, actor_id, session_id, trace_id, coalesce(metadata, '{}')
+           FROM jsonb_to_recordset($1::jsonb) AS t(id uuid, event_type text, severity text, customer_id uuid, resource_id uuid,
+                operation text, old_values jsonb, new_values jsonb, user_agent text, ip_address inet, actor_id text,
+                session_id text, trace_id text, metadata jsonb)`,
+        [JSON.stringify(rows)],
+      );
+      // The live audit feed learns of each row only once it is committed, through the outbox.
+      for (const r of rows) {
+        outbox.push(
+          cloudEvent(AUDIT_RECORDED, r.customer_id, { auditId: r.id, customerId: r.customer_id, eventType: r.event_type, severity: r.severity }),
+        );
+      }
+    }
+    if (outbox.length) {
+      await this.tx.query(
+        `INSERT INTO outbox_events (id, customer_id, type, payload)
+         SELECT (e->>'id')::uuid, (e->>'subject')::uuid, e->>'type', e FROM jsonb_array_elements($1::jsonb) AS e`,
+        [JSON.stringify(outbox.map((e) => ({ ...e, subject: isUuid(e.subject) ? e.subject : null })))],
+      );
+      if (notify) await this.tx.query(`NOTIFY ${OUTBOX_CHANNEL}`);
+    }
+  }
+}
+
+/**
+ * `withTransaction`: runs fn in a transaction with a UnitOfWork, and tells the local relay
+ * after commit that there is something to publish (other replicas hear the NOTIFY).
+ */
+export class Transactor {
+  constructor(
+    private readonly db: Database,
+    private readonly afterCommit: () => void = () => undefined,
+  ) {}
+
+  async run<T>(actor: Actor, fn: (work: UnitOfWork) => Promise<T>): Promise<T> {
+    let wrote = false;
+    const result = await this.db.transaction(async (tx) => {
+      const work = new UnitOfWork(tx, actor);
+      const value = await fn(work);
+      await work.flush(this.db.kind === 'postgres');
+      wrote = work.hasEvents;
+      return value;
+    });
+    if (wrote) this.afterCommit();
+    return result;
+  }
+}
+
+/** The fields whose values differ, as {old, new} halves for an audit row. */
+export function changedValues<T extends object>(
+  before: T,
+  after: T,
+  fields: readonly (keyof T & string)[],
+): { oldValues: Record<string, unknown>; newValues: Record<string, unknown>; changed: string[] } {
+  const oldValues: Record<string, unknown> = {};
+  const newValues: Record<string, unknown> = {};
+  for (const f of fields) {
+    const a = before[f];
+    const b = after[f];
+    if (JSON.stringify(a) !== JSON.stringify(b)) {
+      oldValues[f] = a ?? null;
+      newValues[f] = b ?? null;
+    }
+  }
+  return { oldValues, newValues, changed: Object.keys(newValues) };
+}

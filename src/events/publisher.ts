@@ -1,0 +1,53 @@
+import type { PubSubEngine } from 'graphql-subscriptions';
+import type Redis from 'ioredis';
+import type { CloudEvent } from './cloud-event';
+import { AUDIT_RECORDED, AuditRecordedMessage, CHANGE_EVENT_TYPES, CustomerChangedMessage, STREAM, TOPICS } from './topics';
+
+/** A claimed outbox row. */
+export interface OutboxRow {
+  seq: string;
+  id: string;
+  customerId: string | null;
+  type: string;
+  payload: CloudEvent;
+  attempts: number;
+}
+
+/**
+ * Publishes a batch in outbox order: first the Redis stream `customer.events` (one pipeline;
+ * any failure fails the batch, which is retried whole: delivery is at least once and the
+ * CloudEvent id lets consumers dedupe), then the subscription topics.
+ */
+export class EventPublisher {
+  constructor(
+    private readonly pubsub: PubSubEngine,
+    private readonly redis: Redis | null,
+    private readonly streamMaxLen: number,
+    /** `customer.events`, behind CUSTOMER_EVENTS_NAMESPACE when one is set. */
+    readonly stream: string = STREAM,
+  ) {}
+
+  async publish(rows: OutboxRow[]): Promise<void> {
+    const streamed = rows.filter((r) => r.type !== AUDIT_RECORDED);
+    if (this.redis && streamed.length) {
+      const pipe = this.redis.pipeline();
+      for (const r of streamed) {
+        pipe.xadd(this.stream, 'MAXLEN', '~', String(this.streamMaxLen), '*', 'id', r.id, 'type', r.type, 'subject', r.customerId ?? '', 'event', JSON.stringify(r.payload));
+      }
+      const results = await pipe.exec();
+      const failed = results?.find(([err]) => err);
+      if (!results || failed) throw failed?.[0] ?? new Error('the Redis pipeline was not executed');
+    }
+    for (const r of rows) {
+      if (r.type === AUDIT_RECORDED) {
+        await this.pubsub.publish(TOPICS.auditRecorded, r.payload.data as unknown as AuditRecordedMessage);
+        continue;
+      }
+      const changeType = CHANGE_EVENT_TYPES[r.type];
+      if (changeType && r.customerId) {
+        const message: CustomerChangedMessage = { eventId: r.id, type: changeType, customerId: r.customerId, occurredAt: r.payload.time };
+        await this.pubsub.publish(TOPICS.customerChanged, message);
+      }
+    }
+  }
+}

@@ -1,0 +1,323 @@
+import Redis from 'ioredis';
+import { EventPublisher, OutboxRow } from '../src/events/publisher';
+import { OutboxRelay } from '../src/events/relay';
+import { TcpProxy } from './helpers/tcp-proxy';
+import { createCustomer, redisEnv, REDIS_ADDR, startReplica, startTestServer, TestServer, tokens, uniqueEmail } from './helpers/server';
+import { subscribe, wsClient } from './helpers/ws';
+
+const env = redisEnv();
+const STREAM = `${env.CUSTOMER_EVENTS_NAMESPACE}customer.events`;
+let server: TestServer;
+let redis: Redis;
+
+beforeAll(async () => {
+  server = await startTestServer(env);
+  const [host, port] = REDIS_ADDR.split(':');
+  redis = new Redis({ host, port: Number(port) });
+});
+afterAll(async () => {
+  await server.close();
+  await redis.del(STREAM);
+  redis.disconnect();
+});
+
+const UPDATE = 'mutation($id: ID!, $input: UpdateCustomerInput!) { updateCustomer(id: $id, input: $input) { id } }';
+
+async function streamEvents(): Promise<{ id: string; type: string; subject: string; event: any }[]> {
+  const entries = await redis.xrange(STREAM, '-', '+');
+  return entries.map(([, fields]) => {
+    const f: Record<string, string> = {};
+    for (let i = 0; i < fields.length; i += 2) f[fields[i]] = fields[i + 1];
+    return { id: f.id, type: f.type, subject: f.subject, event: JSON.parse(f.event) };
+  });
+}
+
+async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (ok(v) || Date.now() > end) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('audit trail', () => {
+  it('records only the changed fields, with actor, IP, user agent and trace id, in the same transaction', async () => {
+    const c = await createCustomer(server, { firstName: 'Ann', lastName: 'Lee' });
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    await server.gql(UPDATE, { id: c.id, input: { firstName: 'Anna', lastName: 'Lee' } }, tokens.customer(c.id), {
+      'x-forwarded-for': '198.51.100.23',
+      'user-agent': 'jest-agent/1.0',
+      traceparent: `00-${traceId}-00f067aa0ba902b7-01`,
+    });
+    const rows = await server.db.query<any>(
+      `SELECT event_type, operation, old_values, new_values, actor_id, host(ip_address) AS ip, user_agent, trace_id, severity
+         FROM audit_events WHERE customer_id = $1 ORDER BY created_at`,
+      [c.id],
+    );
+    expect(rows.map((r) => r.event_type)).toEqual(['customer.profile.create', 'customer.profile.update']);
+    expect(rows[1]).toMatchObject({
+      operation: 'update',
+      old_values: { firstName: 'Ann' },
+      new_values: { firstName: 'Anna' },
+      actor_id: c.id,
+      ip: '198.51.100.23',
+      user_agent: 'jest-agent/1.0',
+      trace_id: traceId,
+      severity: 'INFO',
+    });
+  });
+
+  it('writes nothing, neither audit row nor event, when the mutation fails', async () => {
+    const a = await createCustomer(server);
+    const b = await createCustomer(server);
+    const before = await server.db.query<{ n: number }>('SELECT (SELECT count(*) FROM audit_events)::int + (SELECT count(*) FROM outbox_events)::int AS n');
+    const res = await server.gql(UPDATE, { id: a.id, input: { email: b.email } }, tokens.admin());
+    expect(res.errors?.[0].extensions?.code).toBe('EMAIL_TAKEN');
+    const after = await server.db.query<{ n: number }>('SELECT (SELECT count(*) FROM audit_events)::int + (SELECT count(*) FROM outbox_events)::int AS n');
+    expect(after[0].n).toBe(before[0].n);
+  });
+
+  it('audits address default changes as customer.address.default_changed', async () => {
+    const c = await createCustomer(server);
+    const create = 'mutation($c: ID!, $i: AddressInput!) { createAddress(customerId: $c, input: $i) { id } }';
+    const input = (n: number) => ({ addressLine1: `${n} Road`, city: 'Berlin', postalCode: '10115', countryCode: 'DE' });
+    await server.gql(create, { c: c.id, i: input(1) }, tokens.admin());
+    await server.gql(create, { c: c.id, i: { ...input(2), isDefault: true } }, tokens.admin());
+    const types = await server.db.query<{ event_type: string }>('SELECT event_type FROM audit_events WHERE customer_id = $1 ORDER BY created_at, event_type', [c.id]);
+    expect(types.map((t) => t.event_type)).toEqual([
+      'customer.profile.create',
+      'customer.address.create',
+      'customer.address.default_changed',
+      'customer.address.create',
+      'customer.address.default_changed',
+    ]);
+  });
+});
+
+describe('outbox to the Redis stream', () => {
+  it('publishes each committed change as a CloudEvent and marks the row sent', async () => {
+    const c = await createCustomer(server);
+    await server.gql(UPDATE, { id: c.id, input: { lastName: 'Streamed' } }, tokens.admin());
+    const events = await until(streamEvents, (es) => es.some((e) => e.subject === c.id && e.type === 'customer.updated'));
+    const mine = events.filter((e) => e.subject === c.id);
+    expect(mine.map((e) => e.type)).toEqual(['customer.created', 'customer.updated']);
+    const updated = mine[1].event;
+    expect(updated).toMatchObject({ specversion: '1.0', type: 'customer.updated', subject: c.id, data: { changedFields: ['lastName'] } });
+    expect(JSON.stringify(updated)).not.toContain('Streamed'); // ids and field names, never personal values
+    const rows = await until(
+      () => server.db.query<{ status: string }>("SELECT status FROM outbox_events WHERE customer_id = $1 AND type <> 'audit.recorded'", [c.id]),
+      (r) => r.every((x) => x.status === 'SENT'),
+    );
+    expect(rows.map((r) => r.status)).toEqual(['SENT', 'SENT']);
+  });
+});
+
+describe('subscriptions over graphql-ws', () => {
+  const CHANGED = 'subscription($id: ID) { customerChanged(customerId: $id) { eventId type customerId occurredAt customer { id lastName } } }';
+
+  it('delivers a customer their own committed changes, with the outbox event id', async () => {
+    const c = await createCustomer(server);
+    const client = wsClient(server.url, tokens.customer(c.id));
+    const sub = await subscribe(client, CHANGED);
+    try {
+      await server.gql(UPDATE, { id: c.id, input: { lastName: 'Live' } }, tokens.customer(c.id));
+      const [event] = (await sub.waitFor(1)) as any[];
+      expect(event.customerChanged).toMatchObject({ type: 'CUSTOMER_UPDATED', customerId: c.id, customer: { id: c.id, lastName: 'Live' } });
+      const [row] = await server.db.query<{ id: string }>("SELECT id FROM outbox_events WHERE customer_id = $1 AND type = 'customer.updated'", [c.id]);
+      expect(event.customerChanged.eventId).toBe(row.id);
+    } finally {
+      sub.close();
+      await client.dispose();
+    }
+  });
+
+  it('refuses another customer\'s changes, the audit feed to non-admins, and bad tokens', async () => {
+    const a = await createCustomer(server);
+    const b = await createCustomer(server);
+    const client = wsClient(server.url, tokens.customer(a.id));
+    try {
+      const other = await subscribe(client, CHANGED, { id: b.id });
+      await expect(other.waitFor(1, 3000)).rejects.toThrow(/FORBIDDEN|only follow your own/);
+      const feed = await subscribe(client, 'subscription { auditEventRecorded { id } }');
+      await expect(feed.waitFor(1, 3000)).rejects.toThrow(/ADMIN/);
+    } finally {
+      await client.dispose();
+    }
+    const bad = wsClient(server.url, 'not-a-token');
+    const closed = await subscribe(bad, CHANGED);
+    await expect(closed.waitFor(1, 3000)).rejects.toThrow(/4403|Forbidden/i);
+    await bad.dispose();
+  });
+
+  it('streams the audit feed to ADMIN, filtered', async () => {
+    const c = await createCustomer(server);
+    const client = wsClient(server.url, tokens.admin());
+    const sub = await subscribe(client, 'subscription($f: AuditEventFilter) { auditEventRecorded(filter: $f) { eventType customerId newValues } }', {
+      f: { customerId: c.id, eventTypePrefix: 'customer.preferences.' },
+    });
+    try {
+      await server.gql(UPDATE, { id: c.id, input: { lastName: 'Ignored' } }, tokens.admin());
+      await server.gql('mutation($id: ID!) { updatePreferences(customerId: $id, input: { newsletter: true }) { newsletter } }', { id: c.id }, tokens.admin());
+      const [event] = (await sub.waitFor(1)) as any[];
+      expect(event.auditEventRecorded).toEqual({ eventType: 'customer.preferences.update', customerId: c.id, newValues: { newsletter: true } });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(sub.events).toHaveLength(1);
+    } finally {
+      sub.close();
+      await client.dispose();
+    }
+  });
+});
+
+describe('two replicas on one Postgres and one Redis', () => {
+  it('delivers every change made on A to a subscriber on B exactly once, in order', async () => {
+    const replica = await startReplica(server, env);
+    const c = await createCustomer(server);
+    const client = wsClient(replica.url, tokens.admin());
+    const sub = await subscribe(client, 'subscription($id: ID) { customerChanged(customerId: $id) { eventId type } }', { id: c.id });
+    try {
+      const names = Array.from({ length: 20 }, (_, i) => `Name${i}`);
+      for (const lastName of names) await server.gql(UPDATE, { id: c.id, input: { lastName } }, tokens.admin());
+      const events = (await sub.waitFor(20)) as any[];
+      await new Promise((r) => setTimeout(r, 500));
+      expect(sub.events).toHaveLength(20);
+      const ids = events.map((e) => e.customerChanged.eventId);
+      expect(new Set(ids).size).toBe(20);
+      const rows = await server.db.query<{ id: string }>("SELECT id FROM outbox_events WHERE customer_id = $1 AND type = 'customer.updated' ORDER BY seq", [c.id]);
+      expect(ids).toEqual(rows.map((r) => r.id));
+    } finally {
+      sub.close();
+      await client.dispose();
+      await replica.close();
+    }
+  });
+});
+
+describe('redis outage', () => {
+  it('keeps mutations working, holds events in the outbox, and delivers all of them when Redis returns', async () => {
+    const [host, port] = REDIS_ADDR.split(':');
+    const proxy = new TcpProxy(Number(port), host);
+    const proxyPort = await proxy.start();
+    const ns = `outage-${process.pid}-${Date.now()}:`;
+    const outage = await startReplica(server, {
+      CUSTOMER_REDIS_ADDR: `127.0.0.1:${proxyPort}`,
+      CUSTOMER_EVENTS_NAMESPACE: ns,
+      CUSTOMER_OUTBOX_BACKOFF_MS: '100',
+      CUSTOMER_OUTBOX_BACKOFF_MAX_MS: '500',
+      CUSTOMER_OUTBOX_POLL_MS: '200',
+    });
+    // the main server's relay shares the outbox; stop it so only the outage replica publishes
+    await server.app.relay.stop();
+    try {
+      const c = await createCustomer(server);
+      await until(() => redis.xlen(`${ns}customer.events`), (n) => n >= 1);
+      await proxy.cut();
+      const url = outage.url;
+      for (let i = 0; i < 10; i++) {
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.admin()}` },
+          body: JSON.stringify({ query: UPDATE, variables: { id: c.id, input: { lastName: `Offline${i}` } } }),
+        }).then((r) => r.json() as Promise<{ errors?: unknown }>);
+        expect(res.errors).toBeUndefined();
+      }
+      const ready = await fetch(url.replace('/graphql', '/health/ready')).then((r) => r.json());
+      expect(ready).toMatchObject({ status: 'degraded', database: 'up', redis: 'down' });
+      const pending = await server.db.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM outbox_events WHERE customer_id = $1 AND type = 'customer.updated' AND status = 'PENDING'",
+        [c.id],
+      );
+      expect(pending[0].n).toBe(10);
+
+      await proxy.start(proxyPort);
+      const delivered = await until(
+        async () => (await redis.xrange(`${ns}customer.events`, '-', '+')).filter(([, f]) => f.includes('customer.updated')).length,
+        (n) => n >= 10,
+        20000,
+      );
+      expect(delivered).toBe(10);
+    } finally {
+      await outage.close();
+      await proxy.cut();
+      await redis.del(`${ns}customer.events`);
+      server.app.relay.start();
+    }
+  });
+});
+
+describe('relay', () => {
+  it('loses nothing when a relay dies after publishing but before marking its batch sent', async () => {
+    const c = await createCustomer(server);
+    await server.app.relay.idle();
+    await server.app.relay.stop();
+    try {
+      for (let i = 0; i < 5; i++) await server.gql(UPDATE, { id: c.id, input: { firstName: `Crash${i}` } }, tokens.admin());
+      // A relay on a database whose transactions never commit: it publishes, then "dies".
+      const dying = {
+        ...server.db,
+        kind: server.db.kind,
+        query: server.db.query.bind(server.db),
+        transaction: (fn: (tx: any) => Promise<unknown>) =>
+          server.db.transaction(async (tx) => {
+            await fn(tx);
+            throw new Error('killed before commit');
+          }),
+      } as any;
+      const seen: string[] = [];
+      const recording = new EventPublisher(server.app.bus.pubsub, null, 1000);
+      const original = recording.publish.bind(recording);
+      recording.publish = async (rows: OutboxRow[]) => {
+        seen.push(...rows.map((r: OutboxRow) => r.id));
+        await original(rows);
+      };
+      const doomed = new OutboxRelay(dying, recording, server.config.outbox, { warn: () => undefined } as any, null);
+      await expect(doomed.drainOnce()).rejects.toThrow('killed before commit');
+      expect(seen.length).toBeGreaterThanOrEqual(5);
+      const stillPending = await server.db.query<{ id: string }>("SELECT id FROM outbox_events WHERE customer_id = $1 AND status = 'PENDING' AND type = 'customer.updated'", [c.id]);
+      expect(stillPending).toHaveLength(5);
+    } finally {
+      server.app.relay.start();
+    }
+    const sent = await until(
+      () => server.db.query<{ status: string }>("SELECT status FROM outbox_events WHERE customer_id = $1 AND type = 'customer.updated'", [c.id]),
+      (rows) => rows.every((r) => r.status === 'SENT'),
+    );
+    expect(sent.map((r) => r.status)).toEqual(Array(5).fill('SENT'));
+  });
+
+  it('two relays draining together never publish a row twice and keep each customer\'s order', async () => {
+    await server.app.relay.idle();
+    await server.app.relay.stop();
+    const customers = [];
+    for (let i = 0; i < 4; i++) customers.push(await createCustomer(server, { email: uniqueEmail('order') }));
+    try {
+      for (let round = 0; round < 15; round++) {
+        await Promise.all(customers.map((c) => server.gql(UPDATE, { id: c.id, input: { lastName: `R${round}` } }, tokens.admin())));
+      }
+      const published: { id: string; customerId: string | null; seq: string }[] = [];
+      const makeRelay = () => {
+        const p = new EventPublisher(server.app.bus.pubsub, null, 1000);
+        p.publish = async (rows: OutboxRow[]) => {
+          await new Promise((r) => setTimeout(r, 5));
+          published.push(...rows.map((r: OutboxRow) => ({ id: r.id, customerId: r.customerId, seq: r.seq })));
+        };
+        return new OutboxRelay(server.db, p, { ...server.config.outbox, batchSize: 7 }, { warn: () => undefined } as any, null);
+      };
+      const [r1, r2] = [makeRelay(), makeRelay()];
+      const drainAll = async (r: InstanceType<typeof OutboxRelay>) => {
+        for (let idle = 0; idle < 5; ) idle = (await r.drainOnce()) === 0 ? idle + 1 : 0;
+      };
+      await Promise.all([drainAll(r1), drainAll(r2)]);
+      const ids = published.map((p) => p.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      for (const c of customers) {
+        const seqs = published.filter((p) => p.customerId === c.id).map((p) => BigInt(p.seq));
+        expect(seqs.length).toBeGreaterThanOrEqual(15);
+        expect([...seqs].sort((a, b) => (a < b ? -1 : 1))).toEqual(seqs);
+      }
+    } finally {
+      server.app.relay.start();
+    }
+  });
+});
