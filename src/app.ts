@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginSubscriptionCallback } from '@apollo/server/plugin/subscriptionCallback';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import express from 'express';
 import { useServer } from 'graphql-ws/use/ws';
@@ -91,6 +92,8 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
       // milestone, computed per operation instead of per field.
       ApolloServerPluginInlineTraceDisabled(),
       ApolloServerPluginCacheControlDisabled(),
+      // Apollo Router's HTTP callback protocol for subscriptions, beside graphql-ws.
+      ApolloServerPluginSubscriptionCallback(),
       unavailableStatus,
     ],
   });

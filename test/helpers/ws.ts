@@ -16,6 +16,7 @@ export function wsClient(httpUrl: string, token?: string): Client {
     connectionParams: token ? { authorization: `Bearer ${token}` } : {},
     retryAttempts: 0,
     lazy: false,
+    onNonLazyError: () => undefined,
   });
 }
 
