@@ -4,6 +4,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
+import { relayThroughput, subscriberLatency } from './events';
 
 /**
  * `npm run bench`: seeds PostgreSQL with 100,000 customers, starts the subgraph and the floor
@@ -153,6 +154,7 @@ async function main(): Promise<void> {
   } finally {
     service.child.kill('SIGTERM');
     floor.child.kill('SIGTERM');
+    await Promise.all([service, floor].map((p) => (p.child.exitCode === null ? new Promise((r) => p.child.once('exit', r)) : null)));
   }
 
   const lines = [
@@ -166,6 +168,27 @@ async function main(): Promise<void> {
     lines.push(`| ${s.scenario} | ${s.target} | ${s.rps.toFixed(0)} | ${s.p50} | ${s.p99} | ${s.errors} | **${(s.rps / f.rps).toFixed(2)}** |`);
     lines.push(`| ${f.scenario} | ${f.target} | ${f.rps.toFixed(0)} | ${f.p50} | ${f.p99} | ${f.errors} | 1.00 |`);
   }
+  // Events: relay throughput and commit-to-subscriber latency across two instances via Redis.
+  const redisAddr = process.env.BENCH_REDIS_ADDR ?? '127.0.0.1:6379';
+  const ns = `bench-${process.pid}:`;
+  const redisEnv = { ...env, CUSTOMER_REDIS_ADDR: redisAddr, CUSTOMER_EVENTS_NAMESPACE: ns };
+  const a = await start('dist/src/main.js', { ...redisEnv, CUSTOMER_LOG_LEVEL: 'info' });
+  const b = await start('dist/src/main.js', { ...redisEnv, CUSTOMER_LOG_LEVEL: 'info' });
+  try {
+    const latency = await subscriberLatency(`http://127.0.0.1:${a.port}/graphql`, `http://127.0.0.1:${b.port}/graphql`, admin, ids.slice(0, 200));
+    lines.push(
+      '',
+      '| events | figure | target |',
+      '|---|---:|---:|',
+      `| commit-to-subscriber latency, 2 instances via Redis (${latency.events} of 1000 mutations) | p50 ${latency.p50} ms, p99 ${latency.p99} ms | p99 < 50 ms |`,
+    );
+  } finally {
+    a.child.kill('SIGTERM');
+    b.child.kill('SIGTERM');
+    await Promise.all([a, b].map((p) => (p.child.exitCode === null ? new Promise((r) => p.child.once('exit', r)) : null)));
+  }
+  const relay = await relayThroughput(dsn(DB_NAME), redisAddr);
+  lines.push(`| outbox relay throughput (${relay.events} events into the Redis stream) | ${relay.perSecond.toFixed(0)} events/s | >= 5000 events/s |`);
   const table = lines.join('\n');
   fs.mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
   fs.writeFileSync(path.join(ROOT, 'bench/results/latest.md'), `${table}\n`);

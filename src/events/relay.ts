@@ -76,7 +76,7 @@ export class OutboxRelay {
   }
 
   private async drain(): Promise<void> {
-    for (;;) {
+    for (let deferredRounds = 0; ; ) {
       let published: number;
       try {
         published = await this.drainOnce();
@@ -84,9 +84,20 @@ export class OutboxRelay {
         this.logger.warn({ err: (err as Error).message }, 'outbox relay round failed; retrying later');
         return;
       }
-      if (published < this.cfg.batchSize || this.stopped) return;
+      if (this.stopped) return;
+      if (this.deferred > 0 && deferredRounds < 50) {
+        // Rows held back behind another relay's batch: look again shortly rather than at
+        // the next poll, so that order costs milliseconds, not a poll interval.
+        deferredRounds += 1;
+        await new Promise((r) => setTimeout(r, 2));
+        continue;
+      }
+      if (published < this.cfg.batchSize) return;
     }
   }
+
+  /** Rows the last round claimed but held back to keep a customer's order. */
+  private deferred = 0;
 
   /** One batch; returns how many rows it published. Exposed for tests and the bench. */
   async drainOnce(): Promise<number> {
@@ -97,8 +108,10 @@ export class OutboxRelay {
           ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [this.cfg.batchSize],
       );
+      this.deferred = 0;
       if (!claimed.length) return 0;
       const rows = await this.inOrder(tx, claimed);
+      this.deferred = claimed.length - rows.length;
       if (!rows.length) return 0;
       const seqs = rows.map((r) => r.seq);
       try {

@@ -1,0 +1,110 @@
+import { createClient } from 'graphql-ws';
+import { PubSub } from 'graphql-subscriptions';
+import Redis from 'ioredis';
+import WebSocket from 'ws';
+import { PostgresDatabase } from '../src/db/postgres';
+import { EventPublisher } from '../src/events/publisher';
+import { OutboxRelay } from '../src/events/relay';
+import { createLogger } from '../src/observability/logger';
+
+export interface EventFigures {
+  relayEventsPerSecond: number;
+  relayEvents: number;
+  latencyP50: number;
+  latencyP99: number;
+  latencyEvents: number;
+}
+
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
+
+/**
+ * Relay throughput: a backlog of 20,000 outbox events for 1,000 customers, drained by one
+ * relay into a real Redis stream, timed end to end (claims, XADD pipelines, marking sent).
+ */
+export async function relayThroughput(dsn: string, redisAddr: string): Promise<{ events: number; perSecond: number }> {
+  const db = new PostgresDatabase(dsn, 4);
+  const [host, port] = redisAddr.split(':');
+  const redis = new Redis({ host, port: Number(port), enableOfflineQueue: false });
+  await new Promise((r) => redis.once('ready', r));
+  const stream = 'bench:customer.events';
+  await redis.del(stream);
+  await db.query(`UPDATE outbox_events SET status = 'SENT' WHERE status = 'PENDING'`);
+  await db.query(
+    `INSERT INTO outbox_events (id, customer_id, type, payload)
+     SELECT gen_random_uuid(), c.id, 'customer.updated',
+            jsonb_build_object('specversion', '1.0', 'source', 'bench', 'type', 'customer.updated', 'subject', c.id,
+                               'time', now(), 'datacontenttype', 'application/json', 'data', jsonb_build_object('customerId', c.id))
+       FROM (SELECT id FROM customers ORDER BY id LIMIT 1000) c, generate_series(1, 20)`,
+  );
+  const relay = new OutboxRelay(
+    db,
+    new EventPublisher(new PubSub(), redis, 1_000_000, stream),
+    { batchSize: 500, maxAttempts: 5, backoffBaseMs: 100, backoffMaxMs: 1000, pollIntervalMs: 1000, retentionHours: 24, streamMaxLen: 1_000_000 },
+    createLogger('warn'),
+    null,
+  );
+  const started = process.hrtime.bigint();
+  let events = 0;
+  for (;;) {
+    events += await relay.drainOnce();
+    const [{ n }] = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM outbox_events WHERE status = 'PENDING'");
+    if (n === 0) break;
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const streamed = await redis.xlen(stream);
+  await redis.del(stream);
+  redis.disconnect();
+  await db.close();
+  if (streamed !== events) throw new Error(`relay reported ${events} events but the stream holds ${streamed}`);
+  return { events, perSecond: events / seconds };
+}
+
+/**
+ * Commit-to-subscriber latency across two instances through Redis: a subscriber on B, 1,000
+ * updateCustomer mutations on A (8 at a time); latency = receipt time - the event's time,
+ * which the unit of work stamps just before its transaction commits.
+ */
+export async function subscriberLatency(urlA: string, urlB: string, adminToken: string, customerIds: string[]): Promise<{ p50: number; p99: number; events: number }> {
+  const total = 1000;
+  const latencies: number[] = [];
+  const client = createClient({
+    url: urlB.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${adminToken}` },
+    lazy: false,
+    onNonLazyError: () => undefined,
+  });
+  let resolveAll!: () => void;
+  const all = new Promise<void>((r) => (resolveAll = r));
+  const dispose = client.subscribe<{ customerChanged: { occurredAt: string } }>(
+    { query: 'subscription { customerChanged { occurredAt } }' },
+    {
+      next: (v) => {
+        if (v.data) latencies.push(Date.now() - Date.parse(v.data.customerChanged.occurredAt));
+        if (latencies.length >= total) resolveAll();
+      },
+      error: () => resolveAll(),
+      complete: () => undefined,
+    },
+  );
+  await new Promise((r) => setTimeout(r, 500));
+  let next = 0;
+  const worker = async () => {
+    while (next < total) {
+      const i = next++;
+      await fetch(urlA, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+        body: JSON.stringify({
+          query: 'mutation($id: ID!, $n: String) { updateCustomer(id: $id, input: { lastName: $n }) { id } }',
+          variables: { id: customerIds[i % customerIds.length], n: `Bench${i}` },
+        }),
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Number(process.env.BENCH_EVENT_WRITERS ?? 8) }, worker));
+  await Promise.race([all, new Promise((r) => setTimeout(r, 30000))]);
+  dispose();
+  await client.dispose();
+  return { p50: pct(latencies, 0.5), p99: pct(latencies, 0.99), events: latencies.length };
+}
