@@ -149,6 +149,7 @@ async function main(): Promise<void> {
       ['page of 50 + preferences + group', page, admin, false],
     ] as const) {
       const body = () => JSON.stringify(floorBody ? { query, variables: { id: randomId() } } : { query });
+      process.stdout.write(`measuring ${scenario}...\n`);
       results.push(...(await pair(scenario, [service.port, floor.port], body, tok)));
     }
   } finally {
@@ -175,6 +176,7 @@ async function main(): Promise<void> {
   const a = await start('dist/src/main.js', { ...redisEnv, CUSTOMER_LOG_LEVEL: 'info' });
   const b = await start('dist/src/main.js', { ...redisEnv, CUSTOMER_LOG_LEVEL: 'info' });
   try {
+    process.stdout.write('measuring commit-to-subscriber latency...\n');
     const latency = await subscriberLatency(`http://127.0.0.1:${a.port}/graphql`, `http://127.0.0.1:${b.port}/graphql`, admin, ids.slice(0, 200));
     lines.push(
       '',
@@ -187,6 +189,7 @@ async function main(): Promise<void> {
     b.child.kill('SIGTERM');
     await Promise.all([a, b].map((p) => (p.child.exitCode === null ? new Promise((r) => p.child.once('exit', r)) : null)));
   }
+  process.stdout.write('measuring relay throughput...\n');
   const relay = await relayThroughput(dsn(DB_NAME), redisAddr);
   lines.push(`| outbox relay throughput (${relay.events} events into the Redis stream) | ${relay.perSecond.toFixed(0)} events/s | >= 5000 events/s |`);
   const table = lines.join('\n');

@@ -105,7 +105,7 @@ export class OutboxRelay {
       const claimed = await tx.query<OutboxRow>(
         `SELECT seq::text AS seq, id, customer_id AS "customerId", type, payload, attempts
            FROM outbox_events WHERE status = 'PENDING' AND next_attempt_at <= now()
-          ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
+          ORDER BY outbox_events.seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [this.cfg.batchSize],
       );
       this.deferred = 0;

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { groupBy } from '../../common/group-by';
 import { isUuid } from '../../common/ids';
 import type { Queryable } from '../../db/database';
 import { ADDRESS_COLUMNS, ADDRESS_ORDER, AddressRecord } from './address.entity';
@@ -11,12 +12,7 @@ export function addressesByCustomerLoader(db: Queryable) {
         WHERE a.customer_id = ANY($1::uuid[]) AND a.deleted_at IS NULL ORDER BY ${ADDRESS_ORDER}`,
       [customerIds.filter(isUuid)],
     );
-    const by = new Map<string, AddressRecord[]>();
-    for (const r of rows) {
-      const list = by.get(r.customerId);
-      if (list) list.push(r);
-      else by.set(r.customerId, [r]);
-    }
+    const by = groupBy(rows, (r) => r.customerId);
     return customerIds.map((id) => by.get(id) ?? []);
   });
 }

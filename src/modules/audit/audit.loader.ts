@@ -1,7 +1,8 @@
 import DataLoader from 'dataloader';
+import { groupBy } from '../../common/group-by';
 import { isUuid } from '../../common/ids';
 import type { Queryable } from '../../db/database';
-import { SqlParams } from '../customer/customer.list-query';
+import { SqlParams } from '../../db/sql-params';
 import { AUDIT_COLUMNS, AUDIT_ORDER, AuditRow } from './audit.entity';
 import { afterCondition, auditPage, AuditPage, decodeAuditCursor } from './audit.service';
 
@@ -46,12 +47,7 @@ export function auditTrailLoader(db: Queryable) {
           ORDER BY e.customer_id, ${AUDIT_ORDER}`,
         p.values,
       );
-      for (const r of rows) {
-        const k = `${r.customerId}|${first}|${after}`;
-        const list = found.get(k);
-        if (list) list.push(r);
-        else found.set(k, [r]);
-      }
+      for (const [customerId, list] of groupBy(rows, (r) => r.customerId)) found.set(`${customerId}|${first}|${after}`, list);
     }
     return keys.map((key) => {
       const [, first, after] = key.split('|');

@@ -6,7 +6,7 @@ import type { Queryable } from '../../db/database';
 import { DomainError } from '../../errors/domain-error';
 // SqlParams is generic (values only ever travel as parameters); it lives with the customer
 // list query for now.
-import { SqlParams } from '../customer/customer.list-query';
+import { SqlParams } from '../../db/sql-params';
 import { AUDIT_COLUMNS, AUDIT_ORDER, AuditRecord, AuditRow } from './audit.entity';
 
 export interface AuditListFilter {

@@ -1,6 +1,7 @@
 import { CustomerOrderField, CustomerStatus, CustomerType, SortDirection } from '../../common/enums';
 import { decodeCursor, encodeCursor } from '../../common/cursor';
 import { isUuid } from '../../common/ids';
+import { SqlParams } from '../../db/sql-params';
 import { DomainError } from '../../errors/domain-error';
 
 export interface CustomerListFilter {
@@ -27,15 +28,6 @@ const SORT_KEYS: Record<CustomerOrderField, { expr: string; cast: string }> = {
 };
 
 const NAME_VECTOR = "to_tsvector('simple', coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, ''))";
-
-/** Parameterised WHERE pieces; values only ever travel as parameters. */
-export class SqlParams {
-  readonly values: unknown[] = [];
-  add(value: unknown): string {
-    this.values.push(value);
-    return `$${this.values.length}`;
-  }
-}
 
 /**
  * WHERE conditions for a CustomerFilter. Deleted customers are always excluded, so neither

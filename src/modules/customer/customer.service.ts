@@ -11,7 +11,8 @@ import { GROUP_COLUMN, GroupRecord } from '../group/group.entity';
 import { GroupService } from '../group/group.service';
 import { PREFERENCES_COLUMN, PreferencesRecord } from '../preference/preference.entity';
 import { CUSTOMER_COLUMNS, customerColumns, customerProperties, CustomerRecord } from './customer.entity';
-import { cursorFor, CustomerListFilter, CustomerListOrder, filterConditions, keyset, SqlParams } from './customer.list-query';
+import { SqlParams } from '../../db/sql-params';
+import { cursorFor, CustomerListFilter, CustomerListOrder, filterConditions, keyset } from './customer.list-query';
 
 export interface NewCustomer {
   email: string;

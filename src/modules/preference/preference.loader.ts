@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { groupBy } from '../../common/group-by';
 import type { Queryable } from '../../db/database';
 import { ConsentRecordRow, PREFERENCES_COLUMNS, PreferencesRecord } from './preference.entity';
 
@@ -38,12 +39,7 @@ export function consentLogLoader(db: Queryable) {
            ) l`,
         [ids, first],
       );
-      for (const r of rows) {
-        const k = `${r.customerId}:${first}`;
-        const list = found.get(k);
-        if (list) list.push(r);
-        else found.set(k, [r]);
-      }
+      for (const [customerId, list] of groupBy(rows, (r) => r.customerId)) found.set(`${customerId}:${first}`, list);
     }
     return keys.map((k) => found.get(k) ?? []);
   });

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { groupBy } from '../../common/group-by';
 import { isUuid } from '../../common/ids';
 import type { Queryable } from '../../db/database';
 import { toWishlistRecord, WISHLIST_COLUMNS, WishlistRecord, WishlistRow } from './wishlist.entity';
@@ -11,12 +12,7 @@ export function wishlistByCustomerLoader(db: Queryable) {
         WHERE w.customer_id = ANY($1::uuid[]) ORDER BY w.added_at DESC, w.id DESC`,
       [customerIds.filter(isUuid)],
     );
-    const by = new Map<string, WishlistRecord[]>();
-    for (const r of rows) {
-      const list = by.get(r.customerId);
-      if (list) list.push(toWishlistRecord(r));
-      else by.set(r.customerId, [toWishlistRecord(r)]);
-    }
+    const by = groupBy(rows.map(toWishlistRecord), (r) => r.customerId);
     return customerIds.map((id) => by.get(id) ?? []);
   });
 }
