@@ -84,6 +84,8 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
     schema,
     formatError: createFormatError(logger),
     includeStacktraceInErrorResponses: false,
+    // main.ts owns shutdown (relay, pools, deadline); Apollo's own signal handler would race it.
+    stopOnTerminationSignals: false,
     validationRules: [depthLimit(config.maxQueryDepth)],
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),

@@ -20,11 +20,11 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    const timer = setTimeout(() => {
+    // Not unref'd: if closing hangs, this deadline (not an emptied event loop) ends the process.
+    setTimeout(() => {
       logger.error('shutdown deadline passed; exiting');
       process.exit(1);
     }, config.shutdownTimeoutMs);
-    timer.unref();
     await app.close();
     await db.close();
     process.exit(0);

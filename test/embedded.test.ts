@@ -46,7 +46,10 @@ describe('embedded mode (PGlite)', () => {
       expect('exitCode' in second && second.exitCode).toBe(1);
       expect((second as { output: string }).output).toMatch(/already in use by process \d+/);
     } finally {
+      // SIGTERM: a clean, prompt exit (not the shutdown deadline, not an emptied event loop)
+      const stopping = Date.now();
       expect(await first.stop()).toBe(0);
+      expect(Date.now() - stopping).toBeLessThan(5000);
     }
 
     const again = await startService(env);

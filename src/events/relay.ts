@@ -187,20 +187,22 @@ export class OutboxRelay {
   private async listen(): Promise<void> {
     while (!this.stopped) {
       const client = new pg.Client({ connectionString: this.listenDsn! });
+      this.listener = client;
+      const closed = new Promise<void>((resolve) => {
+        // Errors end this connection (the loop opens another); they must never go unhandled.
+        client.on('error', () => resolve());
+        client.on('end', () => resolve());
+      });
       try {
         await client.connect();
         client.on('notification', () => this.wake());
         await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
-        this.listener = client;
-        if (this.stopped) await client.end();
-        await new Promise<void>((resolve) => {
-          client.once('error', () => resolve());
-          client.once('end', () => resolve());
-        });
+        if (!this.stopped) await closed;
       } catch {
-        await client.end().catch(() => undefined);
+        // connection refused or lost: retry below
       }
-      if (!this.stopped) await new Promise((r) => setTimeout(r, 1000));
+      await client.end().catch(() => undefined);
+      if (!this.stopped) await new Promise((r) => setTimeout(r, 1000).unref());
     }
   }
 }
