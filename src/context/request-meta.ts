@@ -17,15 +17,28 @@ export function compileTrust(setting: string): TrustFn {
   return proxyAddr.compile(setting.split(',').map((s) => s.trim()).filter(Boolean));
 }
 
-/** Request facts for audit and consent records. */
+/**
+ * Request facts for audit and consent records. Computed on first use: reads (most requests)
+ * never need them, and resolving the client address through the proxy chain is not free.
+ */
 export function requestMeta(req: IncomingMessage, trust: TrustFn): RequestMeta {
-  const ua = req.headers['user-agent'];
-  const source = req.headers['x-client-source'];
-  const traceparent = req.headers['traceparent'];
+  let ip: string | null | undefined;
   return {
-    ip: req.socket.remoteAddress ? proxyAddr(req, trust) : null,
-    userAgent: typeof ua === 'string' ? ua.slice(0, 512) : null,
-    clientSource: typeof source === 'string' ? source.trim().toUpperCase().slice(0, 20) : null,
-    traceId: typeof traceparent === 'string' ? (TRACEPARENT.exec(traceparent.trim())?.[1] ?? null) : null,
+    get ip() {
+      if (ip === undefined) ip = req.socket.remoteAddress ? proxyAddr(req, trust) : null;
+      return ip;
+    },
+    get userAgent() {
+      const ua = req.headers['user-agent'];
+      return typeof ua === 'string' ? ua.slice(0, 512) : null;
+    },
+    get clientSource() {
+      const source = req.headers['x-client-source'];
+      return typeof source === 'string' ? source.trim().toUpperCase().slice(0, 20) : null;
+    },
+    get traceId() {
+      const traceparent = req.headers['traceparent'];
+      return typeof traceparent === 'string' ? (TRACEPARENT.exec(traceparent.trim())?.[1] ?? null) : null;
+    },
   };
 }

@@ -14,6 +14,18 @@ export function customerKey(id: string, fields: ReadonlySet<string> | null): str
 /** Selections are cached per operation (common/selection.ts), so this memo hits too. */
 const propsOf = new WeakMap<ReadonlySet<string>, string>();
 
+const statements = new Map<string, string>();
+
+/** The statement for one property list, built once (only CustomerRecord names survive customerProperties). */
+function selectByIds(props: string): string {
+  let sql = statements.get(props);
+  if (sql === undefined) {
+    sql = `SELECT ${customerColumns(customerProperties(new Set(props.split(','))))} FROM customers c WHERE c.id = ANY($1::uuid[]) AND c.deleted_at IS NULL`;
+    if (statements.size < 1000) statements.set(props, sql);
+  }
+  return sql;
+}
+
 /**
  * Live customers by id, in key order, null where none: serves `customer`, `me` and
  * `_entities`. Keys asking for the same properties share one statement.
@@ -30,12 +42,7 @@ export function customerByIdLoader(db: Queryable) {
     }
     const found = new Map<string, CustomerRecord>();
     for (const [props, ids] of byProps) {
-      // Only names of CustomerRecord survive customerProperties, so the SQL stays fixed text.
-      const columns = customerColumns(customerProperties(new Set(props.split(','))));
-      const rows = await db.query<CustomerRecord>(
-        `SELECT ${columns} FROM customers c WHERE c.id = ANY($1::uuid[]) AND c.deleted_at IS NULL`,
-        [ids],
-      );
+      const rows = await db.query<CustomerRecord>(selectByIds(props), [ids]);
       for (const r of rows) found.set(`${props}|${r.id}`, r);
     }
     return keys.map((k) => {
