@@ -379,3 +379,24 @@ describe('Apollo Router HTTP callback subscriptions', () => {
     }
   });
 });
+
+describe('outbox pruning', () => {
+  it('deletes sent events older than the retention, and nothing else', async () => {
+    const old = (status: string, hours: number) =>
+      server.db.query(
+        `INSERT INTO outbox_events (id, customer_id, type, payload, status, sent_at, next_attempt_at)
+         VALUES (gen_random_uuid(), NULL, 'test.prune', '{}', $1, now() - make_interval(hours => $2), now() + interval '1 day')
+         RETURNING seq::text AS seq`,
+        [status, hours],
+      );
+    const [[stale], [fresh], [pending]] = await Promise.all([old('SENT', 48), old('SENT', 1), old('PENDING', 48)]);
+    const deleted = await server.app.relay.prune();
+    expect(deleted).toBeGreaterThanOrEqual(1);
+    const left = await server.db.query<{ seq: string }>(
+      'SELECT seq::text AS seq FROM outbox_events WHERE seq = ANY($1::bigint[])',
+      [[stale, fresh, pending].map((r: any) => r.seq)],
+    );
+    expect(left.map((r) => r.seq).sort()).toEqual([(fresh as any).seq, (pending as any).seq].sort());
+    await server.db.query("DELETE FROM outbox_events WHERE type = 'test.prune'");
+  });
+});
