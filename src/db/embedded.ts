@@ -32,17 +32,13 @@ export class EmbeddedDatabase implements Database {
     private readonly releaseLock: () => void,
   ) {}
 
-  /** Options for PGlite, shared with the TypeORM driver that runs migrations on the same instance. */
-  static pgliteOptions(dataDir: string) {
-    return { dataDir, parsers: { [PG_DATE_OID]: (v: string) => v } };
-  }
-
   static async open(dataDir: string): Promise<EmbeddedDatabase> {
     fs.mkdirSync(path.dirname(dataDir), { recursive: true });
     const release = acquireLockFile(dataDir);
     try {
       const { PGlite } = await import('@electric-sql/pglite');
-      const pglite = await PGlite.create(EmbeddedDatabase.pgliteOptions(dataDir));
+      // Calendar dates stay 'YYYY-MM-DD' strings, as in PostgresDatabase.
+      const pglite = await PGlite.create({ dataDir, parsers: { [PG_DATE_OID]: (v: string) => v } });
       return new EmbeddedDatabase(pglite as unknown as PGliteLike, release);
     } catch (err) {
       release();
