@@ -3,7 +3,13 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['@swc/jest'] },
+  transform: {
+    '^.+\\.ts$': ['@swc/jest'],
+    // otplib's crypto dependencies (@noble, @scure) ship ES modules only; Node 20 loads them
+    // through require(esm), Jest's module system does not, so they are compiled to CommonJS.
+    '^.+\\.js$': ['@swc/jest', { jsc: { parser: { syntax: 'ecmascript' } }, module: { type: 'commonjs' } }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!(@noble|@scure|@otplib|otplib)/)'],
   setupFiles: ['reflect-metadata'],
   testTimeout: 30000,
   // Integration tests share two cores with Postgres; more workers only add contention.

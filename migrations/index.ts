@@ -2,10 +2,12 @@ import type { MigrationInterface } from 'typeorm';
 import { CustomersGroupsPreferences1764000000000 } from './1764000000000-CustomersGroupsPreferences';
 import { AddressesWishlists1764100000000 } from './1764100000000-AddressesWishlists';
 import { AuditOutbox1764200000000 } from './1764200000000-AuditOutbox';
+import { Accounts1764300000000 } from './1764300000000-Accounts';
 
 /** Every migration, oldest first. Add new ones at the end. */
 export const migrations: MigrationInterface[] = [
   new CustomersGroupsPreferences1764000000000(),
   new AddressesWishlists1764100000000(),
   new AuditOutbox1764200000000(),
+  new Accounts1764300000000(),
 ];

@@ -2,12 +2,19 @@ import http from 'node:http';
 import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginSubscriptionCallback } from '@apollo/server/plugin/subscriptionCallback';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import express from 'express';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import { GraphQLError } from 'graphql';
-import { TokenVerifier } from './auth/jwt';
+import { GraphQLError, parse } from 'graphql';
+import { Authenticator } from './auth/authenticator';
+import { TokenIssuer, TokenVerifier } from './auth/jwt';
+import { IpRateLimiter } from './auth/rate-limit';
+import { SessionStore } from './auth/sessions';
 import type { Config } from './config/config';
 import type { Context } from './context/context';
 import { createLoaders } from './context/loaders';
@@ -21,9 +28,10 @@ import { OutboxRelay } from './events/relay';
 import { AuditRetention } from './modules/audit/audit.retention';
 import { DomainError } from './errors/domain-error';
 import { createFormatError } from './errors/format-error';
-import { depthLimit } from './http/depth-limit';
-import { graphqlHandler } from './http/graphql-handler';
+import { graphqlHandler, MAX_BODY_BYTES } from './http/graphql-handler';
 import { healthRoutes } from './http/health';
+import { queryProtection, wsDocumentChecks } from './http/query-limits';
+import { securityHeaders } from './http/security-headers';
 import type { Logger } from './observability/logger';
 import { buildCustomerSchema } from './schema';
 import { createServices } from './services';
@@ -55,9 +63,14 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
   const { schema } = buildCustomerSchema();
   const bus = createEventBus(config, logger);
   const relay = new OutboxRelay(db, new EventPublisher(bus.pubsub, bus.redis, config.outbox.streamMaxLen, `${config.eventsNamespace}${STREAM}`), config.outbox, logger, config.databaseDsn);
-  const services = createServices(db, new Transactor(db, () => relay.wake()));
+  const sessions = new SessionStore(db);
+  const services = createServices(db, new Transactor(db, () => relay.wake()), config, {
+    sessions,
+    issuer: new TokenIssuer(config.jwtSecret),
+    limiter: new IpRateLimiter(bus.redis, config.auth.ipLimit, config.auth.ipWindowSeconds, `${config.eventsNamespace}customer:auth-ip`),
+  });
   const retention = new AuditRetention(db, { retentionDays: config.auditRetentionDays, intervalMs: 3_600_000 }, logger);
-  const tokens = new TokenVerifier(config.jwtSecret);
+  const tokens = new Authenticator(new TokenVerifier(config.jwtSecret), sessions);
   const trust = compileTrust(config.trustedProxies);
   const app = express();
   app.disable('x-powered-by');
@@ -65,7 +78,7 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
   const context = async (req: http.IncomingMessage): Promise<Context> => {
     try {
       return {
-        viewer: tokens.viewerFor(req.headers.authorization),
+        viewer: await tokens.viewerFor(req.headers.authorization),
         services,
         loaders: createLoaders(db),
         meta: requestMeta(req, trust),
@@ -79,6 +92,7 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
     }
   };
   const httpServer = http.createServer();
+  const protection = queryProtection(config);
 
   const apollo = new ApolloServer<Context>({
     schema,
@@ -86,8 +100,16 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
     includeStacktraceInErrorResponses: false,
     // main.ts owns shutdown (relay, pools, deadline); Apollo's own signal handler would race it.
     stopOnTerminationSignals: false,
-    validationRules: [depthLimit(config.maxQueryDepth)],
+    // Depth, aliases, cost, directives, tokens, top-level fields: src/http/query-limits.ts.
+    validationRules: protection.validationRules,
+    parseOptions: protection.parseOptions,
+    // One operation per request, so the per-operation limits are per request too.
+    allowBatchedHttpRequests: false,
+    introspection: !config.production,
     plugins: [
+      ...protection.plugins,
+      // Without introspection the landing page has nothing to show.
+      ...(config.production ? [ApolloServerPluginLandingPageDisabled()] : []),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       // Inline (ftv1) traces are for Apollo Studio, which we do not use. The cache-control
       // plugin wraps every field resolver; cache hints for the router come in the operations
@@ -101,9 +123,11 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
   });
   await apollo.start();
   const handleGraphql = graphqlHandler(apollo, context);
+  const setSecurityHeaders = securityHeaders(config.production);
 
   // /graphql is served by a plain handler (the hot path); everything else by Express.
   httpServer.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    setSecurityHeaders(req, res);
     const url = req.url ?? '';
     if (url === '/graphql' || url.startsWith('/graphql?')) {
       handleGraphql(req, res).catch((err: unknown) => {
@@ -118,20 +142,27 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
 
   // graphql-ws on the same path: the JWT comes in connectionParams.authorization; a bad one
   // closes the socket (4403), like a bad header answers 401 over HTTP.
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
+  // Messages are capped like HTTP bodies (ws allows 100 MiB by default), and operations sent
+  // this way pass the same limits.
+  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: MAX_BODY_BYTES });
+  const wsChecks = wsDocumentChecks(config, protection);
   const ws = useServer<{ authorization?: string }>(
     {
       schema,
-      onConnect: (ctx) => {
+      parse: (source) => parse(source, wsChecks.parse),
+      validate: wsChecks.validate,
+      onConnect: async (ctx) => {
         try {
-          tokens.viewerFor(ctx.connectionParams?.authorization);
+          await tokens.viewerFor(ctx.connectionParams?.authorization);
           return true;
         } catch {
           return false;
         }
       },
-      context: (ctx): Context => ({
-        viewer: tokens.viewerFor(ctx.connectionParams?.authorization),
+      // Asked again for every subscription started on the socket: a session ended since the
+      // connection opened refuses new subscriptions.
+      context: async (ctx): Promise<Context> => ({
+        viewer: await tokens.viewerFor(ctx.connectionParams?.authorization),
         services,
         loaders: createLoaders(db),
         meta: requestMeta(ctx.extra.request, trust),

@@ -15,6 +15,8 @@ import { pendingPubSub, pendingResolvers } from './modules/pending';
 import { CustomerPreferencesFieldResolver, PreferenceResolver } from './modules/preference/preference.resolver';
 import { AddressResolver, CustomerAddressFieldsResolver } from './modules/address/address.resolver';
 import { AuditResolver, CustomerAuditTrailFieldResolver } from './modules/audit/audit.resolver';
+import { AuthResolver } from './modules/auth/auth.resolver';
+import { TwoFactorResolver } from './modules/auth/two-factor.resolver';
 import { CustomerWishlistFieldResolver, WishlistResolver } from './modules/wishlist/wishlist.resolver';
 
 /** Federation 2 directives the SDL uses, imported through @link as the contract does. */
@@ -88,6 +90,8 @@ export function buildCustomerSchema(): BuiltSchema {
       CustomerWishlistFieldResolver,
       AuditResolver,
       CustomerAuditTrailFieldResolver,
+      AuthResolver,
+      TwoFactorResolver,
       ...pendingResolvers,
     ],
     pubSub: pendingPubSub,

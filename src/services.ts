@@ -1,7 +1,15 @@
+import type { TokenIssuer } from './auth/jwt';
+import { PasswordHasher } from './auth/passwords';
+import type { IpRateLimiter } from './auth/rate-limit';
+import { SecretBox } from './auth/secret-box';
+import type { SessionStore } from './auth/sessions';
+import type { Config } from './config/config';
 import type { Database } from './db/database';
 import type { Transactor } from './db/unit-of-work';
 import { AddressService } from './modules/address/address.service';
 import { AuditService } from './modules/audit/audit.service';
+import { AccountService } from './modules/auth/account.service';
+import { TwoFactorService } from './modules/auth/two-factor.service';
 import { CustomerService } from './modules/customer/customer.service';
 import { GroupService } from './modules/group/group.service';
 import { PreferenceService } from './modules/preference/preference.service';
@@ -15,16 +23,42 @@ export interface Services {
   addresses: AddressService;
   wishlist: WishlistService;
   audit: AuditService;
+  accounts: AccountService;
+  twoFactor: TwoFactorService;
+}
+
+/** What the account services need beyond the database. */
+export interface AuthParts {
+  sessions: SessionStore;
+  issuer: TokenIssuer;
+  limiter: IpRateLimiter;
 }
 
 /** `work` runs each mutation's unit of work (row changes + audit rows + outbox events). */
-export function createServices(db: Database, work: Transactor): Services {
+export function createServices(db: Database, work: Transactor, config: Config, auth: AuthParts): Services {
+  const customers = new CustomerService(db, work);
+  const twoFactor = new TwoFactorService(work, new SecretBox(config.auth.twoFactorKey, config.jwtSecret), {
+    enabled: config.enable2fa,
+    issuer: config.auth.twoFactorIssuer,
+    maxAttempts: config.auth.twoFactorMaxAttempts,
+    lockSeconds: config.auth.twoFactorLockSeconds,
+  });
   return {
-    customers: new CustomerService(db, work),
+    customers,
     groups: new GroupService(db, work),
     preferences: new PreferenceService(work),
     addresses: new AddressService(work),
     wishlist: new WishlistService(work),
     audit: new AuditService(db),
+    accounts: new AccountService({
+      db,
+      work,
+      customers,
+      twoFactor,
+      hasher: new PasswordHasher(config.bcryptCost),
+      settings: config.auth,
+      ...auth,
+    }),
+    twoFactor,
   };
 }

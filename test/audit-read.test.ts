@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AuditRetention } from '../src/modules/audit/audit.retention';
 import { createLogger } from '../src/observability/logger';
-import { createCustomer, GqlResponse, startTestServer, TestServer, tokens } from './helpers/server';
+import { createCustomer, startTestServer, TestServer, tokens, errorCode } from './helpers/server';
 
 /**
  * The read side of the audit trail: rows are inserted directly with SQL (the write side is
@@ -140,9 +140,6 @@ afterAll(async () => {
   await server?.close();
 });
 
-function codeOf(res: GqlResponse): string | undefined {
-  return res.errors?.[0]?.extensions?.code;
-}
 
 async function events(variables: Record<string, unknown>, token = tokens.admin()) {
   const res = await server.gql(EVENTS, variables, token);
@@ -175,10 +172,10 @@ async function walk(fetchPage: (after: string | null) => Promise<any>, pageLengt
 
 describe('auditEvents (ADMIN)', () => {
   it('is ADMIN only', async () => {
-    expect(codeOf(await server.gql(EVENTS, {}, tokens.customer(customerA)))).toBe('FORBIDDEN');
-    expect(codeOf(await server.gql(EVENTS, {}, tokens.service()))).toBe('FORBIDDEN');
+    expect(errorCode(await server.gql(EVENTS, {}, tokens.customer(customerA)))).toBe('FORBIDDEN');
+    expect(errorCode(await server.gql(EVENTS, {}, tokens.service()))).toBe('FORBIDDEN');
     const anonymous = await server.gql(EVENTS, {});
-    expect(codeOf(anonymous)).toBe('UNAUTHENTICATED');
+    expect(errorCode(anonymous)).toBe('UNAUTHENTICATED');
     expect(anonymous.data).toBeNull();
   });
 
@@ -193,7 +190,7 @@ describe('auditEvents (ADMIN)', () => {
     const none = await events({ first: 0 });
     expect(none.edges).toEqual([]);
     expect(none.pageInfo).toEqual({ hasNextPage: true, hasPreviousPage: false, startCursor: null, endCursor: null });
-    expect(codeOf(await server.gql(EVENTS, { first: -1 }, tokens.admin()))).toBe('BAD_USER_INPUT');
+    expect(errorCode(await server.gql(EVENTS, { first: -1 }, tokens.admin()))).toBe('BAD_USER_INPUT');
   });
 
   it('returns every field, createdAt as ISO 8601 and ipAddress as a plain address string', async () => {
@@ -290,11 +287,11 @@ describe('auditEvents (ADMIN)', () => {
         expect(res.errors).toBeUndefined(); // an empty cursor is "from the start"
         continue;
       }
-      expect(codeOf(res)).toBe('BAD_USER_INPUT');
+      expect(errorCode(res)).toBe('BAD_USER_INPUT');
       expect(res.errors![0].extensions!.fieldErrors).toEqual([expect.objectContaining({ field: 'after' })]);
     }
     // also when the filter cannot match anything
-    expect(codeOf(await server.gql(EVENTS, { after: 'garbage', filter: { customerId: 'nope' } }, tokens.admin()))).toBe('BAD_USER_INPUT');
+    expect(errorCode(await server.gql(EVENTS, { after: 'garbage', filter: { customerId: 'nope' } }, tokens.admin()))).toBe('BAD_USER_INPUT');
   });
 });
 
@@ -344,18 +341,18 @@ describe('Customer.auditTrail', () => {
 
   it('refuses another customer (FORBIDDEN), SERVICE (FORBIDDEN) and anonymous callers', async () => {
     const other = await server.gql(TRAIL, { id: customerA }, tokens.customer(customerB));
-    expect(codeOf(other)).toBe('FORBIDDEN');
+    expect(errorCode(other)).toBe('FORBIDDEN');
     expect(other.data?.customer ?? null).toBeNull();
     // SERVICE may read the customer, but not the trail
     const service = await server.gql(TRAIL, { id: customerA }, tokens.service());
-    expect(codeOf(service)).toBe('FORBIDDEN');
+    expect(errorCode(service)).toBe('FORBIDDEN');
     expect(service.errors![0].path).toEqual(['customer', 'auditTrail']);
-    expect(codeOf(await server.gql(TRAIL, { id: customerA }))).toBe('UNAUTHENTICATED');
+    expect(errorCode(await server.gql(TRAIL, { id: customerA }))).toBe('UNAUTHENTICATED');
   });
 
   it('refuses a bad cursor or page size with BAD_USER_INPUT', async () => {
-    expect(codeOf(await server.gql(TRAIL, { id: customerA, after: 'garbage' }, tokens.admin()))).toBe('BAD_USER_INPUT');
-    expect(codeOf(await server.gql(TRAIL, { id: customerA, first: -3 }, tokens.admin()))).toBe('BAD_USER_INPUT');
+    expect(errorCode(await server.gql(TRAIL, { id: customerA, after: 'garbage' }, tokens.admin()))).toBe('BAD_USER_INPUT');
+    expect(errorCode(await server.gql(TRAIL, { id: customerA, first: -3 }, tokens.admin()))).toBe('BAD_USER_INPUT');
   });
 
   it('costs the same number of statements for a page of 10 and of 50 customers', async () => {

@@ -19,6 +19,13 @@ describe('configuration', () => {
     [{ CUSTOMER_DATABASE_DSN: 'mysql://x' }, 'CUSTOMER_DATABASE_DSN'],
     [{ CUSTOMER_DATABASE_DSN: DSN }, 'CUSTOMER_JWT_SECRET'],
     [{ CUSTOMER_JWT_SECRET: 'short' }, 'CUSTOMER_JWT_SECRET'],
+    // Production never runs on a default secret, embedded database or not.
+    [{ NODE_ENV: 'production' }, 'CUSTOMER_JWT_SECRET'],
+    [{ NODE_ENV: 'production', CUSTOMER_JWT_SECRET: 'x'.repeat(31) }, 'CUSTOMER_JWT_SECRET'],
+    [{ NODE_ENV: 'production', CUSTOMER_JWT_SECRET: SECRET }, 'CUSTOMER_2FA_ENCRYPTION_KEY'],
+    [{ CUSTOMER_2FA_ENCRYPTION_KEY: 'abcd' }, 'CUSTOMER_2FA_ENCRYPTION_KEY'],
+    [{ CUSTOMER_LOGIN_MAX_FAILURES: '0' }, 'CUSTOMER_LOGIN_MAX_FAILURES'],
+    [{ CUSTOMER_AUTH_RATE_LIMIT: 'many' }, 'CUSTOMER_AUTH_RATE_LIMIT'],
   ])('refuses %j naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid configuration: ${variable} `));
@@ -27,5 +34,23 @@ describe('configuration', () => {
   it('accepts a complete production configuration', () => {
     const c = loadConfig({ CUSTOMER_DATABASE_DSN: DSN, CUSTOMER_JWT_SECRET: SECRET, CUSTOMER_ENABLE_SEGMENTS: 'false', CUSTOMER_LOG_LEVEL: 'WARN' });
     expect(c).toMatchObject({ databaseDsn: DSN, jwtSecret: SECRET, enableSegments: false, logLevel: 'warn', jwtSecretIsDefault: false });
+  });
+
+  it('has the account defaults of the issue: 5 failures in 15 minutes, 24 h sessions, two-factor key from hex or base64', () => {
+    expect(loadConfig({}).auth).toMatchObject({
+      maxFailedLogins: 5,
+      failureWindowSeconds: 900,
+      lockoutSeconds: 900,
+      sessionTtlSeconds: 86400,
+      ipLimit: 30,
+      twoFactorMaxAttempts: 5,
+      twoFactorKey: null,
+    });
+    const hex = 'ab'.repeat(32);
+    const prod = loadConfig({ NODE_ENV: 'production', CUSTOMER_JWT_SECRET: SECRET, CUSTOMER_2FA_ENCRYPTION_KEY: hex });
+    expect(prod.production).toBe(true);
+    expect(prod.auth.twoFactorKey).toEqual(Buffer.from(hex, 'hex'));
+    const b64 = Buffer.alloc(32, 7).toString('base64');
+    expect(loadConfig({ CUSTOMER_2FA_ENCRYPTION_KEY: b64 }).auth.twoFactorKey).toEqual(Buffer.alloc(32, 7));
   });
 });

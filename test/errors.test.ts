@@ -2,6 +2,7 @@ import jwt from 'jsonwebtoken';
 import { createCustomer, createTestDatabase, dsnFor, postGraphql, startTestServer, TEST_JWT_SECRET, TestServer, tokens } from './helpers/server';
 import { TcpProxy } from './helpers/tcp-proxy';
 import { loadConfig } from '../src/config/config';
+import { CLOCK_TOLERANCE_SECONDS } from '../src/auth/jwt';
 import { PostgresDatabase } from '../src/db/postgres';
 import { runMigrations } from '../src/db/migrate';
 import { createApp } from '../src/app';
@@ -37,9 +38,11 @@ describe('authentication errors', () => {
 describe('verified tokens', () => {
   it('stop working when they expire, even after being accepted (and remembered) before', async () => {
     const c = await createCustomer(server);
-    const shortLived = jwt.sign({ sub: c.id, role: 'CUSTOMER', exp: Math.floor(Date.now() / 1000) + 2 }, TEST_JWT_SECRET);
+    const exp = Math.floor(Date.now() / 1000) + 1;
+    const shortLived = jwt.sign({ sub: c.id, role: 'CUSTOMER', exp }, TEST_JWT_SECRET);
     expect((await server.gql('{ me { id } }', {}, shortLived)).data).toEqual({ me: { id: c.id } });
-    await new Promise((r) => setTimeout(r, 2100));
+    // Expired once past exp plus the small clock tolerance.
+    await new Promise((r) => setTimeout(r, (exp + CLOCK_TOLERANCE_SECONDS) * 1000 - Date.now() + 100));
     const later = await server.gql('{ me { id } }', {}, shortLived);
     expect(later.status).toBe(401);
     expect(later.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
@@ -73,7 +76,8 @@ describe('client mistakes never answer INTERNAL_SERVER_ERROR', () => {
     try {
       const res = await limited.gql(tooDeep, {}, tokens.admin());
       expect(res.status).toBe(400);
-      expect(res.errors?.[0].message).toMatch(/nested 6 levels deep; the limit is 4/);
+      expect(res.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+      expect(res.errors?.[0].message).toBe('Query depth limit of 4 exceeded, found 6.');
     } finally {
       await limited.close();
     }
@@ -94,8 +98,6 @@ describe('operations of later milestones', () => {
   it('answer NOT_IMPLEMENTED rather than fake data', async () => {
     const c = await createCustomer(server);
     const cases: [string, Record<string, unknown>][] = [
-      ['mutation { login(input: { email: "a@b.c", password: "whatever1" }) { accessToken } }', {}],
-      ['mutation($id: ID!) { enableTwoFactor(customerId: $id) { secret } }', { id: c.id }],
       ['mutation($id: ID!) { evaluateCustomerSegments(customerId: $id) { id } }', { id: c.id }],
       ['mutation($id: ID!) { deleteCustomer(id: $id) { anonymized } }', { id: c.id }],
       ['{ customerSegments { id } }', {}],

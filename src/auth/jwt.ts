@@ -6,6 +6,8 @@ import { ANONYMOUS, Viewer } from './viewer';
 
 const ROLES = new Set(['CUSTOMER', 'ADMIN', 'SERVICE']);
 const CACHE_SIZE = 10_000;
+/** Seconds of clock difference tolerated on `exp`/`nbf` between the token's issuer and us. */
+export const CLOCK_TOLERANCE_SECONDS = 2;
 
 /**
  * Turns an `Authorization` header into a Viewer. No header: anonymous. A header that is
@@ -45,7 +47,7 @@ export class TokenVerifier {
   private verify(token: string): { viewer: Viewer; expiresAt: number } {
     let claims: jwt.JwtPayload;
     try {
-      const decoded = jwt.verify(token, this.key, { algorithms: ['HS256'] });
+      const decoded = jwt.verify(token, this.key, { algorithms: ['HS256'], clockTolerance: CLOCK_TOLERANCE_SECONDS });
       if (typeof decoded === 'string') throw new Error('not a JSON payload');
       claims = decoded;
     } catch (err) {
@@ -57,16 +59,30 @@ export class TokenVerifier {
     if (typeof sub !== 'string' || typeof role !== 'string' || !ROLES.has(role) || (sid !== undefined && typeof sid !== 'string')) {
       throw new DomainError('UNAUTHENTICATED', 'The token lacks a valid sub or role claim');
     }
-    if (sid !== undefined) {
-      // Sessions (and so `sid`) are issued by login/register, which are not built yet: every
-      // sid is unknown, and DESIGN.md says a token naming an unknown session is refused.
-      throw new DomainError('UNAUTHENTICATED', 'The token names an unknown session');
-    }
-    const expiresAt = exp * 1000;
+    // Only the signature and claims are checked here; whether the session is still live is
+    // asked of the database on every request (Authenticator), so a logout counts at once.
+    if (sid !== undefined && !isUuid(sid)) throw new DomainError('UNAUTHENTICATED', 'The token names an unknown session');
+    const sessionId = sid === undefined ? null : sid.toLowerCase();
+    const expiresAt = (exp + CLOCK_TOLERANCE_SECONDS) * 1000;
     if (role === 'CUSTOMER') {
       if (!isUuid(sub)) throw new DomainError('UNAUTHENTICATED', 'A customer token must carry the customer id as sub');
-      return { viewer: { kind: 'customer', customerId: sub.toLowerCase(), sessionId: null }, expiresAt };
+      return { viewer: { kind: 'customer', customerId: sub.toLowerCase(), sessionId }, expiresAt };
     }
-    return { viewer: { kind: 'staff', role: role as 'ADMIN' | 'SERVICE', subject: sub, sessionId: null }, expiresAt };
+    return { viewer: { kind: 'staff', role: role as 'ADMIN' | 'SERVICE', subject: sub, sessionId }, expiresAt };
+  }
+}
+
+/** Signs the tokens `login` and `register` hand out: role CUSTOMER, bound to a session. */
+export class TokenIssuer {
+  private readonly key: KeyObject;
+
+  constructor(secret: string) {
+    this.key = createSecretKey(Buffer.from(secret));
+  }
+
+  issue(customerId: string, sessionId: string, expiresAt: Date): string {
+    return jwt.sign({ sub: customerId, role: 'CUSTOMER', sid: sessionId, exp: Math.floor(expiresAt.getTime() / 1000) }, this.key, {
+      algorithm: 'HS256',
+    });
   }
 }

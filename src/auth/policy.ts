@@ -67,6 +67,19 @@ export const policy = {
     throw DomainError.notFound(what);
   },
 
+  /** A signed-in customer (operations on one's own account): answers their id. */
+  requireCustomer(viewer: Viewer): string {
+    policy.requireAuthenticated(viewer);
+    if (viewer.kind !== 'customer') throw new DomainError('FORBIDDEN', 'Only a signed-in customer can do this');
+    return viewer.customerId;
+  },
+
+  /** The customer themselves and nobody else (two-factor settings). */
+  requireOwner(viewer: Viewer, customerId: string): void {
+    policy.requireAuthenticated(viewer);
+    if (!policy.isOwner(viewer, customerId)) throw new DomainError('FORBIDDEN', 'Only the customer themselves may do this');
+  },
+
   /** The customer themselves or ADMIN (personal settings such as consents and addresses). */
   requireOwnerOrAdmin(viewer: Viewer, customerId: string): void {
     policy.requireAuthenticated(viewer);

@@ -23,8 +23,12 @@ export interface Config {
   tracingEnabled: boolean;
   /** Express "trust proxy" value: which hops may set X-Forwarded-For. */
   trustedProxies: string;
-  /** Hard limits on abusive queries. */
+  /** NODE_ENV=production: no default secrets, no introspection or field suggestions. */
+  production: boolean;
+  /** Hard limits on abusive queries, checked before any resolver runs. */
   maxQueryDepth: number;
+  limits: QueryLimits;
+  auth: AuthConfig;
   shutdownTimeoutMs: number;
   /** Audit events older than this many days are deleted by the retention job. */
   auditRetentionDays: number;
@@ -45,6 +49,38 @@ export interface OutboxConfig {
   retentionHours: number;
   /** Approximate cap of the Redis stream (XADD MAXLEN ~). */
   streamMaxLen: number;
+}
+
+export interface QueryLimits {
+  /** Aliases per operation. */
+  maxAliases: number;
+  /** Estimated cost per operation (graphql-armor's cost model). */
+  maxCost: number;
+  /** Top-level fields per operation. */
+  maxRootFields: number;
+  /** Lexical tokens per document (stops huge documents before they are parsed further). */
+  maxTokens: number;
+}
+
+/** Accounts: sessions, lockout, per-IP limits, two-factor. */
+export interface AuthConfig {
+  /** Lifetime of a login session and of the token bound to it. */
+  sessionTtlSeconds: number;
+  /** Failed logins within failureWindowSeconds that lock the account. */
+  maxFailedLogins: number;
+  failureWindowSeconds: number;
+  /** First lockout; each repeated lockout doubles it, up to lockoutMaxSeconds. */
+  lockoutSeconds: number;
+  lockoutMaxSeconds: number;
+  /** Attempts at login, registration and token use per client IP per window. */
+  ipLimit: number;
+  ipWindowSeconds: number;
+  twoFactorIssuer: string;
+  /** AES-256-GCM key for TOTP secrets at rest; null: derived from the JWT secret (development). */
+  twoFactorKey: Buffer | null;
+  /** Wrong codes before verification locks, and for how long. */
+  twoFactorMaxAttempts: number;
+  twoFactorLockSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -88,15 +124,30 @@ function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: r
   return v as T;
 }
 
+/** 32 bytes, as 64 hex digits or base64; required in production (secrets must survive a JWT key rotation). */
+function twoFactorKey(env: Env, production: boolean): Buffer | null {
+  const name = 'CUSTOMER_2FA_ENCRYPTION_KEY';
+  const v = str(env, name);
+  if (v === null) {
+    if (production) throw new ConfigError(name, 'is required when NODE_ENV=production (32 bytes, hex or base64)');
+    return null;
+  }
+  const key = /^[0-9a-f]{64}$/i.test(v) ? Buffer.from(v, 'hex') : Buffer.from(v, 'base64');
+  if (key.length !== 32) throw new ConfigError(name, 'must be 32 bytes, as 64 hex digits or base64');
+  return key;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const databaseDsn = str(env, 'CUSTOMER_DATABASE_DSN');
   if (databaseDsn !== null && !/^postgres(ql)?:\/\//.test(databaseDsn)) {
     throw new ConfigError('CUSTOMER_DATABASE_DSN', 'must be a postgres:// or postgresql:// URL');
   }
+  const production = str(env, 'NODE_ENV') === 'production';
   let jwtSecret = str(env, 'CUSTOMER_JWT_SECRET');
   const jwtSecretIsDefault = jwtSecret === null;
   if (jwtSecret === null) {
-    // Secure by default: a real database means a real deployment, which must set a secret.
+    // Secure by default: production, or a real database, means a real deployment.
+    if (production) throw new ConfigError('CUSTOMER_JWT_SECRET', 'is required when NODE_ENV=production');
     if (databaseDsn !== null) throw new ConfigError('CUSTOMER_JWT_SECRET', 'is required when CUSTOMER_DATABASE_DSN is set');
     jwtSecret = DEV_JWT_SECRET;
   } else if (Buffer.byteLength(jwtSecret) < 32) {
@@ -118,7 +169,27 @@ export function loadConfig(env: Env = process.env): Config {
     metricsEnabled: bool(env, 'CUSTOMER_METRICS_ENABLED', true),
     tracingEnabled: bool(env, 'CUSTOMER_TRACING_ENABLED', false),
     trustedProxies: str(env, 'CUSTOMER_TRUSTED_PROXIES') ?? 'loopback',
+    production,
     maxQueryDepth: int(env, 'CUSTOMER_MAX_QUERY_DEPTH', 12, 2, 50),
+    limits: {
+      maxAliases: int(env, 'CUSTOMER_MAX_ALIASES', 15, 0, 1000),
+      maxCost: int(env, 'CUSTOMER_MAX_QUERY_COST', 5000, 10, 1000000),
+      maxRootFields: int(env, 'CUSTOMER_MAX_ROOT_FIELDS', 20, 1, 1000),
+      maxTokens: int(env, 'CUSTOMER_MAX_TOKENS', 2000, 100, 100000),
+    },
+    auth: {
+      sessionTtlSeconds: int(env, 'CUSTOMER_SESSION_TTL_SECONDS', 86400, 60, 2592000),
+      maxFailedLogins: int(env, 'CUSTOMER_LOGIN_MAX_FAILURES', 5, 1, 100),
+      failureWindowSeconds: int(env, 'CUSTOMER_LOGIN_FAILURE_WINDOW_SECONDS', 900, 1, 86400),
+      lockoutSeconds: int(env, 'CUSTOMER_LOCKOUT_SECONDS', 900, 1, 86400),
+      lockoutMaxSeconds: int(env, 'CUSTOMER_LOCKOUT_MAX_SECONDS', 86400, 1, 2592000),
+      ipLimit: int(env, 'CUSTOMER_AUTH_RATE_LIMIT', 30, 1, 1000000),
+      ipWindowSeconds: int(env, 'CUSTOMER_AUTH_RATE_WINDOW_SECONDS', 900, 1, 86400),
+      twoFactorIssuer: str(env, 'CUSTOMER_2FA_ISSUER') ?? 'Customer',
+      twoFactorKey: twoFactorKey(env, production),
+      twoFactorMaxAttempts: int(env, 'CUSTOMER_2FA_MAX_ATTEMPTS', 5, 1, 100),
+      twoFactorLockSeconds: int(env, 'CUSTOMER_2FA_LOCK_SECONDS', 900, 1, 86400),
+    },
     shutdownTimeoutMs: int(env, 'CUSTOMER_SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
     auditRetentionDays: int(env, 'CUSTOMER_AUDIT_RETENTION_DAYS', 2555, 1, 36500),
     eventsNamespace: str(env, 'CUSTOMER_EVENTS_NAMESPACE') ?? '',

@@ -29,6 +29,7 @@ export function createFormatError(logger: Logger) {
     if (original instanceof DomainError) {
       const extensions: Record<string, unknown> = { code: original.code };
       if (original.fieldErrors) extensions.fieldErrors = original.fieldErrors;
+      if (original.details) Object.assign(extensions, original.details);
       return { message: original.message, locations, path, extensions };
     }
     const code = formatted.extensions?.code;

@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApolloServer, HeaderMap, HTTPGraphQLRequest } from '@apollo/server';
 
-const MAX_BODY_BYTES = 256 * 1024;
+export const MAX_BODY_BYTES = 256 * 1024;
+/** Past this a chunked body is not even read to its end: the connection is simply closed. */
+const DRAIN_BYTES = 16 * MAX_BODY_BYTES;
 
 class BodyError extends Error {
   constructor(readonly status: number, message: string) {
@@ -11,20 +13,27 @@ class BodyError extends Error {
 
 function readJsonBody(req: IncomingMessage): Promise<unknown> {
   if (req.method !== 'POST') return Promise.resolve(undefined);
+  // Refused unread when announced; the 413 closes the connection, so the rest is never parsed.
+  if (Number(req.headers['content-length']) > MAX_BODY_BYTES) return Promise.reject(tooLarge());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new BodyError(413, 'Request body too large'));
+      if (size <= MAX_BODY_BYTES) {
+        chunks.push(chunk);
+      } else if (size <= DRAIN_BYTES) {
+        // A chunked body past the limit is read to its end but not kept: closing the socket
+        // on a client still sending loses the 413 (it sees a reset instead).
+        chunks.length = 0;
+      } else {
+        reject(tooLarge());
         req.destroy();
-        return;
       }
-      chunks.push(chunk);
     });
     req.on('error', reject);
     req.on('end', () => {
+      if (size > MAX_BODY_BYTES) return reject(tooLarge());
       const text = Buffer.concat(chunks).toString('utf8');
       const type = req.headers['content-type'] ?? '';
       // Non-JSON bodies go to Apollo as text, which answers them with its own 400.
@@ -36,6 +45,10 @@ function readJsonBody(req: IncomingMessage): Promise<unknown> {
       }
     });
   });
+}
+
+function tooLarge(): BodyError {
+  return new BodyError(413, `Request body too large (the limit is ${MAX_BODY_BYTES} bytes)`);
 }
 
 /**
@@ -53,7 +66,7 @@ export function graphqlHandler<C extends object>(
       body = await readJsonBody(req);
     } catch (err) {
       const status = err instanceof BodyError ? err.status : 400;
-      res.writeHead(status, { 'content-type': 'application/json' });
+      res.writeHead(status, { 'content-type': 'application/json', ...(status === 413 ? { connection: 'close' } : {}) });
       res.end(JSON.stringify({ errors: [{ message: (err as Error).message, extensions: { code: 'BAD_REQUEST' } }] }));
       return;
     }

@@ -1,5 +1,3 @@
-import { AuthResolver } from './auth/auth.resolver';
-import { TwoFactorResolver } from './auth/two-factor.resolver';
 import { SubscriptionResolver } from './events/subscription.resolver';
 export { pendingPubSub } from './events/pending-pubsub';
 import { GdprResolver } from './gdpr/gdpr.resolver';
@@ -8,8 +6,6 @@ import { CustomerStatisticsFieldResolver } from './statistics/statistics.resolve
 
 /** Contract operations of later milestones, wired as NOT_IMPLEMENTED stubs. */
 export const pendingResolvers = [
-  AuthResolver,
-  TwoFactorResolver,
   SegmentResolver,
   CustomerSegmentsFieldResolver,
   CustomerStatisticsFieldResolver,

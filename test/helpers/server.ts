@@ -13,6 +13,12 @@ import type { Customer } from '../generated/schema-types';
 export const PG_ADMIN_URL = process.env.CUSTOMER_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const TEST_JWT_SECRET = 'test-secret-test-secret-test-secret-0123456789';
 
+/**
+ * bcrypt at its lowest cost (still real bcrypt) and a per-IP allowance no test file reaches
+ * by accident; the tests of those rules set their own values.
+ */
+const FAST_AUTH = { CUSTOMER_BCRYPT_COST: '4', CUSTOMER_AUTH_RATE_LIMIT: '100000' };
+
 export function dsnFor(database: string, base = PG_ADMIN_URL): string {
   const url = new URL(base);
   url.pathname = `/${database}`;
@@ -41,6 +47,11 @@ export interface GqlResponse<T = Record<string, any>> {
   status: number;
   data?: T | null;
   errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; fieldErrors?: { field: string; message: string }[] } }[];
+}
+
+/** The `extensions.code` of a response's first error. */
+export function errorCode(res: Pick<GqlResponse, 'errors'>): string | undefined {
+  return res.errors?.[0]?.extensions?.code;
 }
 
 export interface TestServer {
@@ -72,20 +83,23 @@ export async function postGraphql(url: string, query: string, variables?: Record
 }
 
 /** A fresh database, migrated, and the whole service listening on a free port. */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, options: { log?: (line: string) => void } = {}): Promise<TestServer> {
   const database = await createTestDatabase();
   const config = loadConfig({
     CUSTOMER_DATABASE_DSN: database.dsn,
     CUSTOMER_JWT_SECRET: TEST_JWT_SECRET,
     CUSTOMER_LOG_LEVEL: 'silent',
     CUSTOMER_DB_POOL_SIZE: '10',
+    ...FAST_AUTH,
     // The relay wakes on commits; its fallback poll would add statements to counted windows.
     CUSTOMER_OUTBOX_POLL_MS: '600000',
     ...env,
   });
   const db = new PostgresDatabase(database.dsn, config.dbPoolSize);
   await runMigrations(db);
-  const app: App = await createApp(config, db, createLogger(config.logLevel));
+  const log = options.log;
+  const logger = log ? createLogger(config.logLevel, { write: (line: string) => log(line) }) : createLogger(config.logLevel);
+  const app: App = await createApp(config, db, logger);
   const port = await app.listen(0);
   const url = `http://127.0.0.1:${port}/graphql`;
   return {
@@ -133,6 +147,7 @@ export async function startReplica(server: TestServer, env: Record<string, strin
     CUSTOMER_JWT_SECRET: TEST_JWT_SECRET,
     CUSTOMER_LOG_LEVEL: 'silent',
     CUSTOMER_OUTBOX_POLL_MS: '600000',
+    ...FAST_AUTH,
     ...env,
   });
   const db = new PostgresDatabase(server.dsn, config.dbPoolSize);

@@ -1,56 +1,69 @@
-import { Arg, Mutation, Resolver } from 'type-graphql';
-import { DomainError } from '../../errors/domain-error';
+import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
+import { policy } from '../../auth/policy';
+import type { Context } from '../../context/context';
 import { Customer } from '../customer/customer.type';
+import type { CustomerRecord } from '../customer/customer.entity';
+import type { AuthResult } from './account.service';
 import { LoginInput, RegisterInput } from './auth.input';
 import { AuthPayload } from './auth.type';
 
-// Contract stubs for a later milestone: each answers NOT_IMPLEMENTED, never fake data.
-
+/**
+ * Sign-up, sign-in and the account's secrets. After a successful `register` or `login` the
+ * rest of the operation runs as the signed-in customer, so `login { customer { addresses } }`
+ * answers in one round trip (the caller has just proven who they are).
+ */
 @Resolver()
 export class AuthResolver {
   @Mutation(() => AuthPayload)
-  async register(@Arg('input', () => RegisterInput) _input: RegisterInput): Promise<AuthPayload> {
-    throw DomainError.notImplemented('register');
+  async register(@Arg('input', () => RegisterInput) input: RegisterInput, @Ctx() ctx: Context): Promise<AuthResult> {
+    return signIn(ctx, await ctx.services.accounts.register(input, ctx));
   }
 
   @Mutation(() => AuthPayload)
-  async login(@Arg('input', () => LoginInput) _input: LoginInput): Promise<AuthPayload> {
-    throw DomainError.notImplemented('login');
+  async login(@Arg('input', () => LoginInput) input: LoginInput, @Ctx() ctx: Context): Promise<AuthResult> {
+    return signIn(ctx, await ctx.services.accounts.login(input.email, input.password, input.twoFactorCode, ctx));
   }
 
   @Mutation(() => Boolean, { description: 'Revokes the session of the token used.' })
-  async logout(): Promise<boolean> {
-    throw DomainError.notImplemented('logout');
+  logout(@Ctx() ctx: Context): Promise<boolean> {
+    return ctx.services.accounts.logout(ctx);
   }
 
-  @Mutation(() => Boolean)
-  async requestEmailVerification(): Promise<boolean> {
-    throw DomainError.notImplemented('requestEmailVerification');
+  @Mutation(() => Boolean, { description: 'The signed-in customer; false when the email is verified already. The token goes out as a customer.verification_requested event.' })
+  requestEmailVerification(@Ctx() ctx: Context): Promise<boolean> {
+    return ctx.services.accounts.requestEmailVerification(policy.requireCustomer(ctx.viewer), ctx);
   }
 
   @Mutation(() => Customer)
-  async verifyEmail(@Arg('token', () => String) _token: string): Promise<Customer> {
-    throw DomainError.notImplemented('verifyEmail');
+  verifyEmail(@Arg('token', () => String) token: string, @Ctx() ctx: Context): Promise<CustomerRecord> {
+    return ctx.services.accounts.verifyEmail(token, ctx);
   }
 
   @Mutation(() => Boolean, { description: 'Always true, whether or not the email exists.' })
-  async requestPasswordReset(@Arg('email', () => String) _email: string): Promise<boolean> {
-    throw DomainError.notImplemented('requestPasswordReset');
+  requestPasswordReset(@Arg('email', () => String) email: string, @Ctx() ctx: Context): Promise<boolean> {
+    return ctx.services.accounts.requestPasswordReset(email, ctx);
   }
 
   @Mutation(() => Boolean)
-  async resetPassword(
-    @Arg('token', () => String) _token: string,
-    @Arg('newPassword', () => String) _newPassword: string,
+  resetPassword(
+    @Arg('token', () => String) token: string,
+    @Arg('newPassword', () => String) newPassword: string,
+    @Ctx() ctx: Context,
   ): Promise<boolean> {
-    throw DomainError.notImplemented('resetPassword');
+    return ctx.services.accounts.resetPassword(token, newPassword, ctx);
   }
 
   @Mutation(() => Boolean)
-  async changePassword(
-    @Arg('currentPassword', () => String) _currentPassword: string,
-    @Arg('newPassword', () => String) _newPassword: string,
+  changePassword(
+    @Arg('currentPassword', () => String) currentPassword: string,
+    @Arg('newPassword', () => String) newPassword: string,
+    @Ctx() ctx: Context,
   ): Promise<boolean> {
-    throw DomainError.notImplemented('changePassword');
+    return ctx.services.accounts.changePassword(currentPassword, newPassword, ctx);
   }
+}
+
+function signIn(ctx: Context, result: AuthResult): AuthResult {
+  if (result.viewer) ctx.viewer = result.viewer;
+  return result;
 }

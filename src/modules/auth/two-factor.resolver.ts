@@ -1,37 +1,36 @@
-import { Arg, ID, Mutation, Resolver } from 'type-graphql';
-import { DomainError } from '../../errors/domain-error';
+import { Arg, Ctx, ID, Mutation, Resolver } from 'type-graphql';
+import { policy } from '../../auth/policy';
+import type { Context } from '../../context/context';
 import { TwoFactorRecoveryCodes, TwoFactorSetup } from './auth.type';
 
-// Contract stubs for a later milestone: each answers NOT_IMPLEMENTED, never fake data.
-
+/** Two-factor is the customer's own business: OWNER only, ADMIN included out. */
 @Resolver()
 export class TwoFactorResolver {
   @Mutation(() => TwoFactorSetup, { description: 'Starts enrolment; two-factor is not on until confirmTwoFactor succeeds.' })
-  async enableTwoFactor(@Arg('customerId', () => ID) _customerId: string): Promise<TwoFactorSetup> {
-    throw DomainError.notImplemented('enableTwoFactor');
+  enableTwoFactor(@Arg('customerId', () => ID) customerId: string, @Ctx() ctx: Context): Promise<TwoFactorSetup> {
+    policy.requireOwner(ctx.viewer, customerId);
+    return ctx.services.twoFactor.enable(customerId, ctx);
   }
 
   @Mutation(() => TwoFactorRecoveryCodes)
   async confirmTwoFactor(
-    @Arg('customerId', () => ID) _customerId: string,
-    @Arg('code', () => String) _code: string,
+    @Arg('customerId', () => ID) customerId: string,
+    @Arg('code', () => String) code: string,
+    @Ctx() ctx: Context,
   ): Promise<TwoFactorRecoveryCodes> {
-    throw DomainError.notImplemented('confirmTwoFactor');
+    policy.requireOwner(ctx.viewer, customerId);
+    return { codes: await ctx.services.twoFactor.confirm(customerId, code, ctx) };
   }
 
   @Mutation(() => Boolean, { description: 'True only for a valid, not yet used code.' })
-  async verifyTwoFactor(
-    @Arg('customerId', () => ID) _customerId: string,
-    @Arg('code', () => String) _code: string,
-  ): Promise<boolean> {
-    throw DomainError.notImplemented('verifyTwoFactor');
+  verifyTwoFactor(@Arg('customerId', () => ID) customerId: string, @Arg('code', () => String) code: string, @Ctx() ctx: Context): Promise<boolean> {
+    policy.requireOwner(ctx.viewer, customerId);
+    return ctx.services.twoFactor.verify(customerId, code, ctx);
   }
 
   @Mutation(() => Boolean)
-  async disableTwoFactor(
-    @Arg('customerId', () => ID) _customerId: string,
-    @Arg('code', () => String) _code: string,
-  ): Promise<boolean> {
-    throw DomainError.notImplemented('disableTwoFactor');
+  disableTwoFactor(@Arg('customerId', () => ID) customerId: string, @Arg('code', () => String) code: string, @Ctx() ctx: Context): Promise<boolean> {
+    policy.requireOwner(ctx.viewer, customerId);
+    return ctx.services.twoFactor.disable(customerId, code, ctx);
   }
 }

@@ -4,7 +4,7 @@ import { isUuid } from '../../common/ids';
 import { jsonObject } from '../../common/json';
 import { propsFor, selectList, takePrefixed } from '../../db/columns';
 import type { Database, Queryable } from '../../db/database';
-import { Actor, changedValues, Transactor } from '../../db/unit-of-work';
+import { Actor, changedValues, Transactor, UnitOfWork } from '../../db/unit-of-work';
 import { isUniqueViolation } from '../../db/errors';
 import { DomainError } from '../../errors/domain-error';
 import { GROUP_COLUMN, GroupRecord } from '../group/group.entity';
@@ -145,34 +145,37 @@ export class CustomerService {
 
   /** The customer, their default preferences and their group, in one transaction. */
   async create(input: NewCustomer, actor: Actor): Promise<CustomerRecord> {
+    return this.work.run(actor, (w) => this.insert(w, input));
+  }
+
+  /** Inserts a customer inside a caller's unit of work (registration adds credentials to it). */
+  async insert(w: UnitOfWork, input: NewCustomer): Promise<CustomerRecord> {
     const c = checkProfile(input);
-    return this.work.run(actor, async (w) => {
-      const groupId = input.groupId ? await requireGroup(w.tx, input.groupId) : await GroupService.defaultGroupId(w.tx);
-      const [row] = await guardEmail(() =>
-        w.tx.query<CustomerRecord>(
-          `INSERT INTO customers AS c (email, first_name, last_name, phone, date_of_birth, gender, customer_type,
-                                       registration_source, metadata, group_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${CUSTOMER_COLUMNS}`,
-          [
-            c.email,
-            c.firstName ?? null,
-            c.lastName ?? null,
-            c.phone ?? null,
-            c.dateOfBirth ?? null,
-            c.gender ?? null,
-            input.customerType ?? CustomerType.INDIVIDUAL,
-            input.registrationSource ?? null,
-            JSON.stringify(c.metadata ?? {}),
-            groupId,
-          ],
-        ),
-      );
-      await w.tx.query('INSERT INTO customer_preferences (customer_id) VALUES ($1)', [row.id]);
-      const { newValues } = changedValues({} as CustomerRecord, row, AUDITED_FIELDS);
-      w.audit({ eventType: 'customer.profile.create', customerId: row.id, resourceId: row.id, operation: 'create', newValues });
-      w.emit({ type: 'customer.created', customerId: row.id, data: { customerId: row.id, customerType: row.customerType, groupId } });
-      return row;
-    });
+    const groupId = input.groupId ? await requireGroup(w.tx, input.groupId) : await GroupService.defaultGroupId(w.tx);
+    const [row] = await guardEmail(() =>
+      w.tx.query<CustomerRecord>(
+        `INSERT INTO customers AS c (email, first_name, last_name, phone, date_of_birth, gender, customer_type,
+                                     registration_source, metadata, group_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${CUSTOMER_COLUMNS}`,
+        [
+          c.email,
+          c.firstName ?? null,
+          c.lastName ?? null,
+          c.phone ?? null,
+          c.dateOfBirth ?? null,
+          c.gender ?? null,
+          input.customerType ?? CustomerType.INDIVIDUAL,
+          input.registrationSource ?? null,
+          JSON.stringify(c.metadata ?? {}),
+          groupId,
+        ],
+      ),
+    );
+    await w.tx.query('INSERT INTO customer_preferences (customer_id) VALUES ($1)', [row.id]);
+    const { newValues } = changedValues({} as CustomerRecord, row, AUDITED_FIELDS);
+    w.audit({ eventType: 'customer.profile.create', customerId: row.id, resourceId: row.id, operation: 'create', newValues });
+    w.emit({ type: 'customer.created', customerId: row.id, data: { customerId: row.id, customerType: row.customerType, groupId } });
+    return row;
   }
 
   async update(id: string, change: CustomerChange, actor: Actor): Promise<CustomerRecord> {
@@ -184,6 +187,8 @@ export class CustomerService {
       const p = new SqlParams();
       const idParam = p.add(id);
       const sets = fields.map((k) => `${UPDATABLE[k]} = ${p.add(k === 'metadata' ? JSON.stringify(c.metadata ?? {}) : c[k])}`);
+      // A new address is unverified until its owner proves it (verification tokens name the old one).
+      if (c.email !== undefined && c.email !== before.email) sets.push('email_verified = false');
       const [row] = await guardEmail(() =>
         w.tx.query<CustomerRecord>(
           `UPDATE customers AS c SET ${sets.join(', ')}, updated_at = now() WHERE c.id = ${idParam} RETURNING ${CUSTOMER_COLUMNS}`,
