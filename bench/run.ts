@@ -5,6 +5,7 @@ import autocannon from 'autocannon';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
 import { relayThroughput, subscriberLatency } from './events';
+import { segmentBenchmark } from './segments';
 
 /**
  * `npm run bench`: seeds PostgreSQL with 100,000 customers, starts the subgraph and the floor
@@ -192,6 +193,20 @@ async function main(): Promise<void> {
   process.stdout.write('measuring relay throughput...\n');
   const relay = await relayThroughput(dsn(DB_NAME), redisAddr);
   lines.push(`| outbox relay throughput (${relay.events} events into the Redis stream) | ${relay.perSecond.toFixed(0)} events/s | >= 5000 events/s |`);
+  if (process.env.BENCH_SKIP_SEGMENTS !== '1') {
+    const s = await segmentBenchmark();
+    const k = (n: number) => n.toLocaleString('en-US');
+    lines.push(
+      '',
+      `| segments (${k(s.customers)} customers, three-rule segment) | figure | target |`,
+      '|---|---:|---:|',
+      `| first refresh: ${k(s.firstAdded)} customers join (one outbox event each) | ${s.firstRefreshSeconds.toFixed(1)} s | < 10 s |`,
+      `| refresh again, nothing moves | ${s.againRefreshSeconds.toFixed(1)} s | < 10 s |`,
+      `| refresh after 1 % of customers changed (${k(s.moved.added)} in, ${k(s.moved.removed)} out) | ${s.movedRefreshSeconds.toFixed(1)} s | < 10 s |`,
+      `| re-score one customer against 5 active segments (inside its transaction) | p50 ${s.rescoreP50.toFixed(1)} ms, p99 ${s.rescoreP99.toFixed(1)} ms | p99 < 5 ms |`,
+      `| evaluateCustomerSegments (transaction, row lock, re-score, commit) | p50 ${s.evaluateP50.toFixed(1)} ms, p99 ${s.evaluateP99.toFixed(1)} ms | |`,
+    );
+  }
   const table = lines.join('\n');
   fs.mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
   fs.writeFileSync(path.join(ROOT, 'bench/results/latest.md'), `${table}\n`);

@@ -3,6 +3,7 @@ import { CustomersGroupsPreferences1764000000000 } from './1764000000000-Custome
 import { AddressesWishlists1764100000000 } from './1764100000000-AddressesWishlists';
 import { AuditOutbox1764200000000 } from './1764200000000-AuditOutbox';
 import { Accounts1764300000000 } from './1764300000000-Accounts';
+import { SegmentsStatistics1764400000000 } from './1764400000000-SegmentsStatistics';
 
 /** Every migration, oldest first. Add new ones at the end. */
 export const migrations: MigrationInterface[] = [
@@ -10,4 +11,5 @@ export const migrations: MigrationInterface[] = [
   new AddressesWishlists1764100000000(),
   new AuditOutbox1764200000000(),
   new Accounts1764300000000(),
+  new SegmentsStatistics1764400000000(),
 ];

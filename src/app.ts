@@ -26,6 +26,8 @@ import { STREAM } from './events/topics';
 import { createEventBus, EventBus } from './events/pubsub';
 import { OutboxRelay } from './events/relay';
 import { AuditRetention } from './modules/audit/audit.retention';
+import { SegmentSchedule } from './modules/segment/segment.schedule';
+import { OrderEventsConsumer } from './modules/statistics/order-events.consumer';
 import { DomainError } from './errors/domain-error';
 import { createFormatError } from './errors/format-error';
 import { graphqlHandler, MAX_BODY_BYTES } from './http/graphql-handler';
@@ -40,6 +42,9 @@ export interface App {
   httpServer: http.Server;
   relay: OutboxRelay;
   bus: EventBus;
+  segmentSchedule: SegmentSchedule;
+  /** Feeds customer statistics from the order service's stream; null without Redis (there is no stream then). */
+  orderEvents: OrderEventsConsumer | null;
   /** Listens and resolves with the bound port (pass 0 for any free port). */
   listen(port: number): Promise<number>;
   close(): Promise<void>;
@@ -64,12 +69,16 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
   const bus = createEventBus(config, logger);
   const relay = new OutboxRelay(db, new EventPublisher(bus.pubsub, bus.redis, config.outbox.streamMaxLen, `${config.eventsNamespace}${STREAM}`), config.outbox, logger, config.databaseDsn);
   const sessions = new SessionStore(db);
-  const services = createServices(db, new Transactor(db, () => relay.wake()), config, {
+  // One Transactor for every unit of work: it wakes the relay after commit and re-scores segments before it.
+  const work = new Transactor(db, () => relay.wake());
+  const services = createServices(db, work, config, {
     sessions,
     issuer: new TokenIssuer(config.jwtSecret),
     limiter: new IpRateLimiter(bus.redis, config.auth.ipLimit, config.auth.ipWindowSeconds, `${config.eventsNamespace}customer:auth-ip`),
   });
   const retention = new AuditRetention(db, { retentionDays: config.auditRetentionDays, intervalMs: 3_600_000 }, logger);
+  const segmentSchedule = new SegmentSchedule(services.segments, config.segments.refreshIntervalSeconds, logger);
+  const orderEvents = bus.redis ? new OrderEventsConsumer({ config, control: bus.redis, work, services, logger }) : null;
   const tokens = new Authenticator(new TokenVerifier(config.jwtSecret), sessions);
   const trust = compileTrust(config.trustedProxies);
   const app = express();
@@ -94,9 +103,10 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
   const httpServer = http.createServer();
   const protection = queryProtection(config);
 
+  const formatError = createFormatError(logger);
   const apollo = new ApolloServer<Context>({
     schema,
-    formatError: createFormatError(logger),
+    formatError,
     includeStacktraceInErrorResponses: false,
     // main.ts owns shutdown (relay, pools, deadline); Apollo's own signal handler would race it.
     stopOnTerminationSignals: false,
@@ -151,6 +161,14 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
       schema,
       parse: (source) => parse(source, wsChecks.parse),
       validate: wsChecks.validate,
+      // The same error mapping as over HTTP: stable codes, nothing internal.
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) } : undefined,
+      // Errors before execution are the document's fault (parse, validation, limits).
+      onError: (_ctx, _id, _payload, errors) =>
+        errors.map((e) =>
+          e.originalError ? formatError(e.toJSON(), e) : { message: e.message, locations: e.locations, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } },
+        ),
       onConnect: async (ctx) => {
         try {
           await tokens.viewerFor(ctx.connectionParams?.authorization);
@@ -178,12 +196,17 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
   });
 
   relay.start();
+  orderEvents?.start();
   retention.start();
+  // CUSTOMER_ENABLE_SEGMENTS=false: no scheduled refresh (and no incremental re-scoring).
+  if (config.enableSegments) segmentSchedule.start();
 
   return {
     httpServer,
     relay,
     bus,
+    segmentSchedule,
+    orderEvents,
     listen: (port) =>
       new Promise((resolve, reject) => {
         httpServer.once('error', reject);
@@ -197,6 +220,8 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
       wsServer.close();
       await apollo.stop();
       await retention.stop();
+      await segmentSchedule.stop();
+      await orderEvents?.stop();
       await relay.stop();
       await bus.close();
     },

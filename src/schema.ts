@@ -7,17 +7,20 @@ import { policy } from './auth/policy';
 import { selectedFields } from './common/selection';
 import { validateArgument } from './common/validation';
 import type { Context } from './context/context';
-import { DomainError } from './errors/domain-error';
 import { customerKey } from './modules/customer/customer.loader';
 import { CustomerConnectionResolver, CustomerResolver } from './modules/customer/customer.resolver';
 import { GroupResolver } from './modules/group/group.resolver';
-import { pendingPubSub, pendingResolvers } from './modules/pending';
+import { SubscriptionResolver } from './modules/events/subscription.resolver';
+import { schemaPubSub } from './modules/events/schema-pubsub';
 import { CustomerPreferencesFieldResolver, PreferenceResolver } from './modules/preference/preference.resolver';
 import { AddressResolver, CustomerAddressFieldsResolver } from './modules/address/address.resolver';
 import { AuditResolver, CustomerAuditTrailFieldResolver } from './modules/audit/audit.resolver';
+import { CustomerStatisticsFieldResolver } from './modules/statistics/statistics.resolver';
 import { AuthResolver } from './modules/auth/auth.resolver';
 import { TwoFactorResolver } from './modules/auth/two-factor.resolver';
+import { GdprResolver } from './modules/gdpr/gdpr.resolver';
 import { CustomerWishlistFieldResolver, WishlistResolver } from './modules/wishlist/wishlist.resolver';
+import { CustomerSegmentsFieldResolver, SegmentResolver } from './modules/segment/segment.resolver';
 
 /** Federation 2 directives the SDL uses, imported through @link as the contract does. */
 const FEDERATION_LINK =
@@ -36,7 +39,8 @@ const referenceResolvers = {
     async __resolveReference(ref: Representation, ctx: Context, info: GraphQLResolveInfo) {
       if (typeof ref.id !== 'string') return null;
       policy.requireReadCustomer(ctx.viewer, ref.id);
-      return ctx.loaders.customerById.load(customerKey(ref.id, selectedFields(info)));
+      // An erased customer answers as such (status DELETED, no personal data), not as an error.
+      return ctx.loaders.customerById.load(customerKey(ref.id, selectedFields(info), true));
     },
   },
   CustomerGroup: {
@@ -56,8 +60,10 @@ const referenceResolvers = {
     },
   },
   CustomerSegment: {
-    async __resolveReference() {
-      throw DomainError.notImplemented('_entities(CustomerSegment)');
+    async __resolveReference(ref: Representation, ctx: Context) {
+      if (typeof ref.id !== 'string') return null;
+      policy.requireAdmin(ctx.viewer);
+      return ctx.loaders.segmentById.load(ref.id);
     },
   },
 };
@@ -90,11 +96,15 @@ export function buildCustomerSchema(): BuiltSchema {
       CustomerWishlistFieldResolver,
       AuditResolver,
       CustomerAuditTrailFieldResolver,
+      CustomerStatisticsFieldResolver,
       AuthResolver,
       TwoFactorResolver,
-      ...pendingResolvers,
+      GdprResolver,
+      SegmentResolver,
+      CustomerSegmentsFieldResolver,
+      SubscriptionResolver,
     ],
-    pubSub: pendingPubSub,
+    pubSub: schemaPubSub,
     validateFn: validateArgument,
     skipCheck: true,
   });

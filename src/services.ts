@@ -8,11 +8,14 @@ import type { Database } from './db/database';
 import type { Transactor } from './db/unit-of-work';
 import { AddressService } from './modules/address/address.service';
 import { AuditService } from './modules/audit/audit.service';
+import { GdprService } from './modules/gdpr/gdpr.service';
 import { AccountService } from './modules/auth/account.service';
 import { TwoFactorService } from './modules/auth/two-factor.service';
 import { CustomerService } from './modules/customer/customer.service';
 import { GroupService } from './modules/group/group.service';
 import { PreferenceService } from './modules/preference/preference.service';
+import { SegmentService } from './modules/segment/segment.service';
+import { StatisticsService } from './modules/statistics/statistics.service';
 import { WishlistService } from './modules/wishlist/wishlist.service';
 
 /** Stateless domain services, built once per process and shared by every request. */
@@ -25,6 +28,9 @@ export interface Services {
   audit: AuditService;
   accounts: AccountService;
   twoFactor: TwoFactorService;
+  segments: SegmentService;
+  gdpr: GdprService;
+  statistics: StatisticsService;
 }
 
 /** What the account services need beyond the database. */
@@ -43,13 +49,14 @@ export function createServices(db: Database, work: Transactor, config: Config, a
     maxAttempts: config.auth.twoFactorMaxAttempts,
     lockSeconds: config.auth.twoFactorLockSeconds,
   });
+  const audit = new AuditService(db);
   return {
     customers,
     groups: new GroupService(db, work),
     preferences: new PreferenceService(work),
     addresses: new AddressService(work),
     wishlist: new WishlistService(work),
-    audit: new AuditService(db),
+    audit,
     accounts: new AccountService({
       db,
       work,
@@ -60,5 +67,8 @@ export function createServices(db: Database, work: Transactor, config: Config, a
       ...auth,
     }),
     twoFactor,
+    segments: new SegmentService(db, work, config.enableSegments),
+    gdpr: new GdprService(work, audit),
+    statistics: new StatisticsService(config.orders.shopCurrency),
   };
 }

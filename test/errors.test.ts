@@ -94,22 +94,6 @@ describe('client mistakes never answer INTERNAL_SERVER_ERROR', () => {
   });
 });
 
-describe('operations of later milestones', () => {
-  it('answer NOT_IMPLEMENTED rather than fake data', async () => {
-    const c = await createCustomer(server);
-    const cases: [string, Record<string, unknown>][] = [
-      ['mutation($id: ID!) { evaluateCustomerSegments(customerId: $id) { id } }', { id: c.id }],
-      ['mutation($id: ID!) { deleteCustomer(id: $id) { anonymized } }', { id: c.id }],
-      ['{ customerSegments { id } }', {}],
-      ['query($id: ID!) { customer(id: $id) { statistics { totalOrders } } }', { id: c.id }],
-    ];
-    for (const [query, variables] of cases) {
-      const res = await server.gql(query, variables, tokens.admin());
-      expect({ query, code: res.errors?.[0].extensions?.code }).toEqual({ query, code: 'NOT_IMPLEMENTED' });
-    }
-  });
-});
-
 describe('database outage', () => {
   it('answers SERVICE_UNAVAILABLE (503) while the database is unreachable and recovers by itself', async () => {
     const database = await createTestDatabase();

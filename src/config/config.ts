@@ -29,6 +29,8 @@ export interface Config {
   maxQueryDepth: number;
   limits: QueryLimits;
   auth: AuthConfig;
+  segments: SegmentConfig;
+  orders: OrderEventsConfig;
   shutdownTimeoutMs: number;
   /** Audit events older than this many days are deleted by the retention job. */
   auditRetentionDays: number;
@@ -83,6 +85,23 @@ export interface AuthConfig {
   twoFactorLockSeconds: number;
 }
 
+/** The segmentation engine's automatic work (enableSegments switches it off). */
+export interface SegmentConfig {
+  /** Every active segment is recomputed this often, by one replica at a time. */
+  refreshIntervalSeconds: number;
+}
+
+/** Order events from the order service, which feed customer statistics. */
+export interface OrderEventsConfig {
+  /** The stream read with a consumer group (`order.events`; CUSTOMER_EVENTS_NAMESPACE prefixes it). */
+  stream: string;
+  consumerGroup: string;
+  /** Where malformed events go, with the reason. */
+  deadLetterStream: string;
+  /** ISO 4217 code of the shop currency: statistics are kept in it, other currencies are refused. */
+  shopCurrency: string;
+}
+
 export class ConfigError extends Error {
   constructor(variable: string, problem: string) {
     super(`Invalid configuration: ${variable} ${problem}`);
@@ -122,6 +141,12 @@ function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: r
   if (v === undefined) return fallback;
   if (!(allowed as readonly string[]).includes(v)) throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${v}"`);
   return v as T;
+}
+
+function currency(env: Env, name: string, fallback: string): string {
+  const v = str(env, name)?.toUpperCase() ?? fallback;
+  if (!/^[A-Z]{3}$/.test(v)) throw new ConfigError(name, `must be an ISO 4217 code such as EUR, got "${v}"`);
+  return v;
 }
 
 /** 32 bytes, as 64 hex digits or base64; required in production (secrets must survive a JWT key rotation). */
@@ -176,6 +201,15 @@ export function loadConfig(env: Env = process.env): Config {
       maxCost: int(env, 'CUSTOMER_MAX_QUERY_COST', 5000, 10, 1000000),
       maxRootFields: int(env, 'CUSTOMER_MAX_ROOT_FIELDS', 20, 1, 1000),
       maxTokens: int(env, 'CUSTOMER_MAX_TOKENS', 2000, 100, 100000),
+    },
+    segments: {
+      refreshIntervalSeconds: int(env, 'CUSTOMER_SEGMENT_REFRESH_SECONDS', 3600, 10, 604800),
+    },
+    orders: {
+      stream: str(env, 'CUSTOMER_ORDER_EVENTS_STREAM') ?? 'order.events',
+      consumerGroup: str(env, 'CUSTOMER_ORDER_EVENTS_GROUP') ?? 'customer-subgraph',
+      deadLetterStream: str(env, 'CUSTOMER_ORDER_EVENTS_DEAD_LETTER') ?? 'order.events.dead-letter',
+      shopCurrency: currency(env, 'CUSTOMER_SHOP_CURRENCY', 'USD'),
     },
     auth: {
       sessionTtlSeconds: int(env, 'CUSTOMER_SESSION_TTL_SECONDS', 86400, 60, 2592000),

@@ -5,6 +5,8 @@ import { auditTrailLoader } from '../modules/audit/audit.loader';
 import { customerByIdLoader } from '../modules/customer/customer.loader';
 import { groupByIdLoader, groupMemberCountLoader } from '../modules/group/group.loader';
 import { consentLogLoader, preferencesByCustomerLoader } from '../modules/preference/preference.loader';
+import { segmentByIdLoader, segmentMemberCountLoader, segmentsByCustomerLoader } from '../modules/segment/segment.loader';
+import { statisticsByCustomerLoader } from '../modules/statistics/statistics.loader';
 import { wishlistByCustomerLoader } from '../modules/wishlist/wishlist.loader';
 
 /**
@@ -52,6 +54,18 @@ export class Loaders {
   }
   get auditTrail() {
     return this.lazy('auditTrail', auditTrailLoader);
+  }
+  get statisticsByCustomer() {
+    return this.lazy('statisticsByCustomer', statisticsByCustomerLoader);
+  }
+  get segmentById() {
+    return this.lazy('segmentById', segmentByIdLoader);
+  }
+  get segmentMemberCount() {
+    return this.lazy('segmentMemberCount', segmentMemberCountLoader);
+  }
+  get segmentsByCustomer() {
+    return this.lazy('segmentsByCustomer', segmentsByCustomerLoader);
   }
 }
 

@@ -72,6 +72,10 @@ export class PostgresDatabase implements Database {
       },
     };
     let broken: Error | undefined;
+    // pg-pool drops its 'error' listener while a client is checked out: without this one, the
+    // connection dying mid-transaction would be an unhandled 'error' event (a process crash).
+    const onError = (err: Error) => (broken = err);
+    client.on('error', onError);
     try {
       await tx.query('BEGIN');
       const result = await fn(tx);
@@ -82,6 +86,7 @@ export class PostgresDatabase implements Database {
       else await client.query('ROLLBACK').catch((e: Error) => (broken = e));
       throw err;
     } finally {
+      client.removeListener('error', onError);
       client.release(broken);
     }
   }

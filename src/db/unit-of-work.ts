@@ -13,6 +13,14 @@ export interface Actor {
   meta: RequestMeta;
 }
 
+/** The service itself acting (scheduled jobs, stream consumers): audited as SERVICE `name`. */
+export function systemActor(name: string): Actor {
+  return {
+    viewer: { kind: 'staff', role: 'SERVICE', subject: name, sessionId: null },
+    meta: { ip: null, userAgent: null, clientSource: null, traceId: null },
+  };
+}
+
 export interface AuditEntry {
   /** From the original service's list: customer.profile.update, customer.address.default_changed, ... */
   eventType: string;
@@ -46,6 +54,8 @@ export const OUTBOX_CHANNEL = 'customer_outbox';
 export class UnitOfWork {
   private readonly audits: AuditEntry[] = [];
   private readonly events: EventEntry[] = [];
+  /** Customers whose segment memberships this change may alter (re-scored before commit). */
+  readonly rescore = new Set<string>();
 
   constructor(
     readonly tx: Queryable,
@@ -58,6 +68,11 @@ export class UnitOfWork {
 
   emit(event: EventEntry): void {
     this.events.push(event);
+  }
+
+  /** The change touched something segment rules read (profile, status, group, default shipping address, preferences, statistics). */
+  segmentsMayChange(customerId: string): void {
+    this.rescore.add(customerId);
   }
 
   get hasEvents(): boolean {
@@ -117,6 +132,9 @@ export class UnitOfWork {
  * after commit that there is something to publish (other replicas hear the NOTIFY).
  */
 export class Transactor {
+  /** Runs before the unit of work is flushed, for the customers it marked (segment re-scoring). */
+  beforeFlush: ((work: UnitOfWork, customerIds: string[]) => Promise<void>) | null = null;
+
   constructor(
     private readonly db: Database,
     private readonly afterCommit: () => void = () => undefined,
@@ -127,6 +145,7 @@ export class Transactor {
     const result = await this.db.transaction(async (tx) => {
       const work = new UnitOfWork(tx, actor);
       const value = await fn(work);
+      if (work.rescore.size && this.beforeFlush) await this.beforeFlush(work, [...work.rescore]);
       await work.flush(this.db.kind === 'postgres');
       wrote = work.hasEvents;
       return value;

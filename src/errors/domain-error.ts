@@ -1,4 +1,4 @@
-/** Stable error codes, the ones DESIGN.md lists plus NOT_IMPLEMENTED for contract parts not built yet. */
+/** Stable error codes: the ones DESIGN.md lists. */
 export type ErrorCode =
   | 'BAD_USER_INPUT'
   | 'UNAUTHENTICATED'
@@ -10,7 +10,6 @@ export type ErrorCode =
   | 'INVALID_TWO_FACTOR_CODE'
   | 'RATE_LIMITED'
   | 'SERVICE_UNAVAILABLE'
-  | 'NOT_IMPLEMENTED'
   | 'INTERNAL_SERVER_ERROR';
 
 export interface FieldError {
@@ -40,10 +39,5 @@ export class DomainError extends Error {
 
   static notFound(what: string): DomainError {
     return new DomainError('NOT_FOUND', `${what} not found`);
-  }
-
-  /** For contract operations a later milestone delivers: answer clearly, never fake data. */
-  static notImplemented(operation: string): DomainError {
-    return new DomainError('NOT_IMPLEMENTED', `${operation} is not implemented yet`);
   }
 }

@@ -1,7 +1,7 @@
 import type { PubSubEngine } from 'graphql-subscriptions';
 import type Redis from 'ioredis';
 import type { CloudEvent } from './cloud-event';
-import { AUDIT_RECORDED, AuditRecordedMessage, CHANGE_EVENT_TYPES, CustomerChangedMessage, STREAM, TOPICS } from './topics';
+import { AUDIT_RECORDED, AuditRecordedMessage, CHANGE_EVENT_TYPES, CustomerChangedMessage, MEMBERSHIP_CHANGED, SegmentMembershipMessage, STREAM, TOPICS } from './topics';
 
 /** A claimed outbox row. */
 export interface OutboxRow {
@@ -41,6 +41,12 @@ export class EventPublisher {
     for (const r of rows) {
       if (r.type === AUDIT_RECORDED) {
         await this.pubsub.publish(TOPICS.auditRecorded, r.payload.data as unknown as AuditRecordedMessage);
+        continue;
+      }
+      if (r.type === MEMBERSHIP_CHANGED) {
+        const data = r.payload.data as { segmentId: string; customerId: string; joined: boolean };
+        const message: SegmentMembershipMessage = { segmentId: data.segmentId, customerId: data.customerId, joined: data.joined, occurredAt: r.payload.time };
+        await this.pubsub.publish(TOPICS.segmentMembership, message);
         continue;
       }
       const changeType = CHANGE_EVENT_TYPES[r.type];

@@ -10,6 +10,17 @@ export const TOPICS = {
 /** The Redis stream other services consume. */
 export const STREAM = 'customer.events';
 
+/** CloudEvent type of a segment join or leave; also feeds `segmentMembershipChanged`. */
+export const MEMBERSHIP_CHANGED = 'segment.membership_changed';
+
+/** What `segmentMembershipChanged` subscribers receive (the event's data plus its time). */
+export interface SegmentMembershipMessage {
+  segmentId: string;
+  customerId: string;
+  joined: boolean;
+  occurredAt: string;
+}
+
 /** Outbox type of the internal "an audit row was committed" notice (live feed only, not streamed). */
 export const AUDIT_RECORDED = 'audit.recorded';
 

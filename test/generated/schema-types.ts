@@ -167,6 +167,7 @@ export type Customer = {
   status: CustomerStatus;
   twoFactorEnabled: Scalars['Boolean']['output'];
   updatedAt: Scalars['DateTime']['output'];
+  /** Newest first. */
   wishlist: Array<WishlistItem>;
 };
 
@@ -318,6 +319,7 @@ export type CustomerSegment = {
   id: Scalars['ID']['output'];
   isActive: Scalars['Boolean']['output'];
   memberCount: Scalars['Int']['output'];
+  /** Keyset pages of the live members, newest first. */
   members: CustomerConnection;
   /** A customer belongs when the summed weight of the rules they match reaches this. */
   minScore: Scalars['Int']['output'];
@@ -390,19 +392,21 @@ export type Mutation = {
   /** ADMIN/SERVICE: back-office creation and imports (no password). */
   createCustomer: Customer;
   createCustomerGroup: CustomerGroup;
+  /** ADMIN. Members are computed by refreshSegment (or the schedule). */
   createSegment: CustomerSegment;
   /** Soft delete; when it was the default, the newest other address of that type becomes default in the same transaction. */
   deleteAddress: Scalars['Boolean']['output'];
-  /** GDPR erasure: OWNER or ADMIN. Personal data is anonymised, never recoverable. */
+  /** GDPR erasure: OWNER or ADMIN. Personal data is anonymised, never recoverable. A customer erasing their own account confirms with `password` (or `twoFactorCode` when two-factor is on). */
   deleteCustomer: DeletionReceipt;
   deleteCustomerGroup: Scalars['Boolean']['output'];
+  /** ADMIN. */
   deleteSegment: Scalars['Boolean']['output'];
   disableTwoFactor: Scalars['Boolean']['output'];
   /** Starts enrolment; two-factor is not on until confirmTwoFactor succeeds. */
   enableTwoFactor: TwoFactorSetup;
   /** Re-scores one customer against every active segment; returns their segments. */
   evaluateCustomerSegments: Array<CustomerSegment>;
-  /** GDPR portability: OWNER or ADMIN. Every record held about the customer. */
+  /** GDPR portability: OWNER or ADMIN. Every record held about the customer, as one versioned JSON document; the audit trail comes in pages of 1000 (continue with auditAfter = auditTrail.nextCursor). */
   exportCustomerData: Scalars['JSON']['output'];
   login: AuthPayload;
   /** Revokes the session of the token used. */
@@ -411,6 +415,7 @@ export type Mutation = {
   refreshSegment: SegmentRefreshResult;
   register: AuthPayload;
   removeFromWishlist: Scalars['Boolean']['output'];
+  /** The signed-in customer; false when the email is verified already. The token goes out as a customer.verification_requested event. */
   requestEmailVerification: Scalars['Boolean']['output'];
   /** Always true, whether or not the email exists. */
   requestPasswordReset: Scalars['Boolean']['output'];
@@ -423,6 +428,7 @@ export type Mutation = {
   updateCustomer: Customer;
   updateCustomerGroup: CustomerGroup;
   updatePreferences: CustomerPreferences;
+  /** ADMIN. Members follow at the next refresh. */
   updateSegment: CustomerSegment;
   verifyEmail: Customer;
   /** True only for a valid, not yet used code. */
@@ -482,6 +488,8 @@ export type MutationDeleteAddressArgs = {
 
 export type MutationDeleteCustomerArgs = {
   id: Scalars['ID']['input'];
+  password?: InputMaybe<Scalars['String']['input']>;
+  twoFactorCode?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -512,6 +520,7 @@ export type MutationEvaluateCustomerSegmentsArgs = {
 
 
 export type MutationExportCustomerDataArgs = {
+  auditAfter?: InputMaybe<Scalars['String']['input']>;
   id: Scalars['ID']['input'];
 };
 

@@ -85,6 +85,7 @@ export class AddressService {
       if (diff.changed.length) {
         w.audit({ eventType: 'customer.address.update', customerId: row.customerId, resourceId: id, operation: 'update', ...diff });
         w.emit({ type: 'customer.address.updated', customerId: row.customerId, data: { customerId: row.customerId, addressId: id, changedFields: diff.changed } });
+        if (row.type === AddressType.SHIPPING && row.isDefault) w.segmentsMayChange(row.customerId);
       }
       return row;
     });
@@ -193,6 +194,8 @@ function recordDefaultChange(w: UnitOfWork, next: AddressRecord | null, previous
     customerId,
     data: { customerId, type, from: previous?.id ?? null, to: next?.id ?? null },
   });
+  // COUNTRY_CODE rules read the default shipping address.
+  if (type === AddressType.SHIPPING) w.segmentsMayChange(customerId);
 }
 
 async function currentDefault(tx: Queryable, customerId: string, type: AddressType): Promise<AddressRecord | undefined> {

@@ -177,6 +177,7 @@ export class AccountService {
         newValues: { emailVerified: true },
       });
       w.emit({ type: 'customer.email_verified', customerId: customer.id, data: { customerId: customer.id } });
+      w.segmentsMayChange(customer.id);
       return row;
     });
   }
@@ -229,6 +230,25 @@ export class AccountService {
     const passwordHash = await hasher.hash(newPassword);
     await work.run(actor, (w) => this.setPassword(w, account.id, passwordHash, viewer.sessionId, 'customer.password.change'));
     return true;
+  }
+
+  /**
+   * Asks a signed-in customer to prove it again before something irreversible (erasing their
+   * account): their password, or a two-factor code when two-factor is on. Wrong passwords count
+   * towards the lockout, wrong codes towards the two-factor lock, like at login. A customer
+   * with neither (created by the back office, signed in by the platform's auth service) has
+   * nothing to re-enter.
+   */
+  async confirmIdentity(customerId: string, password: string | null | undefined, code: string | null | undefined, actor: Actor): Promise<void> {
+    const account = await this.findAccount('id', customerId);
+    const [{ twoFactor }] = await this.deps.db.query<{ twoFactor: boolean }>(
+      'SELECT coalesce((SELECT two_factor_enabled FROM customers WHERE id = $1), false) AS "twoFactor"',
+      [customerId],
+    );
+    if (password && account) return this.checkPassword(account, password, actor);
+    if (code && twoFactor) return failOn(await this.deps.twoFactor.checkForLogin(customerId, code, actor));
+    if (!account && !twoFactor) return;
+    throw DomainError.badInput('password', twoFactor ? 'enter your password or a two-factor code to confirm' : 'enter your password to confirm');
   }
 
   /** A live customer with a password, by id or by (normalised) email. */

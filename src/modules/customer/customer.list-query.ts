@@ -37,7 +37,14 @@ const NAME_VECTOR = "to_tsvector('simple', coalesce(c.first_name, '') || ' ' || 
 export function filterConditions(filter: CustomerListFilter | null | undefined, p: SqlParams): string[] | null {
   const where = ['c.deleted_at IS NULL'];
   if (!filter) return where;
-  if (filter.segmentId != null) throw DomainError.notImplemented('CustomerFilter.segmentId (segments)');
+  if (filter.segmentId != null) {
+    if (!isUuid(filter.segmentId)) return null;
+    // Members of an active segment (the primary key (segment_id, customer_id) serves the probe).
+    where.push(
+      `EXISTS (SELECT 1 FROM customer_segment_members m JOIN customer_segments s ON s.id = m.segment_id
+                WHERE m.segment_id = ${p.add(filter.segmentId)}::uuid AND m.customer_id = c.id AND s.is_active)`,
+    );
+  }
   if (filter.status?.length) where.push(`c.status = ANY(${p.add(filter.status)}::text[])`);
   if (filter.customerType) where.push(`c.customer_type = ${p.add(filter.customerType)}`);
   if (filter.groupId != null) {

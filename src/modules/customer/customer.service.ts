@@ -175,6 +175,7 @@ export class CustomerService {
     const { newValues } = changedValues({} as CustomerRecord, row, AUDITED_FIELDS);
     w.audit({ eventType: 'customer.profile.create', customerId: row.id, resourceId: row.id, operation: 'create', newValues });
     w.emit({ type: 'customer.created', customerId: row.id, data: { customerId: row.id, customerType: row.customerType, groupId } });
+    w.segmentsMayChange(row.id);
     return row;
   }
 
@@ -199,6 +200,7 @@ export class CustomerService {
       if (diff.changed.length) {
         w.audit({ eventType: 'customer.profile.update', customerId: id, resourceId: id, operation: 'update', ...diff });
         w.emit({ type: 'customer.updated', customerId: id, data: { customerId: id, changedFields: diff.changed } });
+        w.segmentsMayChange(id);
       }
       return row;
     });
@@ -222,6 +224,7 @@ export class CustomerService {
           newValues: { status },
         });
         w.emit({ type: 'customer.status_changed', customerId: id, data: { customerId: id, from: before.status, to: status } });
+        w.segmentsMayChange(id);
       }
       return row;
     });
@@ -243,6 +246,7 @@ export class CustomerService {
           newValues: { groupId: target },
         });
         w.emit({ type: 'customer.group_changed', customerId, data: { customerId, from: before.groupId, to: target } });
+        w.segmentsMayChange(customerId);
       }
       return row;
     });

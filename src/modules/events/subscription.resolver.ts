@@ -5,7 +5,7 @@ import { DateTimeScalar } from '../../common/scalars';
 import type { Context } from '../../context/context';
 import { DomainError } from '../../errors/domain-error';
 import { filterAsync } from '../../events/filter';
-import { AuditRecordedMessage, CustomerChangedMessage, TOPICS } from '../../events/topics';
+import { AuditRecordedMessage, CustomerChangedMessage, SegmentMembershipMessage, TOPICS } from '../../events/topics';
 import { AuditEventFilter } from '../audit/audit.input';
 import { AuditEvent } from '../audit/audit.type';
 import { customerKey } from '../customer/customer.loader';
@@ -85,11 +85,17 @@ export class SubscriptionResolver {
 
   @Subscription(() => SegmentMembershipEvent, {
     description: 'ADMIN.',
-    subscribe: () => {
-      throw DomainError.notImplemented('segmentMembershipChanged');
+    subscribe: ({ args, context }: SubscribeData<{ segmentId?: string | null }>) => {
+      policy.requireAdmin(context.viewer);
+      const only = args.segmentId?.toLowerCase() ?? null;
+      const source = context.pubsub.asyncIterableIterator<SegmentMembershipMessage>(TOPICS.segmentMembership);
+      return filterAsync(source, (m) => only === null || m.segmentId === only);
     },
   })
-  segmentMembershipChanged(@Arg('segmentId', () => ID, { nullable: true }) _segmentId?: string | null): SegmentMembershipEvent {
-    throw DomainError.notImplemented('segmentMembershipChanged');
+  segmentMembershipChanged(
+    @Root() m: SegmentMembershipMessage,
+    @Arg('segmentId', () => ID, { nullable: true }) _segmentId?: string | null,
+  ): SegmentMembershipEvent {
+    return { segmentId: m.segmentId, customerId: m.customerId, joined: m.joined, occurredAt: new Date(m.occurredAt) };
   }
 }

@@ -1,21 +1,39 @@
-import { Arg, ID, Mutation, Resolver } from 'type-graphql';
+import { Arg, Ctx, ID, Mutation, Resolver } from 'type-graphql';
+import { policy } from '../../auth/policy';
 import { JSONScalar } from '../../common/scalars';
-import { DomainError } from '../../errors/domain-error';
+import type { Context } from '../../context/context';
+import type { DeletionReceiptRecord } from './gdpr.service';
 import { DeletionReceipt } from './gdpr.type';
 
-// Contract stubs for a later milestone: each answers NOT_IMPLEMENTED, never fake data.
-
+/** GDPR erasure and export: the customer themselves or an ADMIN. */
 @Resolver()
 export class GdprResolver {
   @Mutation(() => DeletionReceipt, {
-    description: 'GDPR erasure: OWNER or ADMIN. Personal data is anonymised, never recoverable.',
+    description:
+      'GDPR erasure: OWNER or ADMIN. Personal data is anonymised, never recoverable. A customer erasing their own account confirms with `password` (or `twoFactorCode` when two-factor is on).',
   })
-  async deleteCustomer(@Arg('id', () => ID) _id: string): Promise<DeletionReceipt> {
-    throw DomainError.notImplemented('deleteCustomer');
+  async deleteCustomer(
+    @Arg('id', () => ID) id: string,
+    @Ctx() ctx: Context,
+    @Arg('password', () => String, { nullable: true, description: "OWNER: the account's password." }) password?: string | null,
+    @Arg('twoFactorCode', () => String, { nullable: true, description: 'OWNER: instead of the password, a TOTP or recovery code when two-factor is on.' })
+    twoFactorCode?: string | null,
+  ): Promise<DeletionReceiptRecord> {
+    policy.requireOwnerOrAdmin(ctx.viewer, id);
+    if (!policy.isAdmin(ctx.viewer)) await ctx.services.accounts.confirmIdentity(id, password, twoFactorCode, ctx);
+    return ctx.services.gdpr.erase(id, ctx);
   }
 
-  @Mutation(() => JSONScalar, { description: 'GDPR portability: OWNER or ADMIN. Every record held about the customer.' })
-  async exportCustomerData(@Arg('id', () => ID) _id: string): Promise<Record<string, unknown>> {
-    throw DomainError.notImplemented('exportCustomerData');
+  @Mutation(() => JSONScalar, {
+    description:
+      'GDPR portability: OWNER or ADMIN. Every record held about the customer, as one versioned JSON document; the audit trail comes in pages of 1000 (continue with auditAfter = auditTrail.nextCursor).',
+  })
+  exportCustomerData(
+    @Arg('id', () => ID) id: string,
+    @Ctx() ctx: Context,
+    @Arg('auditAfter', () => String, { nullable: true, description: 'Continues the audit trail after this cursor.' }) auditAfter?: string | null,
+  ): Promise<Record<string, unknown>> {
+    policy.requireOwnerOrAdmin(ctx.viewer, id);
+    return ctx.services.gdpr.export(id, auditAfter, ctx);
   }
 }

@@ -53,6 +53,7 @@ export class PreferenceService {
       }
       w.audit({ eventType: 'customer.preferences.update', customerId, resourceId: customerId, operation: 'update', oldValues, newValues });
       w.emit({ type: 'customer.preferences.updated', customerId, data: { customerId, changedFields: Object.keys(newValues) } });
+      w.segmentsMayChange(customerId);
       if (changed.length > 0) {
         await tx.query(
           `INSERT INTO consent_log (customer_id, channel, granted, source, ip_address)

@@ -1,65 +1,82 @@
-import { Arg, FieldResolver, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
-import { DomainError } from '../../errors/domain-error';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Ctx, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { policy } from '../../auth/policy';
+import { selectedFields } from '../../common/selection';
+import type { Context } from '../../context/context';
+import type { CustomerRecord } from '../customer/customer.entity';
 import { CustomerConnection } from '../customer/customer-connection.type';
 import { Customer } from '../customer/customer.type';
+import type { RefreshResult } from './segment.service';
+import type { SegmentRecord } from './segment.entity';
 import { SegmentInput } from './segment.input';
 import { CustomerSegment, SegmentRefreshResult } from './segment.type';
 
-// Contract stubs for a later milestone: each answers NOT_IMPLEMENTED, never fake data.
-
+/** Segments are back-office data: ADMIN only, for reads and changes alike. */
 @Resolver(() => CustomerSegment)
 export class SegmentResolver {
   @Query(() => [CustomerSegment], { description: 'ADMIN.' })
-  async customerSegments(): Promise<CustomerSegment[]> {
-    throw DomainError.notImplemented('customerSegments');
+  customerSegments(@Ctx() ctx: Context): Promise<SegmentRecord[]> {
+    policy.requireAdmin(ctx.viewer);
+    return ctx.services.segments.list();
   }
 
   @Query(() => CustomerSegment, { nullable: true, description: 'ADMIN.' })
-  async customerSegment(@Arg('id', () => ID) _id: string): Promise<CustomerSegment | null> {
-    throw DomainError.notImplemented('customerSegment');
+  customerSegment(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<SegmentRecord | null> {
+    policy.requireAdmin(ctx.viewer);
+    return ctx.loaders.segmentById.load(id);
   }
 
-  @Mutation(() => CustomerSegment)
-  async createSegment(@Arg('input', () => SegmentInput) _input: SegmentInput): Promise<CustomerSegment> {
-    throw DomainError.notImplemented('createSegment');
+  @Mutation(() => CustomerSegment, { description: 'ADMIN. Members are computed by refreshSegment (or the schedule).' })
+  createSegment(@Arg('input', () => SegmentInput) input: SegmentInput, @Ctx() ctx: Context): Promise<SegmentRecord> {
+    policy.requireAdmin(ctx.viewer);
+    return ctx.services.segments.create(input, ctx);
   }
 
-  @Mutation(() => CustomerSegment)
-  async updateSegment(
-    @Arg('id', () => ID) _id: string,
-    @Arg('input', () => SegmentInput) _input: SegmentInput,
-  ): Promise<CustomerSegment> {
-    throw DomainError.notImplemented('updateSegment');
+  @Mutation(() => CustomerSegment, { description: 'ADMIN. Members follow at the next refresh.' })
+  updateSegment(@Arg('id', () => ID) id: string, @Arg('input', () => SegmentInput) input: SegmentInput, @Ctx() ctx: Context): Promise<SegmentRecord> {
+    policy.requireAdmin(ctx.viewer);
+    return ctx.services.segments.update(id, input, ctx);
   }
 
-  @Mutation(() => Boolean)
-  async deleteSegment(@Arg('id', () => ID) _id: string): Promise<boolean> {
-    throw DomainError.notImplemented('deleteSegment');
+  @Mutation(() => Boolean, { description: 'ADMIN.' })
+  deleteSegment(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<boolean> {
+    policy.requireAdmin(ctx.viewer);
+    return ctx.services.segments.delete(id, ctx);
   }
 
   @Mutation(() => [CustomerSegment], { description: 'Re-scores one customer against every active segment; returns their segments.' })
-  async evaluateCustomerSegments(@Arg('customerId', () => ID) _customerId: string): Promise<CustomerSegment[]> {
-    throw DomainError.notImplemented('evaluateCustomerSegments');
+  evaluateCustomerSegments(@Arg('customerId', () => ID) customerId: string, @Ctx() ctx: Context): Promise<SegmentRecord[]> {
+    policy.requireAdmin(ctx.viewer);
+    return ctx.services.segments.evaluate(customerId, ctx);
   }
 
   @Mutation(() => SegmentRefreshResult, { description: "Recomputes one segment's membership for all customers, set-based." })
-  async refreshSegment(@Arg('id', () => ID) _id: string): Promise<SegmentRefreshResult> {
-    throw DomainError.notImplemented('refreshSegment');
+  refreshSegment(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<RefreshResult> {
+    policy.requireAdmin(ctx.viewer);
+    return ctx.services.segments.refresh(id, ctx);
   }
 
-  @FieldResolver(() => CustomerConnection)
-  async members(
-    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) _first?: number | null,
-    @Arg('after', () => String, { nullable: true }) _after?: string | null,
-  ): Promise<CustomerConnection> {
-    throw DomainError.notImplemented('CustomerSegment.members');
+  @FieldResolver(() => Int)
+  memberCount(@Root() s: SegmentRecord, @Ctx() ctx: Context): Promise<number> {
+    return ctx.loaders.segmentMemberCount.load(s.id);
+  }
+
+  @FieldResolver(() => CustomerConnection, { description: 'Keyset pages of the live members, newest first.' })
+  members(
+    @Root() s: SegmentRecord,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first?: number | null,
+    @Arg('after', () => String, { nullable: true }) after?: string | null,
+  ) {
+    return ctx.services.customers.list({ segmentId: s.id }, null, first, after, selectedFields(info, ['edges', 'node'], ['nodes']));
   }
 }
 
 @Resolver(() => Customer)
 export class CustomerSegmentsFieldResolver {
   @FieldResolver(() => [CustomerSegment], { description: 'Segments the customer currently belongs to.' })
-  async segments(): Promise<CustomerSegment[]> {
-    throw DomainError.notImplemented('Customer.segments');
+  segments(@Root() c: CustomerRecord, @Ctx() ctx: Context): Promise<SegmentRecord[]> {
+    return ctx.loaders.segmentsByCustomer.load(c.id);
   }
 }

@@ -1,0 +1,172 @@
+import { AuditSeverity, CustomerStatus } from '../../common/enums';
+import { isUuid } from '../../common/ids';
+import type { Queryable } from '../../db/database';
+import { Actor, Transactor, UnitOfWork } from '../../db/unit-of-work';
+import { DomainError } from '../../errors/domain-error';
+import { MEMBERSHIP_CHANGED } from '../../events/topics';
+import { ADDRESS_COLUMNS } from '../address/address.entity';
+import type { AuditService } from '../audit/audit.service';
+import { CUSTOMER_COLUMNS } from '../customer/customer.entity';
+import { GROUP_COLUMNS } from '../group/group.entity';
+import { PREFERENCES_COLUMNS } from '../preference/preference.entity';
+import { STATISTICS_COLUMNS } from '../statistics/statistics.entity';
+import { WISHLIST_COLUMNS } from '../wishlist/wishlist.entity';
+
+export interface DeletionReceiptRecord {
+  customerId: string;
+  deletedAt: Date;
+  anonymized: boolean;
+}
+
+/** Version of the export document; raised when its shape changes. */
+export const EXPORT_FORMAT_VERSION = 1;
+/** Audit rows per export call; a longer trail continues with `auditAfter`. */
+export const EXPORT_AUDIT_PAGE = 1000;
+
+/**
+ * GDPR: erasure (Article 17) and the data export (Article 20). Erasure keeps the customer's
+ * id, which other subgraphs hold, and removes or anonymises everything personal in one
+ * transaction (README "What we keep and why").
+ */
+export class GdprService {
+  constructor(
+    private readonly work: Transactor,
+    private readonly audit: AuditService,
+  ) {}
+
+  async erase(customerId: string, actor: Actor): Promise<DeletionReceiptRecord> {
+    if (!isUuid(customerId)) throw DomainError.notFound('Customer');
+    // The erasure's own audit row must not record the person's address either.
+    const anonymous: Actor = { viewer: actor.viewer, meta: { ...actor.meta, ip: null, userAgent: null } };
+    return this.work.run(anonymous, async (w) => {
+      const [row] = await w.tx.query<{ deletedAt: Date | null }>('SELECT deleted_at AS "deletedAt" FROM customers WHERE id = $1 FOR UPDATE', [customerId]);
+      if (!row) throw DomainError.notFound('Customer');
+      // Erasing twice answers the first receipt.
+      if (row.deletedAt) return { customerId, deletedAt: row.deletedAt, anonymized: true };
+      const [{ deletedAt }] = await w.tx.query<{ deletedAt: Date }>(
+        `UPDATE customers
+            SET email = 'erased+' || id || '@erased.invalid', first_name = NULL, last_name = NULL, phone = NULL,
+                date_of_birth = NULL, gender = NULL, metadata = '{}', email_verified = false, two_factor_enabled = false,
+                status = 'DELETED', deleted_at = now(), updated_at = now()
+          WHERE id = $1 RETURNING deleted_at AS "deletedAt"`,
+        [customerId],
+      );
+      await removePersonalRows(w, customerId);
+      w.audit({
+        eventType: 'customer.profile.delete',
+        severity: AuditSeverity.WARN,
+        customerId,
+        resourceId: customerId,
+        operation: 'delete',
+        newValues: { status: CustomerStatus.DELETED },
+      });
+      w.emit({ type: 'customer.deleted', customerId, data: { customerId } });
+      return { customerId, deletedAt, anonymized: true };
+    });
+  }
+
+  /**
+   * One JSON document with every record held about the customer. The audit trail comes in
+   * pages of EXPORT_AUDIT_PAGE rows, newest first; `auditTrail.nextCursor` continues it.
+   */
+  async export(customerId: string, auditAfter: string | null | undefined, actor: Actor): Promise<Record<string, unknown>> {
+    if (!isUuid(customerId)) throw DomainError.notFound('Customer');
+    return this.work.run(actor, async (w) => {
+      const q = w.tx;
+      const [customer] = await q.query(`SELECT ${CUSTOMER_COLUMNS}, c.deleted_at AS "deletedAt" FROM customers c WHERE c.id = $1`, [customerId]);
+      if (!customer) throw DomainError.notFound('Customer');
+      const trail = await this.auditTrail(customerId, auditAfter);
+      const document = {
+        format: 'customer-data-export',
+        version: EXPORT_FORMAT_VERSION,
+        exportedAt: new Date().toISOString(),
+        customer,
+        group: (await q.query(`SELECT ${GROUP_COLUMNS} FROM customer_groups g JOIN customers c ON c.group_id = g.id WHERE c.id = $1`, [customerId]))[0] ?? null,
+        preferences: (await q.query(`SELECT ${PREFERENCES_COLUMNS} FROM customer_preferences p WHERE p.customer_id = $1`, [customerId]))[0] ?? null,
+        consentLog: await q.query(
+          `SELECT channel, granted, source, host(ip_address) AS "ipAddress", recorded_at AS "recordedAt"
+             FROM consent_log WHERE customer_id = $1 ORDER BY recorded_at, id`,
+          [customerId],
+        ),
+        // Soft-deleted addresses are still held, so they are exported too.
+        addresses: await q.query(`SELECT ${ADDRESS_COLUMNS}, a.deleted_at AS "deletedAt" FROM customer_addresses a WHERE a.customer_id = $1 ORDER BY a.created_at, a.id`, [
+          customerId,
+        ]),
+        wishlist: await q.query(`SELECT ${WISHLIST_COLUMNS} FROM customer_wishlist_items w WHERE w.customer_id = $1 ORDER BY w.added_at, w.id`, [customerId]),
+        segments: await q.query(
+          `SELECT s.id, s.name, m.joined_at AS "joinedAt" FROM customer_segment_members m JOIN customer_segments s ON s.id = m.segment_id
+            WHERE m.customer_id = $1 ORDER BY s.name`,
+          [customerId],
+        ),
+        statistics: (await q.query(`SELECT ${STATISTICS_COLUMNS} FROM customer_statistics s WHERE s.customer_id = $1`, [customerId]))[0] ?? null,
+        orders: await q.query(
+          `SELECT order_id AS "orderId", kind, amount::text AS amount, currency_code AS "currencyCode", occurred_at AS "occurredAt"
+             FROM customer_order_ledger WHERE customer_id = $1 ORDER BY occurred_at, order_id`,
+          [customerId],
+        ),
+        account: (await q.query(
+          `SELECT password_changed_at AS "passwordChangedAt", last_login_at AS "lastLoginAt", failed_login_count AS "failedLoginCount",
+                  locked_until AS "lockedUntil" FROM customer_credentials WHERE customer_id = $1`,
+          [customerId],
+        ))[0] ?? null,
+        // Sessions without tokens (tokens are never stored); two-factor without its secret.
+        sessions: await q.query(
+          `SELECT id, created_at AS "createdAt", expires_at AS "expiresAt", revoked_at AS "revokedAt", host(ip_address) AS "ipAddress", user_agent AS "userAgent"
+             FROM customer_sessions WHERE customer_id = $1 ORDER BY created_at, id`,
+          [customerId],
+        ),
+        twoFactor: (await q.query(
+          `SELECT confirmed_at IS NOT NULL AS enabled, created_at AS "enrolledAt", confirmed_at AS "confirmedAt",
+                  (SELECT count(*)::int FROM customer_recovery_codes r WHERE r.customer_id = f.customer_id AND r.used_at IS NULL) AS "recoveryCodesLeft"
+             FROM customer_two_factor f WHERE f.customer_id = $1`,
+          [customerId],
+        ))[0] ?? { enabled: false },
+        auditTrail: trail,
+      };
+      w.audit({ eventType: 'customer.data.export', customerId, resourceId: customerId, operation: 'export', metadata: { auditRows: trail.events.length } });
+      return document;
+    });
+  }
+
+  /** Up to EXPORT_AUDIT_PAGE rows of the trail, newest first, read in keyset pages (never unbounded). */
+  private async auditTrail(customerId: string, after: string | null | undefined): Promise<{ events: unknown[]; nextCursor: string | null }> {
+    const events: unknown[] = [];
+    let cursor = after ?? null;
+    for (;;) {
+      const page = await this.audit.list({ customerId }, 100, cursor);
+      events.push(...page.nodes);
+      cursor = page.pageInfo.endCursor;
+      if (!page.pageInfo.hasNextPage) return { events, nextCursor: null };
+      if (events.length >= EXPORT_AUDIT_PAGE) return { events, nextCursor: cursor };
+    }
+  }
+}
+
+
+/**
+ * Everything personal beside the customer row: removed where it serves nothing once the
+ * person is gone, anonymised where the record itself must stay (consent proofs, the audit
+ * trail). Segment memberships are dropped with a leave event each.
+ */
+async function removePersonalRows(w: UnitOfWork, customerId: string): Promise<void> {
+  const q: Queryable = w.tx;
+  for (const table of ['customer_addresses', 'customer_wishlist_items', 'customer_sessions', 'customer_tokens', 'customer_recovery_codes', 'customer_two_factor', 'customer_credentials']) {
+    await q.query(`DELETE FROM ${table} WHERE customer_id = $1`, [customerId]);
+  }
+  await q.query(
+    `UPDATE customer_preferences
+        SET email_marketing = false, sms_marketing = false, push_notifications = false, newsletter = false, data_sharing = false,
+            analytics_tracking = false, cookie_consent = false, promotional_emails = false, custom_preferences = '{}', updated_at = now()
+      WHERE customer_id = $1`,
+    [customerId],
+  );
+  await q.query('UPDATE consent_log SET ip_address = NULL WHERE customer_id = $1', [customerId]);
+  // The trail keeps what happened and when; who it was, and every value, go.
+  await q.query(
+    `UPDATE audit_events SET old_values = NULL, new_values = NULL, ip_address = NULL, user_agent = NULL, metadata = '{}'
+      WHERE customer_id = $1 OR actor_id = $1::text`,
+    [customerId],
+  );
+  const left = await q.query<{ segmentId: string }>('DELETE FROM customer_segment_members WHERE customer_id = $1 RETURNING segment_id AS "segmentId"', [customerId]);
+  for (const { segmentId } of left) w.emit({ type: MEMBERSHIP_CHANGED, customerId, data: { segmentId, customerId, joined: false } });
+}
