@@ -7,6 +7,7 @@ COPY tsconfig.json tsconfig.build.json ormconfig.ts ./
 COPY src ./src
 COPY migrations ./migrations
 COPY bench ./bench
+COPY gateway ./gateway
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim

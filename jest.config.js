@@ -9,7 +9,9 @@ module.exports = {
     // through require(esm), Jest's module system does not, so they are compiled to CommonJS.
     '^.+\\.js$': ['@swc/jest', { jsc: { parser: { syntax: 'ecmascript' } }, module: { type: 'commonjs' } }],
   },
-  transformIgnorePatterns: ['/node_modules/(?!(@noble|@scure|@otplib|otplib)/)'],
+  // The OTLP exporter loads `http` with a dynamic import(), which Jest's CommonJS runtime
+  // refuses without --experimental-vm-modules; compiled, it becomes a require().
+  transformIgnorePatterns: ['/node_modules/(?!(@noble|@scure|@otplib|otplib|@opentelemetry/exporter-trace-otlp-http|@opentelemetry/otlp-exporter-base)/)'],
   setupFiles: ['reflect-metadata'],
   testTimeout: 30000,
   // Integration tests share two cores with Postgres; more workers only add contention.

@@ -5,6 +5,7 @@ import autocannon from 'autocannon';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
 import { relayThroughput, subscriberLatency } from './events';
+import { renderChart } from './chart';
 import { segmentBenchmark } from './segments';
 
 /**
@@ -209,7 +210,12 @@ async function main(): Promise<void> {
   }
   const table = lines.join('\n');
   fs.mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
-  fs.writeFileSync(path.join(ROOT, 'bench/results/latest.md'), `${table}\n`);
+  fs.writeFileSync(path.join(ROOT, 'bench/results/latest.md'), `${table}\n\n![throughput and p99 per scenario](latest.svg)\n`);
+  const chartRows = [];
+  for (let i = 0; i < results.length; i += 2) {
+    chartRows.push({ scenario: results[i].scenario, subgraph: results[i], floor: results[i + 1] });
+  }
+  fs.writeFileSync(path.join(ROOT, 'bench/results/latest.svg'), renderChart(chartRows, `customer subgraph vs floor, ${new Date().toISOString().slice(0, 10)}`));
   process.stdout.write(`\n${table}\n`);
 }
 

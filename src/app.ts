@@ -35,6 +35,10 @@ import { healthRoutes } from './http/health';
 import { queryProtection, wsDocumentChecks } from './http/query-limits';
 import { securityHeaders } from './http/security-headers';
 import type { Logger } from './observability/logger';
+import { startTracing, untraced } from './observability/tracing';
+import { Metrics, metricsRoute } from './observability/metrics';
+import { operationObserver } from './observability/operations';
+import { cacheHints } from './http/cache-hints';
 import { buildCustomerSchema } from './schema';
 import { createServices } from './services';
 
@@ -66,11 +70,17 @@ const unavailableStatus: ApolloServerPlugin<Context> = {
 /** Builds the whole service from its parts, so tests can start one in-process. */
 export async function createApp(config: Config, db: Database, logger: Logger): Promise<App> {
   const { schema } = buildCustomerSchema();
+  // CUSTOMER_TRACING_ENABLED=false (default): a no-op handle; nothing of OpenTelemetry is loaded.
+  const tracing = startTracing(config, logger);
   const bus = createEventBus(config, logger);
   const relay = new OutboxRelay(db, new EventPublisher(bus.pubsub, bus.redis, config.outbox.streamMaxLen, `${config.eventsNamespace}${STREAM}`), config.outbox, logger, config.databaseDsn);
   const sessions = new SessionStore(db);
   // One Transactor for every unit of work: it wakes the relay after commit and re-scores segments before it.
-  const work = new Transactor(db, () => relay.wake());
+  // untraced: a relay round woken by a request's commit is not part of that request's trace.
+  const work = new Transactor(db, untraced(() => relay.wake()));
+  // CUSTOMER_METRICS_ENABLED=false: no registry, no counting, no /metrics route.
+  const metrics = config.metricsEnabled ? new Metrics(db, logger) : null;
+  if (metrics) work.onCommit((committed) => metrics.observeCommit(committed));
   const services = createServices(db, work, config, {
     sessions,
     issuer: new TokenIssuer(config.jwtSecret),
@@ -122,17 +132,22 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
       ...(config.production ? [ApolloServerPluginLandingPageDisabled()] : []),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       // Inline (ftv1) traces are for Apollo Studio, which we do not use. The cache-control
-      // plugin wraps every field resolver; cache hints for the router come in the operations
-      // milestone, computed per operation instead of per field.
+      // plugin wraps every field resolver; cacheHints below decides per operation instead.
       ApolloServerPluginInlineTraceDisabled(),
       ApolloServerPluginCacheControlDisabled(),
       // Apollo Router's HTTP callback protocol for subscriptions, beside graphql-ws.
       ApolloServerPluginSubscriptionCallback(),
       unavailableStatus,
+      // Cache-Control for the router's caches; then one log line and the metrics per operation.
+      cacheHints(config.cacheMaxAgeSeconds),
+      operationObserver(logger, metrics),
+      // Tracing on: names the request's span after its operation and records its errors.
+      ...tracing.plugins,
     ],
   });
   await apollo.start();
-  const handleGraphql = graphqlHandler(apollo, context);
+  // Tracing on: one span per request around it, parented by the caller's traceparent.
+  const handleGraphql = tracing.traceRequests(graphqlHandler(apollo, context));
   const setSecurityHeaders = securityHeaders(config.production);
 
   // /graphql is served by a plain handler (the hot path); everything else by Express.
@@ -191,6 +206,7 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
   );
 
   app.use(healthRoutes(db, bus));
+  if (metrics) app.get('/metrics', metricsRoute(metrics));
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' });
   });
@@ -224,6 +240,8 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
       await orderEvents?.stop();
       await relay.stop();
       await bus.close();
+      // Last: exports the spans of the final requests.
+      await tracing.shutdown();
     },
   };
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
+import { ORDERS_SDL } from '../gateway/orders-subgraph';
 import { buildCustomerSchema } from '../src/schema';
 import { contractGaps } from './helpers/contract';
 import { startTestServer } from './helpers/server';
@@ -10,37 +11,6 @@ const root = path.resolve(__dirname, '..');
 const committed = fs.readFileSync(path.join(root, 'schema/customer.graphql'), 'utf8');
 const vendoredContract = fs.readFileSync(path.join(root, 'test/fixtures/contract.graphql'), 'utf8');
 const sharedContract = path.join(root, '../shared/contract/customer.graphql');
-
-const ORDERS_SUBGRAPH = `
-extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@external", "@requires", "@shareable"])
-
-type Order @key(fields: "id") {
-  id: ID!
-  customer: Customer!
-  shippingAddress: CustomerAddress
-  total: Money!
-}
-
-type Customer @key(fields: "id") {
-  id: ID!
-  email: String! @external
-  "Needs the email from the customer subgraph, e.g. to match guest orders."
-  orders: [Order!]! @requires(fields: "email")
-}
-
-type CustomerAddress @key(fields: "id", resolvable: false) {
-  id: ID!
-}
-
-type Money @shareable {
-  amount: String!
-  currencyCode: String!
-}
-
-type Query {
-  order(id: ID!): Order
-}
-`;
 
 describe('schema', () => {
   const { sdl } = buildCustomerSchema();
@@ -65,10 +35,11 @@ describe('schema', () => {
     );
   });
 
+  // The orders subgraph is gateway/'s demo (test/gateway.test.ts runs it behind a gateway).
   it('composes into a supergraph with an orders subgraph that extends Customer with @requires(email)', () => {
     const result = composeServices([
       { name: 'customer', url: 'http://customer/graphql', typeDefs: parse(sdl) },
-      { name: 'orders', url: 'http://orders/graphql', typeDefs: parse(ORDERS_SUBGRAPH) },
+      { name: 'orders', url: 'http://orders/graphql', typeDefs: parse(ORDERS_SDL) },
     ]);
     expect(result.errors?.map((e) => e.message) ?? []).toEqual([]);
     expect(result.supergraphSdl).toContain('orders: [Order!]!');

@@ -21,6 +21,10 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   metricsEnabled: boolean;
   tracingEnabled: boolean;
+  /** Where spans go when tracingEnabled (OTLP over HTTP, JSON). */
+  tracing: TracingConfig;
+  /** max-age (seconds) of the Cache-Control hint on query responses; 0: every response is no-store. */
+  cacheMaxAgeSeconds: number;
   /** Express "trust proxy" value: which hops may set X-Forwarded-For. */
   trustedProxies: string;
   /** NODE_ENV=production: no default secrets, no introspection or field suggestions. */
@@ -83,6 +87,14 @@ export interface AuthConfig {
   /** Wrong codes before verification locks, and for how long. */
   twoFactorMaxAttempts: number;
   twoFactorLockSeconds: number;
+}
+
+/** OpenTelemetry tracing (CUSTOMER_TRACING_ENABLED switches it on). */
+export interface TracingConfig {
+  /** The full OTLP/HTTP traces URL (`.../v1/traces`). */
+  endpoint: string;
+  /** Resource `service.name` of every span. */
+  serviceName: string;
 }
 
 /** The segmentation engine's automatic work (enableSegments switches it off). */
@@ -162,6 +174,39 @@ function twoFactorKey(env: Env, production: boolean): Buffer | null {
   return key;
 }
 
+function httpUrl(name: string, v: string): URL {
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    throw new ConfigError(name, `must be an http:// or https:// URL, got "${v}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(name, `must be an http:// or https:// URL, got "${v}"`);
+  return url;
+}
+
+/** `<base>/v1/traces`, as the OTLP exporter specification builds it from a base URL. */
+function withTracesPath(url: URL): string {
+  const base = url.toString();
+  return /\/v1\/traces\/?$/.test(url.pathname) ? base : `${base.replace(/\/$/, '')}/v1/traces`;
+}
+
+/**
+ * The OTLP/HTTP traces URL: CUSTOMER_OTLP_ENDPOINT (a collector base URL), else the standard
+ * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (taken as is) or OTEL_EXPORTER_OTLP_ENDPOINT (a base URL),
+ * else a collector on localhost:4318. Other OTEL_EXPORTER_OTLP_* settings (headers, timeout,
+ * compression) are read by the exporter itself.
+ */
+function otlpTracesEndpoint(env: Env): string {
+  const own = str(env, 'CUSTOMER_OTLP_ENDPOINT');
+  if (own !== null) return withTracesPath(httpUrl('CUSTOMER_OTLP_ENDPOINT', own));
+  const traces = str(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+  if (traces !== null) return httpUrl('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', traces).toString();
+  const general = str(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  if (general !== null) return withTracesPath(httpUrl('OTEL_EXPORTER_OTLP_ENDPOINT', general));
+  return 'http://localhost:4318/v1/traces';
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const databaseDsn = str(env, 'CUSTOMER_DATABASE_DSN');
   if (databaseDsn !== null && !/^postgres(ql)?:\/\//.test(databaseDsn)) {
@@ -193,6 +238,8 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: oneOf(env, 'CUSTOMER_LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
     metricsEnabled: bool(env, 'CUSTOMER_METRICS_ENABLED', true),
     tracingEnabled: bool(env, 'CUSTOMER_TRACING_ENABLED', false),
+    tracing: { endpoint: otlpTracesEndpoint(env), serviceName: str(env, 'OTEL_SERVICE_NAME') ?? 'customer-subgraph' },
+    cacheMaxAgeSeconds: int(env, 'CUSTOMER_CACHE_MAX_AGE', 30, 0, 86400),
     trustedProxies: str(env, 'CUSTOMER_TRUSTED_PROXIES') ?? 'loopback',
     production,
     maxQueryDepth: int(env, 'CUSTOMER_MAX_QUERY_DEPTH', 12, 2, 50),

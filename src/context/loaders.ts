@@ -1,5 +1,6 @@
 import type DataLoader from 'dataloader';
 import type { Database } from '../db/database';
+import { traceBatches } from '../observability/tracing';
 import { addressByIdLoader, addressesByCustomerLoader } from '../modules/address/address.loader';
 import { auditTrailLoader } from '../modules/audit/audit.loader';
 import { customerByIdLoader } from '../modules/customer/customer.loader';
@@ -24,8 +25,9 @@ export class Loaders {
     this.cache = {};
   }
 
+  /** The one place every loader is built: with tracing on, its batches become `dataloader.batch <name>` spans. */
   private lazy<L extends DataLoader<string, unknown>>(name: string, make: (db: Database) => L): L {
-    return (this.cache[name] ??= make(this.db)) as L;
+    return (this.cache[name] ??= traceBatches(name, make(this.db))) as L;
   }
 
   get customerById() {

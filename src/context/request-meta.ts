@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import proxyAddr from 'proxy-addr';
+import { activeTraceId } from '../observability/tracing';
 import type { RequestMeta } from './context';
 
 const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/;
@@ -36,7 +37,11 @@ export function requestMeta(req: IncomingMessage, trust: TrustFn): RequestMeta {
       const source = req.headers['x-client-source'];
       return typeof source === 'string' ? source.trim().toUpperCase().slice(0, 20) : null;
     },
+    // With tracing on, the trace of the request's span: the caller's (same id as its
+    // traceparent) or, without one, the new trace it started. Off: the traceparent's id.
     get traceId() {
+      const active = activeTraceId();
+      if (active !== null) return active;
       const traceparent = req.headers['traceparent'];
       return typeof traceparent === 'string' ? (TRACEPARENT.exec(traceparent.trim())?.[1] ?? null) : null;
     },

@@ -16,7 +16,17 @@ export interface Database extends Queryable {
   ping(): Promise<void>;
   /** Called for every statement sent (tests count them to prove batching; metrics later). */
   onStatement(listener: (text: string) => void): () => void;
+  /** Connection figures for metrics (read at scrape time); a wrapper should pass it through. */
+  poolStats?(): PoolStats;
   close(): Promise<void>;
+}
+
+/** Open connections (sessions), idle ones, callers waiting for one, and the maximum. */
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+  max: number;
 }
 
 export class StatementListeners {

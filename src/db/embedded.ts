@@ -2,9 +2,10 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Mutex } from '../common/mutex';
-import { Database, Queryable, StatementListeners } from './database';
+import { Database, PoolStats, Queryable, StatementListeners } from './database';
 import { translateDbError } from './errors';
 import { acquireLockFile } from './lock-file';
+import { isTracing, sqlSpan } from '../observability/tracing';
 
 const PG_DATE_OID = 1082;
 
@@ -49,7 +50,8 @@ export class EmbeddedDatabase implements Database {
   private direct: Queryable = {
     query: async <R>(text: string, params: readonly unknown[] = []) => {
       this.listeners.emit(text);
-      const res = await this.pglite.query<R>(text, params as unknown[]);
+      // A span per statement when tracing (see PostgresDatabase.query).
+      const res = await (isTracing() ? sqlSpan(text, () => this.pglite.query<R>(text, params as unknown[])) : this.pglite.query<R>(text, params as unknown[]));
       return res.rows;
     },
   };
@@ -73,7 +75,7 @@ export class EmbeddedDatabase implements Database {
           const tx: Queryable = {
             query: async <R>(text: string, params: readonly unknown[] = []) => {
               this.listeners.emit(text);
-              return (await t.query<R>(text, params as unknown[])).rows;
+              return (await (isTracing() ? sqlSpan(text, () => t.query<R>(text, params as unknown[])) : t.query<R>(text, params as unknown[]))).rows;
             },
           };
           return this.inTransaction.run(tx, () => fn(tx));
@@ -90,6 +92,12 @@ export class EmbeddedDatabase implements Database {
 
   onStatement(listener: (text: string) => void): () => void {
     return this.listeners.add(listener);
+  }
+
+  /** One session: busy while a statement or transaction holds the mutex; the others wait for it. */
+  poolStats(): PoolStats {
+    const inUse = this.mutex.size;
+    return { total: 1, idle: inUse ? 0 : 1, waiting: Math.max(0, inUse - 1), max: 1 };
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,7 @@
 import pg from 'pg';
-import { Database, Queryable, StatementListeners } from './database';
+import { Database, PoolStats, Queryable, StatementListeners } from './database';
 import { isConnectionError, isRetryableTransactionError, translateDbError } from './errors';
+import { isTracing, sqlSpan } from '../observability/tracing';
 
 // Calendar dates stay 'YYYY-MM-DD' strings: a JS Date would shift them by the time zone.
 pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
@@ -30,7 +31,9 @@ export class PostgresDatabase implements Database {
   async query<R>(text: string, params: readonly unknown[] = []): Promise<R[]> {
     this.listeners.emit(text);
     try {
-      const res = await this.pool.query({ name: this.statementName(text), text, values: params as unknown[] });
+      const statement = { name: this.statementName(text), text, values: params as unknown[] };
+      // A span per statement when tracing; otherwise straight to the pool (no closure made).
+      const res = await (isTracing() ? sqlSpan(text, () => this.pool.query(statement)) : this.pool.query(statement));
       return res.rows as R[];
     } catch (err) {
       throw translateDbError(err);
@@ -67,7 +70,7 @@ export class PostgresDatabase implements Database {
     const tx: Queryable = {
       query: async <R>(text: string, params: readonly unknown[] = []) => {
         this.listeners.emit(text);
-        const res = await client.query(text, params as unknown[]);
+        const res = await (isTracing() ? sqlSpan(text, () => client.query(text, params as unknown[])) : client.query(text, params as unknown[]));
         return res.rows as R[];
       },
     };
@@ -97,6 +100,10 @@ export class PostgresDatabase implements Database {
 
   onStatement(listener: (text: string) => void): () => void {
     return this.listeners.add(listener);
+  }
+
+  poolStats(): PoolStats {
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount, max: this.pool.options.max ?? 10 };
   }
 
   /** The pg pool, for code that must hold one session (advisory locks, LISTEN). */

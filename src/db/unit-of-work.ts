@@ -45,6 +45,12 @@ export interface EventEntry {
 
 export const OUTBOX_CHANNEL = 'customer_outbox';
 
+/** What a committed unit of work wrote: handed to commit observers (metrics). */
+export interface CommittedWork {
+  readonly audits: readonly AuditEntry[];
+  readonly events: readonly EventEntry[];
+}
+
 /**
  * One mutation's unit of work: its row changes, its audit rows and its outbox events commit
  * together or not at all. Services record audit entries and events as they go; they are
@@ -73,6 +79,11 @@ export class UnitOfWork {
   /** The change touched something segment rules read (profile, status, group, default shipping address, preferences, statistics). */
   segmentsMayChange(customerId: string): void {
     this.rescore.add(customerId);
+  }
+
+  /** The audit entries and events recorded so far (what a commit observer is shown). */
+  get recorded(): CommittedWork {
+    return { audits: this.audits, events: this.events };
   }
 
   get hasEvents(): boolean {
@@ -135,22 +146,43 @@ export class Transactor {
   /** Runs before the unit of work is flushed, for the customers it marked (segment re-scoring). */
   beforeFlush: ((work: UnitOfWork, customerIds: string[]) => Promise<void>) | null = null;
 
+  private readonly commitObservers: ((work: CommittedWork) => void)[] = [];
+
   constructor(
     private readonly db: Database,
     private readonly afterCommit: () => void = () => undefined,
   ) {}
 
+  /**
+   * Calls `observer` after each commit that wrote audit rows or events (never before the
+   * commit, never for a rollback). It must be quick and synchronous; what it throws is ignored.
+   */
+  onCommit(observer: (work: CommittedWork) => void): void {
+    this.commitObservers.push(observer);
+  }
+
   async run<T>(actor: Actor, fn: (work: UnitOfWork) => Promise<T>): Promise<T> {
-    let wrote = false;
+    // Assigned in the callback: typed by assertion so the check below is not narrowed to null.
+    let committed = null as UnitOfWork | null;
     const result = await this.db.transaction(async (tx) => {
       const work = new UnitOfWork(tx, actor);
       const value = await fn(work);
       if (work.rescore.size && this.beforeFlush) await this.beforeFlush(work, [...work.rescore]);
       await work.flush(this.db.kind === 'postgres');
-      wrote = work.hasEvents;
+      // The last attempt's work (a retried transaction builds a new one).
+      committed = work.hasEvents ? work : null;
       return value;
     });
-    if (wrote) this.afterCommit();
+    if (committed) {
+      this.afterCommit();
+      for (const observe of this.commitObservers) {
+        try {
+          observe(committed.recorded);
+        } catch {
+          // Counting must never fail a change that is already committed.
+        }
+      }
+    }
     return result;
   }
 }

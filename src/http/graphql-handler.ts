@@ -61,6 +61,8 @@ export function graphqlHandler<C extends object>(
   context: (req: IncomingMessage) => Promise<C>,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return async (req, res) => {
+    // Nothing is cacheable unless the answer says so (cache-hints.ts sets the hint of an operation).
+    res.setHeader('cache-control', 'no-store');
     let body: unknown;
     try {
       body = await readJsonBody(req);
