@@ -128,6 +128,9 @@ async function main(): Promise<void> {
     CUSTOMER_LOG_LEVEL: 'warn',
     CUSTOMER_HTTP_PORT: '0',
     NODE_ENV: 'production',
+    CUSTOMER_2FA_ENCRYPTION_KEY: 'ab'.repeat(32),
+    // The floor keeps no access log; neither does the subgraph here (README: its cost).
+    CUSTOMER_LOG_OPERATIONS: 'false',
   };
   // The service migrates the empty database on its first start; then we seed and restart it warm.
   const first = await start('dist/src/main.js', { ...env, CUSTOMER_LOG_LEVEL: 'info' });

@@ -140,7 +140,7 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
       unavailableStatus,
       // Cache-Control for the router's caches; then one log line and the metrics per operation.
       cacheHints(config.cacheMaxAgeSeconds),
-      operationObserver(logger, metrics),
+      operationObserver(config.logOperations ? logger : null, metrics),
       // Tracing on: names the request's span after its operation and records its errors.
       ...tracing.plugins,
     ],

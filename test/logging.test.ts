@@ -163,6 +163,23 @@ describe('operation log lines', () => {
   });
 });
 
+describe('CUSTOMER_LOG_OPERATIONS=false', () => {
+  it('drops the per-operation line and keeps the rest', async () => {
+    const quiet: string[] = [];
+    const off = await startTestServer({ CUSTOMER_LOG_LEVEL: 'info', CUSTOMER_LOG_OPERATIONS: 'false' }, { log: (l) => quiet.push(l) });
+    try {
+      const res = await off.gql('query Quiet { customerGroups { code } }', {}, tokens.admin());
+      expect(res.errors).toBeUndefined();
+      expect(quiet.filter((l) => l.includes('graphql operation'))).toEqual([]);
+      // Metrics still count the operation.
+      const metrics = await (await fetch(off.url.replace('/graphql', '/metrics'))).text();
+      expect(metrics).toMatch(/customer_requests_total\{operation="Quiet",status="success"\} 1/);
+    } finally {
+      await off.close();
+    }
+  });
+});
+
 describe('safeError', () => {
   it('keeps type, code, identifiers and a scrubbed message; drops detail, where and unknown properties', () => {
     const err = Object.assign(new Error('duplicate key value violates unique constraint "uq_customers_email"'), {

@@ -20,6 +20,8 @@ export interface Config {
   enable2fa: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   metricsEnabled: boolean;
+  /** One log line per GraphQL operation (an access log); off leaves startup, warnings and errors. */
+  logOperations: boolean;
   tracingEnabled: boolean;
   /** Where spans go when tracingEnabled (OTLP over HTTP, JSON). */
   tracing: TracingConfig;
@@ -237,6 +239,7 @@ export function loadConfig(env: Env = process.env): Config {
     enable2fa: bool(env, 'CUSTOMER_ENABLE_2FA', true),
     logLevel: oneOf(env, 'CUSTOMER_LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
     metricsEnabled: bool(env, 'CUSTOMER_METRICS_ENABLED', true),
+    logOperations: bool(env, 'CUSTOMER_LOG_OPERATIONS', true),
     tracingEnabled: bool(env, 'CUSTOMER_TRACING_ENABLED', false),
     tracing: { endpoint: otlpTracesEndpoint(env), serviceName: str(env, 'OTEL_SERVICE_NAME') ?? 'customer-subgraph' },
     cacheMaxAgeSeconds: int(env, 'CUSTOMER_CACHE_MAX_AGE', 30, 0, 86400),

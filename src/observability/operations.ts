@@ -52,10 +52,10 @@ function unique(codes: string[]): string[] {
  * their role. Requests refused before an operation exists (a bad token: context creation
  * fails; a malformed request) get a line and a count too, with what is known.
  */
-export function operationObserver(logger: Logger, metrics: Metrics | null): ApolloServerPlugin<Context> {
+export function operationObserver(logger: Logger | null, metrics: Metrics | null): ApolloServerPlugin<Context> {
   const emit = (fields: Record<string, unknown>, codes: string[]) => {
     const level = codes.some((c) => SERVER_CODES.has(c)) ? 'warn' : 'info';
-    if (!logger.isLevelEnabled(level)) return;
+    if (!logger?.isLevelEnabled(level)) return;
     logger[level]({ ...fields, outcome: codes.length ? 'error' : 'ok', ...(codes.length ? { errorCodes: unique(codes) } : {}) }, 'graphql operation');
   };
   const refused = (error: Error, fallbackStatus: number) => {
@@ -83,6 +83,7 @@ export function operationObserver(logger: Logger, metrics: Metrics | null): Apol
           const codes = responseErrorCodes(response);
           const name = operationName ?? request.operationName;
           metrics?.observeRequest(metrics.operationLabel(name), codes, seconds);
+          if (!logger) return;
           emit(
             {
               operation: loggedName(name),
