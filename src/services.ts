@@ -31,6 +31,7 @@ export interface Services {
   segments: SegmentService;
   gdpr: GdprService;
   statistics: StatisticsService;
+  sessions: SessionStore;
 }
 
 /** What the account services need beyond the database. */
@@ -69,6 +70,7 @@ export function createServices(db: Database, work: Transactor, config: Config, a
     twoFactor,
     segments: new SegmentService(db, work, config.enableSegments),
     gdpr: new GdprService(work, audit),
+    sessions: auth.sessions,
     statistics: new StatisticsService(config.orders.shopCurrency),
   };
 }

@@ -1,4 +1,5 @@
 import { fromIp, lastEvent, login, ME, PASSWORD, register, REGISTER } from './helpers/accounts';
+import { subscribe, wsClient } from './helpers/ws';
 import { postGraphql, startReplica, startTestServer, TestServer, tokens, uniqueEmail, errorCode as code } from './helpers/server';
 
 // Registration, login, sessions, email verification and password tokens, over HTTP against
@@ -149,6 +150,25 @@ describe('sessions', () => {
     }
   });
 
+  it('a subscription opened with a session gets nothing more once the session ends', async () => {
+    const account = await register(server);
+    await server.app.relay.idle();
+    const client = wsClient(server.url, account.token);
+    const sub = await subscribe(client, 'subscription { customerChanged { type customerId } }');
+    try {
+      await server.gql('mutation($id: ID!) { updateCustomer(id: $id, input: { firstName: "Before" }) { id } }', { id: account.id }, tokens.admin());
+      expect((await sub.waitFor(1))[0].customerChanged.type).toBe('CUSTOMER_UPDATED');
+      await server.gql(LOGOUT, {}, account.token);
+      await server.gql('mutation($id: ID!) { updateCustomer(id: $id, input: { firstName: "After" }) { id } }', { id: account.id }, tokens.admin());
+      for (let i = 0; i < 100 && !sub.errors.length; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(JSON.stringify(sub.errors)).toContain('UNAUTHENTICATED');
+      expect(sub.events).toHaveLength(1);
+    } finally {
+      sub.close();
+      await client.dispose();
+    }
+  });
+
   it('logout ends only the session of the token used', async () => {
     const account = await register(server);
     const second = (await login(server, account.email, PASSWORD)).data!.login.accessToken;
@@ -255,6 +275,14 @@ describe('password reset and change', () => {
     expect(code(await server.gql(ME, {}, account.token))).toBe('UNAUTHENTICATED');
     expect(code(await login(server, account.email, PASSWORD))).toBe('INVALID_CREDENTIALS');
     expect((await login(server, account.email, 'a brand new secret')).data!.login.accessToken).toEqual(expect.any(String));
+  });
+
+  it('a reset token sent to an address the customer no longer has is refused', async () => {
+    const account = await register(server);
+    await server.gql(REQUEST_RESET, { e: account.email });
+    const token = (await lastEvent(server, account.id, 'customer.password_reset_requested'))!.data.token;
+    await server.gql('mutation($id: ID!, $e: String!) { updateCustomer(id: $id, input: { email: $e }) { id } }', { id: account.id, e: uniqueEmail('moved') }, account.token);
+    expect(code(await server.gql(RESET, { t: token, p: 'a brand new secret' }))).toBe('BAD_USER_INPUT');
   });
 
   it('lets a back-office customer without a password set one through a reset', async () => {

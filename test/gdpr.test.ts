@@ -158,9 +158,14 @@ describe('export', () => {
   it('answers one versioned document with every record held, secrets left out, and audits the export', async () => {
     const marker = `e${Date.now().toString(36)}`;
     const { account, values, addressId, segmentId, secret } = await fullCustomer(marker);
+    // An ADMIN acts on the account: who they are and where from is theirs, not the customer's.
+    await server.gql('mutation($id: ID!) { updateCustomer(id: $id, input: { lastName: "ByAdmin" }) { id } }', { id: account.id }, admin, fromIp('198.51.100.77'));
     const res = await server.gql(EXPORT, { id: account.id }, account.token);
     expect(res.errors).toBeUndefined();
     const doc = res.data!.exportCustomerData;
+    const byAdmin = doc.auditTrail.events.find((e: { newValues: { lastName?: string } | null }) => e.newValues?.lastName === 'ByAdmin');
+    expect(byAdmin).toMatchObject({ actorId: null, ipAddress: null, userAgent: null });
+    expect(JSON.stringify(doc)).not.toContain('198.51.100.77');
     expect(doc).toMatchObject({
       format: 'customer-data-export',
       version: 1,

@@ -85,6 +85,8 @@ describe('rules are checked against their field', () => {
     const c = await createCustomer(server);
     for (const token of [tokens.service(), tokens.customer(c.id)]) {
       expect(errorCode(await server.gql('{ customerSegments { id } }', {}, token))).toBe('FORBIDDEN');
+      // Not through the customer either: a segment leads to its rules and its other members.
+      expect(errorCode(await server.gql(SEGMENTS_OF, { id: c.id }, token))).toBe('FORBIDDEN');
       expect(errorCode(await server.gql(CREATE, { input: { name: 'x', rules: [{ field: 'AGE', operator: 'GT', value: 1 }] } }, token))).toBe('FORBIDDEN');
     }
   });
@@ -150,6 +152,21 @@ describe('refresh', () => {
     const b = await measure(large);
     expect(b).toBe(a);
     for (const sql of statements) expect(sql).not.toMatch(/count\(\*\)[^;]*FROM customers(?![_\w])(?![^;]*WHERE)/i);
+  });
+
+  it('deleting a segment drops its memberships with a leave event each', async () => {
+    const tag = Math.random().toString(36).slice(2, 8);
+    const members = await Promise.all([1, 2].map((i) => createCustomer(server, { email: `d${i}@${tag}.test` })));
+    const id = await createSegment({ rules: [{ field: 'EMAIL_DOMAIN', operator: 'EQ', value: `${tag}.test` }] });
+    await server.gql(REFRESH, { id }, admin);
+    expect((await server.gql('mutation($id: ID!) { deleteSegment(id: $id) }', { id }, admin)).data).toEqual({ deleteSegment: true });
+    const [{ n }] = await server.db.query<{ n: number }>('SELECT count(*)::int AS n FROM customer_segment_members WHERE segment_id = $1', [id]);
+    expect(n).toBe(0);
+    const left = await server.db.query<{ customer_id: string }>(
+      "SELECT customer_id FROM outbox_events WHERE type = 'segment.membership_changed' AND payload->'data'->>'segmentId' = $1 AND payload->'data'->>'joined' = 'false'",
+      [id],
+    );
+    expect(left.map((r) => r.customer_id).sort()).toEqual(members.map((m) => m.id).sort());
   });
 
   it('refuses an inactive segment and unknown ids', async () => {

@@ -110,6 +110,10 @@ export class AccountService {
     const sessionId = randomUUID();
     const signedIn: Actor = { viewer: { kind: 'customer', customerId: account.id, sessionId }, meta: actor.meta };
     const { customer, session } = await work.run(signedIn, async (w) => {
+      // The customer's row lock orders this sign-in with an erasure running at the same time:
+      // after it, there is no live customer and no session may be written.
+      const [live] = await w.tx.query('SELECT 1 FROM customers WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE', [account.id]);
+      if (!live) throw INVALID_CREDENTIALS();
       await w.tx.query('UPDATE customer_credentials SET last_login_at = now() WHERE customer_id = $1', [account.id]);
       const session = await sessions.create(w.tx, account.id, settings.sessionTtlSeconds, actor.meta, sessionId);
       const [customer] = await w.tx.query<CustomerRecord>(`SELECT ${CUSTOMER_COLUMNS} FROM customers c WHERE c.id = $1`, [account.id]);
@@ -208,7 +212,12 @@ export class AccountService {
     await this.deps.work.run(actor, async (w) => {
       const found = await oneTimeTokens.consume(w.tx, 'PASSWORD_RESET', token);
       if (!found) throw DomainError.badInput('token', 'is invalid or has expired');
-      await lockCustomer(w.tx, found.customerId);
+      const [customer] = await w.tx.query<{ email: string }>(
+        'SELECT email FROM customers WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE',
+        [found.customerId],
+      );
+      // A link sent to an address the customer no longer has must not take over the account.
+      if (!customer || customer.email !== found.email) throw DomainError.badInput('token', 'is invalid or has expired');
       await this.setPassword(w, found.customerId, passwordHash, null, 'customer.password.reset');
     });
     return true;
@@ -298,7 +307,7 @@ export class AccountService {
     }
     if (await this.deps.hasher.verify(password, account.passwordHash)) {
       // The password was right: its failures are forgotten (a second factor has its own counter).
-      await this.lockout.clear(this.deps.db, account.id);
+      await this.lockout.clear(this.deps.db, account.id, charge.count);
       return;
     }
     await this.recordFailure(actor, account.id, 'wrong_password', charge.lockedNow ? charge.lockedUntil : null);

@@ -7,7 +7,8 @@ export interface LockoutPolicy {
   lockoutMaxSeconds: number;
 }
 
-export type Charge = { kind: 'charged'; lockedNow: boolean; lockedUntil: Date | null } | { kind: 'locked'; lockedUntil: Date };
+/** `count`: the failure count this attempt brought the account to. */
+export type Charge = { kind: 'charged'; count: number; lockedNow: boolean; lockedUntil: Date | null } | { kind: 'locked'; lockedUntil: Date };
 
 /**
  * The login lockout, kept in `customer_credentials` (the original service's migration 022).
@@ -51,7 +52,7 @@ export class Lockout {
     RETURNING cur.n AS count, cr.locked_until AS "lockedUntil"`,
       [customerId, failureWindowSeconds, maxFailedLogins, lockoutSeconds, lockoutMaxSeconds],
     );
-    if (row) return { kind: 'charged', lockedNow: row.lockedUntil !== null, lockedUntil: row.lockedUntil };
+    if (row) return { kind: 'charged', count: row.count, lockedNow: row.lockedUntil !== null, lockedUntil: row.lockedUntil };
     const [locked] = await this.db.query<{ lockedUntil: Date }>(
       'SELECT locked_until AS "lockedUntil" FROM customer_credentials WHERE customer_id = $1',
       [customerId],
@@ -59,13 +60,17 @@ export class Lockout {
     return { kind: 'locked', lockedUntil: locked?.lockedUntil ?? new Date() };
   }
 
-  /** A correct password: the counters start again from zero. */
-  async clear(tx: Queryable, customerId: string): Promise<void> {
+  /**
+   * A correct password: the counters start again from zero, but only if no other attempt was
+   * charged since this one (compare-and-clear). Otherwise a guessing burst running beside the
+   * owner's login could have its lockout lifted by the owner's success.
+   */
+  async clear(tx: Queryable, customerId: string, charged: number): Promise<void> {
     await tx.query(
       `UPDATE customer_credentials
           SET failed_login_count = 0, failure_window_start = NULL, locked_until = NULL, lockout_count = 0, updated_at = now()
-        WHERE customer_id = $1 AND (failed_login_count <> 0 OR locked_until IS NOT NULL OR lockout_count <> 0)`,
-      [customerId],
+        WHERE customer_id = $1 AND failed_login_count = $2`,
+      [customerId, charged],
     );
   }
 }

@@ -37,11 +37,16 @@ export class SubscriptionResolver {
       return filterAsync(source, (m) => only === null || m.customerId === only);
     },
   })
-  customerChanged(
+  async customerChanged(
     @Root() message: CustomerChangedMessage,
     @Ctx() ctx: Context,
     @Arg('customerId', () => ID, { nullable: true }) _customerId?: string | null,
-  ): CustomerChangedMessage {
+  ): Promise<CustomerChangedMessage> {
+    // A session ended after subscribing (logout, password reset) receives nothing more.
+    const { viewer } = ctx;
+    if (viewer.kind === 'customer' && viewer.sessionId && !(await ctx.services.sessions.isLive(viewer.sessionId, viewer.customerId))) {
+      throw new DomainError('UNAUTHENTICATED', 'The session of this subscription has ended; sign in again');
+    }
     // Every event is resolved with fresh loaders: it must show the customer as now committed.
     ctx.loaders.reset();
     return message;

@@ -6,6 +6,7 @@ import { DomainError } from '../../errors/domain-error';
 import { MEMBERSHIP_CHANGED } from '../../events/topics';
 import { ADDRESS_COLUMNS } from '../address/address.entity';
 import type { AuditService } from '../audit/audit.service';
+import { lockActiveSegments } from '../segment/segment.service';
 import { CUSTOMER_COLUMNS } from '../customer/customer.entity';
 import { GROUP_COLUMNS } from '../group/group.entity';
 import { PREFERENCES_COLUMNS } from '../preference/preference.entity';
@@ -134,7 +135,8 @@ export class GdprService {
     let cursor = after ?? null;
     for (;;) {
       const page = await this.audit.list({ customerId }, 100, cursor);
-      events.push(...page.nodes);
+      // Who else acted on the account (an ADMIN, a service) and from where is their data, not the customer's.
+      events.push(...page.nodes.map((e) => (e.actorId && e.actorId !== customerId ? { ...e, actorId: null, ipAddress: null, userAgent: null } : e)));
       cursor = page.pageInfo.endCursor;
       if (!page.pageInfo.hasNextPage) return { events, nextCursor: null };
       if (events.length >= EXPORT_AUDIT_PAGE) return { events, nextCursor: cursor };
@@ -167,6 +169,8 @@ async function removePersonalRows(w: UnitOfWork, customerId: string): Promise<vo
       WHERE customer_id = $1 OR actor_id = $1::text`,
     [customerId],
   );
+  // Waits for any segment refresh in progress, which could otherwise put a membership back.
+  await lockActiveSegments(q);
   const left = await q.query<{ segmentId: string }>('DELETE FROM customer_segment_members WHERE customer_id = $1 RETURNING segment_id AS "segmentId"', [customerId]);
   for (const { segmentId } of left) w.emit({ type: MEMBERSHIP_CHANGED, customerId, data: { segmentId, customerId, joined: false } });
 }

@@ -31,7 +31,7 @@ export class PreferenceService {
       const [current] = await tx.query<PreferencesRecord>(
         `SELECT ${PREFERENCES_COLUMNS} FROM customer_preferences p
            JOIN customers c ON c.id = p.customer_id AND c.deleted_at IS NULL
-          WHERE p.customer_id = $1 FOR UPDATE OF p`,
+          WHERE p.customer_id = $1 FOR NO KEY UPDATE OF p, c`,
         [customerId],
       );
       if (!current) throw DomainError.notFound('Customer');

@@ -58,6 +58,7 @@ export class SegmentResolver {
 
   @FieldResolver(() => Int)
   memberCount(@Root() s: SegmentRecord, @Ctx() ctx: Context): Promise<number> {
+    policy.requireAdmin(ctx.viewer);
     return ctx.loaders.segmentMemberCount.load(s.id);
   }
 
@@ -69,14 +70,17 @@ export class SegmentResolver {
     @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first?: number | null,
     @Arg('after', () => String, { nullable: true }) after?: string | null,
   ) {
+    policy.requireAdmin(ctx.viewer);
     return ctx.services.customers.list({ segmentId: s.id }, null, first, after, selectedFields(info, ['edges', 'node'], ['nodes']));
   }
 }
 
 @Resolver(() => Customer)
 export class CustomerSegmentsFieldResolver {
+  /** ADMIN, like every segment read: a segment carries its rules and leads to its members. */
   @FieldResolver(() => [CustomerSegment], { description: 'Segments the customer currently belongs to.' })
   segments(@Root() c: CustomerRecord, @Ctx() ctx: Context): Promise<SegmentRecord[]> {
+    policy.requireAdmin(ctx.viewer);
     return ctx.loaders.segmentsByCustomer.load(c.id);
   }
 }

@@ -27,6 +27,27 @@ export interface RefreshResult {
 
 /** Advisory lock key of the scheduled refresh (one replica at a time). */
 export const REFRESH_LOCK = 7_264_002;
+/** Advisory lock class of one segment's memberships: refresh exclusive, re-score and erasure shared. */
+const MEMBERS_LOCK = 7_264_003;
+
+/**
+ * Shared locks on the memberships of every active segment, in id order, for the rest of the
+ * transaction, and their definitions. A refresh holds its segment's lock exclusively, so a
+ * re-score or an erasure waits for it to commit (and then sees its result) instead of racing
+ * it: without this, a refresh working from an older snapshot could put back a membership that
+ * a concurrent change (or erasure) had just removed. Advisory locks live in memory: no row
+ * is written, so busy segments do not become hot rows.
+ */
+export async function lockActiveSegments(tx: Queryable): Promise<Pick<SegmentRecord, 'id' | 'rules' | 'minScore'>[]> {
+  return tx.query<Pick<SegmentRecord, 'id' | 'rules' | 'minScore'>>(
+    `SELECT s.id, s.rules, s."minScore", pg_advisory_xact_lock_shared(${MEMBERS_LOCK}, hashtext(s.id::text)) IS NULL AS _
+       FROM (SELECT id, rules, min_score AS "minScore" FROM customer_segments WHERE is_active ORDER BY id) s`,
+  );
+}
+
+async function lockMembers(tx: Queryable, segmentId: string): Promise<void> {
+  await tx.query(`SELECT pg_advisory_xact_lock(${MEMBERS_LOCK}, hashtext($1::text))`, [segmentId]);
+}
 
 /**
  * Segments: rules compiled to one SQL expression (segment.rules.ts), used both to recompute
@@ -83,8 +104,19 @@ export class SegmentService {
     if (!isUuid(id)) return false;
     return this.work.run(actor, async (w) => {
       const [row] = await w.tx.query<{ name: string }>('DELETE FROM customer_segments WHERE id = $1 RETURNING name', [id]);
-      // Memberships have no foreign key (see the migration): they go with their segment here.
-      if (row) await w.tx.query('DELETE FROM customer_segment_members WHERE segment_id = $1', [id]);
+      if (row) {
+        // Memberships have no foreign key (see the migration): they go with their segment here,
+        // each with its leave event, so consumers and subscribers drop them too.
+        await lockMembers(w.tx, id);
+        const p = new SqlParams();
+        const seg = p.add(id);
+        await w.tx.query(
+          `WITH left_ AS (DELETE FROM customer_segment_members WHERE segment_id = ${seg}::uuid RETURNING customer_id),
+                changes AS (SELECT customer_id, false AS joined FROM left_), ${membershipEvents('changes', seg, p)}
+           SELECT 1`,
+          p.values,
+        );
+      }
       if (row) w.audit({ eventType: 'segment.delete', customerId: null, resourceId: id, operation: 'delete', oldValues: { name: row.name } });
       return Boolean(row);
     });
@@ -100,6 +132,7 @@ export class SegmentService {
     return this.work.run(actor, async (w) => {
       const segment = await lockSegment(w.tx, id);
       if (!segment.isActive) throw DomainError.badInput('id', 'the segment is inactive; activate it before refreshing');
+      await lockMembers(w.tx, segment.id);
       const { added, removed } = await refreshMembers(w.tx, segment);
       const [{ n }] = await w.tx.query<{ n: number }>('SELECT count(*)::int AS n FROM customer_segment_members WHERE segment_id = $1', [id]);
       await w.tx.query('UPDATE customer_segments SET last_refreshed_at = now() WHERE id = $1', [id]);
@@ -115,6 +148,7 @@ export class SegmentService {
       if (!locked) return false;
       const segments = await w.tx.query<SegmentRecord>(`SELECT ${SEGMENT_COLUMNS} FROM customer_segments s WHERE s.is_active ORDER BY s.id FOR UPDATE`);
       for (const segment of segments) {
+        await lockMembers(w.tx, segment.id);
         const { added, removed } = await refreshMembers(w.tx, segment);
         if (added || removed) {
           w.audit({ eventType: 'segment.refresh', customerId: null, resourceId: segment.id, operation: 'refresh', metadata: { added, removed, scheduled: true } });
@@ -150,9 +184,7 @@ export class SegmentService {
    * when nothing changes (one when there is no active segment).
    */
   private async rescoreAll(w: UnitOfWork, customerIds: string[]): Promise<void> {
-    const segments = await w.tx.query<Pick<SegmentRecord, 'id' | 'rules' | 'minScore'>>(
-      'SELECT id, rules, min_score AS "minScore" FROM customer_segments WHERE is_active ORDER BY id',
-    );
+    const segments = await lockActiveSegments(w.tx);
     if (!segments.length) return;
     const p = new SqlParams();
     const joins = new Set<string>();
@@ -216,8 +248,6 @@ async function refreshMembers(tx: Queryable, segment: Pick<SegmentRecord, 'id' |
   const p = new SqlParams();
   const compiled = compileMembership(segment.rules, segment.minScore, p);
   const seg = p.add(segment.id);
-  const source = p.add(EVENT_SOURCE);
-  const type = p.add(MEMBERSHIP_CHANGED);
   const [row] = await tx.query<{ added: number; removed: number }>(
     `WITH eligible AS MATERIALIZED (
        SELECT c.id FROM customers c ${[...compiled.joins].join(' ')}
@@ -231,9 +261,23 @@ async function refreshMembers(tx: Queryable, segment: Pick<SegmentRecord, 'id' |
         WHERE m.segment_id = ${seg}::uuid AND NOT EXISTS (SELECT 1 FROM eligible e WHERE e.id = m.customer_id)
        RETURNING customer_id
      ), changes AS (
-       SELECT gen_random_uuid() AS id, customer_id, true AS joined FROM joined
-       UNION ALL SELECT gen_random_uuid(), customer_id, false FROM left_
-     ), stamp AS (
+       SELECT customer_id, true AS joined FROM joined
+       UNION ALL SELECT customer_id, false FROM left_
+     ), ${membershipEvents('changes', seg, p)}
+     SELECT (SELECT count(*)::int FROM joined) AS added, (SELECT count(*)::int FROM left_) AS removed`,
+    p.values,
+  );
+  return { added: row.added, removed: row.removed };
+}
+
+/**
+ * CTEs writing one `segment.membership_changed` outbox row per row of `changes`
+ * (customer_id, joined), in the same CloudEvents shape as cloudEvent(), stamped with one time.
+ */
+function membershipEvents(changes: string, seg: string, p: SqlParams): string {
+  const source = p.add(EVENT_SOURCE);
+  const type = p.add(MEMBERSHIP_CHANGED);
+  return `stamp AS (
        SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS time
      ), events AS (
        INSERT INTO outbox_events (id, customer_id, type, payload)
@@ -241,13 +285,9 @@ async function refreshMembers(tx: Queryable, segment: Pick<SegmentRecord, 'id' |
                 'specversion', '1.0', 'id', ch.id, 'source', ${source}::text, 'type', ${type}::text,
                 'subject', ch.customer_id, 'time', stamp.time, 'datacontenttype', 'application/json',
                 'data', jsonb_build_object('segmentId', ${seg}::uuid, 'customerId', ch.customer_id, 'joined', ch.joined))
-         FROM changes ch, stamp
+         FROM (SELECT gen_random_uuid() AS id, customer_id, joined FROM ${changes}) ch, stamp
         ORDER BY ch.customer_id
-     )
-     SELECT (SELECT count(*)::int FROM joined) AS added, (SELECT count(*)::int FROM left_) AS removed`,
-    p.values,
-  );
-  return { added: row.added, removed: row.removed };
+     )`;
 }
 
 function definition(input: SegmentDefinition): { name: string; description: string | null; isActive: boolean; rules: SegmentRuleRecord[]; minScore: number } {
