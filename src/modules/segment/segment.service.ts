@@ -245,6 +245,10 @@ export class SegmentService {
  * are never eligible.
  */
 async function refreshMembers(tx: Queryable, segment: Pick<SegmentRecord, 'id' | 'rules' | 'minScore'>): Promise<{ added: number; removed: number }> {
+  // A bulk statement over every customer: a nested loop is never right here, and when the
+  // planner misjudges the member count (an empty or freshly truncated table) its anti-join of
+  // 300,000 members against 300,000 eligible ids as a nested loop ran for hours. Hash joins only.
+  await tx.query('SET LOCAL enable_nestloop = off');
   const p = new SqlParams();
   const compiled = compileMembership(segment.rules, segment.minScore, p);
   const seg = p.add(segment.id);
