@@ -250,10 +250,10 @@ export class AccountService {
    */
   async confirmIdentity(customerId: string, password: string | null | undefined, code: string | null | undefined, actor: Actor): Promise<void> {
     const account = await this.findAccount('id', customerId);
-    const [{ twoFactor }] = await this.deps.db.query<{ twoFactor: boolean }>(
-      'SELECT coalesce((SELECT two_factor_enabled FROM customers WHERE id = $1), false) AS "twoFactor"',
-      [customerId],
-    );
+    // findAccount already carries the flag; only a customer without a password needs asking.
+    const twoFactor = account
+      ? account.twoFactorEnabled
+      : (await this.deps.db.query<{ enabled: boolean }>('SELECT two_factor_enabled AS enabled FROM customers WHERE id = $1', [customerId]))[0]?.enabled === true;
     if (password && account) return this.checkPassword(account, password, actor);
     if (code && twoFactor) return failOn(await this.deps.twoFactor.checkForLogin(customerId, code, actor));
     if (!account && !twoFactor) return;

@@ -3,7 +3,7 @@ import { isUuid } from '../../common/ids';
 import type { SecretBox } from '../../auth/secret-box';
 import { looksLikeRecoveryCode, matchTotp, newRecoveryCodes, newTotpSecret, normaliseCode, totpUri } from '../../auth/totp';
 import type { Queryable } from '../../db/database';
-import { Actor, Transactor, UnitOfWork } from '../../db/unit-of-work';
+import { Actor, AuditEntry, Transactor, UnitOfWork } from '../../db/unit-of-work';
 import { DomainError } from '../../errors/domain-error';
 
 export interface TwoFactorSettings {
@@ -56,7 +56,7 @@ export class TwoFactorService {
         [customerId, this.secrets.encrypt(secret, customerId).toString('hex')],
       );
       await w.tx.query('DELETE FROM customer_recovery_codes WHERE customer_id = $1', [customerId]);
-      w.audit({ eventType: 'customer.2fa.setup', customerId, resourceId: customerId, operation: 'update' });
+      auditFactor(w, customerId, 'customer.2fa.setup', { operation: 'update' });
       return { secret, otpauthUri: totpUri(this.settings.issuer, customer.email, secret) };
     });
   }
@@ -135,7 +135,7 @@ export class TwoFactorService {
         'UPDATE customer_two_factor SET last_used_step = $2, failed_attempts = 0, locked_until = NULL, updated_at = now() WHERE customer_id = $1',
         [customerId, step],
       );
-      w.audit({ eventType: 'customer.2fa.verify', customerId, resourceId: customerId, operation: 'verify', metadata: { method: 'totp' } });
+      auditFactor(w, customerId, 'customer.2fa.verify', { metadata: { method: 'totp' } });
       return { ok: true, via: 'totp' };
     }
     if (allowRecovery && looksLikeRecoveryCode(typed)) {
@@ -151,14 +151,7 @@ export class TwoFactorService {
         await w.tx.query('UPDATE customer_two_factor SET failed_attempts = 0, locked_until = NULL, updated_at = now() WHERE customer_id = $1', [
           customerId,
         ]);
-        w.audit({
-          eventType: 'customer.2fa.recovery_code_used',
-          severity: AuditSeverity.WARN,
-          customerId,
-          resourceId: customerId,
-          operation: 'verify',
-          metadata: { remainingRecoveryCodes: used.remaining },
-        });
+        auditFactor(w, customerId, 'customer.2fa.recovery_code_used', { severity: AuditSeverity.WARN, metadata: { remainingRecoveryCodes: used.remaining } });
         return { ok: true, via: 'recovery' };
       }
     }
@@ -170,16 +163,9 @@ export class TwoFactorService {
         WHERE customer_id = $1 RETURNING locked_until AS "lockedUntil"`,
       [customerId, this.settings.maxAttempts, this.settings.lockSeconds],
     );
-    w.audit({ eventType: 'customer.2fa.verify_failed', severity: AuditSeverity.WARN, customerId, resourceId: customerId, operation: 'verify' });
+    auditFactor(w, customerId, 'customer.2fa.verify_failed', { severity: AuditSeverity.WARN });
     if (after.lockedUntil) {
-      w.audit({
-        eventType: 'customer.2fa.locked',
-        severity: AuditSeverity.WARN,
-        customerId,
-        resourceId: customerId,
-        operation: 'lock',
-        newValues: { lockedUntil: after.lockedUntil },
-      });
+      auditFactor(w, customerId, 'customer.2fa.locked', { severity: AuditSeverity.WARN, operation: 'lock', newValues: { lockedUntil: after.lockedUntil } });
     }
     return { ok: false, reason: 'invalid' };
   }
@@ -203,14 +189,16 @@ export function failOn(check: CodeCheck): void {
   throw new DomainError('INVALID_TWO_FACTOR_CODE', 'The code is not valid');
 }
 
+/** A two-factor audit row: about the customer, on the customer; a check unless said otherwise. Never a secret or a code. */
+function auditFactor(w: UnitOfWork, customerId: string, eventType: string, entry: Partial<AuditEntry> = {}): void {
+  w.audit({ operation: 'verify', ...entry, eventType, customerId, resourceId: customerId });
+}
+
 /** The customer's flag, its audit row and its change event. */
 async function switchTwoFactor(w: UnitOfWork, customerId: string, on: boolean): Promise<void> {
   await w.tx.query('UPDATE customers SET two_factor_enabled = $2, updated_at = now() WHERE id = $1', [customerId, on]);
-  w.audit({
-    eventType: on ? 'customer.2fa.enable' : 'customer.2fa.disable',
+  auditFactor(w, customerId, on ? 'customer.2fa.enable' : 'customer.2fa.disable', {
     severity: on ? AuditSeverity.INFO : AuditSeverity.WARN,
-    customerId,
-    resourceId: customerId,
     operation: 'update',
     oldValues: { twoFactorEnabled: !on },
     newValues: { twoFactorEnabled: on },
