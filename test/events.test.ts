@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { EventPublisher, OutboxRow } from '../src/events/publisher';
 import { OutboxRelay } from '../src/events/relay';
 import { TcpProxy } from './helpers/tcp-proxy';
 import { createCustomer, redisEnv, REDIS_ADDR, startReplica, startTestServer, TestServer, tokens, uniqueEmail } from './helpers/server';
+import { readStream } from './helpers/stream';
 import { subscribe, wsClient } from './helpers/ws';
 
 const env = redisEnv();
@@ -22,15 +24,6 @@ afterAll(async () => {
 });
 
 const UPDATE = 'mutation($id: ID!, $input: UpdateCustomerInput!) { updateCustomer(id: $id, input: $input) { id } }';
-
-async function streamEvents(): Promise<{ id: string; type: string; subject: string; event: any }[]> {
-  const entries = await redis.xrange(STREAM, '-', '+');
-  return entries.map(([, fields]) => {
-    const f: Record<string, string> = {};
-    for (let i = 0; i < fields.length; i += 2) f[fields[i]] = fields[i + 1];
-    return { id: f.id, type: f.type, subject: f.subject, event: JSON.parse(f.event) };
-  });
-}
 
 async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10000): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -107,7 +100,7 @@ describe('outbox to the Redis stream', () => {
   it('publishes each committed change as a CloudEvent and marks the row sent', async () => {
     const c = await createCustomer(server);
     await server.gql(UPDATE, { id: c.id, input: { lastName: 'Streamed' } }, tokens.admin());
-    const events = await until(streamEvents, (es) => es.some((e) => e.subject === c.id && e.type === 'customer.updated'));
+    const events = await until(() => readStream(redis, STREAM), (es) => es.some((e) => e.subject === c.id && e.type === 'customer.updated'));
     const mine = events.filter((e) => e.subject === c.id);
     expect(mine.map((e) => e.type)).toEqual(['customer.created', 'customer.updated']);
     const updated = mine[1].event;
@@ -297,23 +290,36 @@ describe('relay', () => {
     expect(sent.map((r) => r.status)).toEqual(Array(5).fill('SENT'));
   });
 
-  it('two relays draining together never publish a row twice and keep each customer\'s order', async () => {
+  it('two relays draining together never publish a row twice and keep each customer\'s order, membership batches included', async () => {
     await server.app.relay.idle();
     await server.app.relay.stop();
+    const tag = Math.random().toString(36).slice(2, 8);
     const customers = [];
-    for (let i = 0; i < 4; i++) customers.push(await createCustomer(server, { email: uniqueEmail('order') }));
+    for (let i = 0; i < 4; i++) customers.push(await createCustomer(server, { email: `order${i}@${tag}.test` }));
+    // A segment the customers join and leave on every other refresh: each refresh writes one
+    // membership batch (four changes) between the customers' own rows.
+    const segment = (value: string) => ({ name: `order-${tag}`, rules: [{ field: 'EMAIL_DOMAIN', operator: 'EQ', value }] });
+    const created = await server.gql('mutation($input: SegmentInput!) { createSegment(input: $input) { id } }', { input: segment('none.test') }, tokens.admin());
+    const segmentId = created.data!.createSegment.id;
     // Cross a power of ten in the middle of the run: seq must be ordered as a number, not as text.
     await server.db.query("SELECT setval(pg_get_serial_sequence('outbox_events', 'seq'), 99990)");
     try {
       for (let round = 0; round < 15; round++) {
         await Promise.all(customers.map((c) => server.gql(UPDATE, { id: c.id, input: { lastName: `R${round}` } }, tokens.admin())));
+        if (round % 3 === 1) {
+          const value = round % 2 ? `${tag}.test` : 'none.test';
+          await server.gql('mutation($id: ID!, $input: SegmentInput!) { updateSegment(id: $id, input: $input) { id } }', { id: segmentId, input: segment(value) }, tokens.admin());
+          await server.gql('mutation($id: ID!) { refreshSegment(id: $id) { added } }', { id: segmentId }, tokens.admin());
+        }
       }
-      const published: { id: string; customerId: string | null; seq: string }[] = [];
+      const batches = await server.db.query("SELECT 1 FROM outbox_events WHERE type = 'segment.membership_changed.batch' AND status = 'PENDING'");
+      expect(batches.length).toBeGreaterThanOrEqual(4);
+      const published: { id: string; customerId: string | null; seq: string; type: string; joined?: boolean }[] = [];
       const makeRelay = () => {
         const p = new EventPublisher(server.app.bus.pubsub, null, 1000);
         p.publish = async (rows: OutboxRow[]) => {
           await new Promise((r) => setTimeout(r, 5));
-          published.push(...rows.map((r: OutboxRow) => ({ id: r.id, customerId: r.customerId, seq: r.seq })));
+          published.push(...rows.map((r: OutboxRow) => ({ id: r.id, customerId: r.customerId, seq: r.seq, type: r.type, joined: (r.payload.data as { joined?: boolean }).joined })));
         };
         return new OutboxRelay(server.db, p, { ...server.config.outbox, batchSize: 7 }, { warn: () => undefined } as any, null);
       };
@@ -325,11 +331,70 @@ describe('relay', () => {
       const ids = published.map((p) => p.id);
       expect(new Set(ids).size).toBe(ids.length);
       for (const c of customers) {
-        const seqs = published.filter((p) => p.customerId === c.id).map((p) => BigInt(p.seq));
+        const mine = published.filter((p) => p.customerId === c.id);
+        const seqs = mine.map((p) => BigInt(p.seq));
         expect(seqs.length).toBeGreaterThanOrEqual(15);
         expect([...seqs].sort((a, b) => (a < b ? -1 : 1))).toEqual(seqs);
+        // Joins and leaves alternate, as they were committed.
+        const moves = mine.filter((p) => p.type === 'segment.membership_changed').map((p) => p.joined);
+        expect(moves.length).toBeGreaterThanOrEqual(4);
+        expect(moves).toEqual(moves.map((_, i) => i % 2 === 0));
       }
     } finally {
+      server.app.relay.start();
+    }
+  });
+  it('fans a membership batch out into one event per change, at most batchSize events a round, with the same ids when published again', async () => {
+    await server.app.relay.idle();
+    await server.app.relay.stop();
+    const segmentId = randomUUID();
+    const customers = Array.from({ length: 15 }, () => randomUUID());
+    const batchIds: string[] = [];
+    try {
+      for (let b = 0; b < 3; b++) {
+        const id = randomUUID();
+        batchIds.push(id);
+        const payload = { segmentId, time: '2026-11-28T10:00:00.000Z', joined: customers.slice(b * 5, b * 5 + 3), left: customers.slice(b * 5 + 3, b * 5 + 5) };
+        await server.db.query("INSERT INTO outbox_events (id, type, payload) VALUES ($1, 'segment.membership_changed.batch', $2)", [id, JSON.stringify(payload)]);
+      }
+      const rounds: OutboxRow[][] = [];
+      const publisher = new EventPublisher(server.app.bus.pubsub, null, 1000);
+      publisher.publish = async (rows: OutboxRow[]) => {
+        rounds.push(rows.filter((r) => (r.payload.data as { segmentId?: string }).segmentId === segmentId));
+      };
+      const relay = new OutboxRelay(server.db, publisher, { ...server.config.outbox, batchSize: 7 }, { warn: () => undefined } as any, null);
+      const drainAll = async () => {
+        while ((await relay.drainOnce()) > 0);
+      };
+      await drainAll();
+      // Two batches (ten events) would exceed seven: one batch a round.
+      expect(rounds.filter((r) => r.length).map((r) => r.length)).toEqual([5, 5, 5]);
+      const events = rounds.flat();
+      expect(events.map((e) => e.customerId)).toEqual(customers);
+      for (const [i, e] of events.entries()) {
+        expect(e.type).toBe('segment.membership_changed');
+        expect(e.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+        expect(e.payload).toEqual({
+          specversion: '1.0',
+          id: e.id,
+          source: 'urn:ecommerce:customer-subgraph',
+          type: 'segment.membership_changed',
+          subject: customers[i],
+          time: '2026-11-28T10:00:00.000Z',
+          datacontenttype: 'application/json',
+          data: { segmentId, customerId: customers[i], joined: i % 5 < 3 },
+        });
+      }
+      expect(new Set(events.map((e) => e.id)).size).toBe(15);
+
+      // Published again, as after a relay died between publishing and marking them sent: the
+      // same event ids, so consumers can drop the duplicates.
+      await server.db.query("UPDATE outbox_events SET status = 'PENDING' WHERE id = ANY($1::uuid[])", [batchIds]);
+      rounds.length = 0;
+      await drainAll();
+      expect(rounds.flat().map((e) => e.id)).toEqual(events.map((e) => e.id));
+    } finally {
+      await server.db.query('DELETE FROM outbox_events WHERE id = ANY($1::uuid[])', [batchIds]);
       server.app.relay.start();
     }
   });

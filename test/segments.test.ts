@@ -1,17 +1,34 @@
+import Redis from 'ioredis';
 import pg from 'pg';
 import { REFRESH_LOCK } from '../src/modules/segment/segment.service';
-import { createCustomer, errorCode, startTestServer, TestServer, tokens, uniqueEmail } from './helpers/server';
+import { createCustomer, errorCode, redisEnv, REDIS_ADDR, startTestServer, TestServer, tokens, uniqueEmail } from './helpers/server';
+import { readStream } from './helpers/stream';
 import { subscribe, wsClient } from './helpers/ws';
 
 // Segments over HTTP against the real PostgreSQL: rule checks, set-based refresh, incremental
 // re-scoring in the changing transaction, reads, the schedule. The property test comparing
 // both paths with an independent evaluator is in segments-property.test.ts.
 
+const env = redisEnv();
+const STREAM = `${env.CUSTOMER_EVENTS_NAMESPACE}customer.events`;
 let server: TestServer;
+let redis: Redis;
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestServer(env);
+  redis = new Redis(REDIS_ADDR);
 });
-afterAll(() => server.close());
+afterAll(async () => {
+  await server.close();
+  await redis.del(STREAM);
+  redis.disconnect();
+});
+
+/** The membership events of a segment on the stream, once the relay has published everything. */
+async function membershipEvents(segmentId: string) {
+  await server.app.relay.idle();
+  const entries = await readStream(redis, STREAM);
+  return entries.filter((e) => e.type === 'segment.membership_changed' && e.event.data.segmentId === segmentId);
+}
 
 const admin = tokens.admin();
 const CREATE = 'mutation($input: SegmentInput!) { createSegment(input: $input) { id name isActive minScore rules { field operator value weight } memberCount } }';
@@ -105,12 +122,12 @@ describe('refresh', () => {
     expect(first.data!.refreshSegment).toEqual({ added: 3, removed: 0, memberCount: 3, segment: { id, memberCount: 3 } });
     for (const c of vip) expect(await segmentIdsOf(c.id)).toContain(id);
     for (const c of others) expect(await segmentIdsOf(c.id)).not.toContain(id);
-    const events = await server.db.query<{ payload: { type: string; data: { segmentId: string; joined: boolean } } }>(
-      "SELECT payload FROM outbox_events WHERE type = 'segment.membership_changed' AND payload->'data'->>'segmentId' = $1",
-      [id],
-    );
-    expect(events).toHaveLength(3);
-    expect(events[0].payload).toMatchObject({ specversion: '1.0', type: 'segment.membership_changed', data: { segmentId: id, joined: true } });
+    const events = await membershipEvents(id);
+    expect(events.map((e) => e.subject).sort()).toEqual(vip.map((c) => c.id).sort());
+    expect(new Set(events.map((e) => e.id)).size).toBe(3);
+    for (const e of events) {
+      expect(e.event).toMatchObject({ specversion: '1.0', id: e.id, type: 'segment.membership_changed', subject: e.subject, data: { segmentId: id, customerId: e.subject, joined: true } });
+    }
 
     // Again: nothing moves.
     expect((await server.gql(REFRESH, { id }, admin)).data!.refreshSegment).toMatchObject({ added: 0, removed: 0, memberCount: 3 });
@@ -162,11 +179,8 @@ describe('refresh', () => {
     expect((await server.gql('mutation($id: ID!) { deleteSegment(id: $id) }', { id }, admin)).data).toEqual({ deleteSegment: true });
     const [{ n }] = await server.db.query<{ n: number }>('SELECT count(*)::int AS n FROM customer_segment_members WHERE segment_id = $1', [id]);
     expect(n).toBe(0);
-    const left = await server.db.query<{ customer_id: string }>(
-      "SELECT customer_id FROM outbox_events WHERE type = 'segment.membership_changed' AND payload->'data'->>'segmentId' = $1 AND payload->'data'->>'joined' = 'false'",
-      [id],
-    );
-    expect(left.map((r) => r.customer_id).sort()).toEqual(members.map((m) => m.id).sort());
+    const left = (await membershipEvents(id)).filter((e) => e.event.data.joined === false);
+    expect(left.map((e) => e.subject).sort()).toEqual(members.map((m) => m.id).sort());
   });
 
   it('refuses an inactive segment and unknown ids', async () => {

@@ -3,7 +3,20 @@ import type { OutboxConfig } from '../config/config';
 import type { Database, Queryable } from '../db/database';
 import { OUTBOX_CHANNEL } from '../db/unit-of-work';
 import type { Logger } from '../observability/logger';
+import { eventCount, expandBatches } from './membership-batch';
 import type { EventPublisher, OutboxRow } from './publisher';
+import { MEMBERSHIP_BATCH } from './topics';
+
+/** Larger than any seq: "no such row". */
+const NONE = BigInt(Number.MAX_SAFE_INTEGER) * 1024n;
+
+/** The longest prefix of rows that stands for at most `max` events, and at least the first row. */
+function upToEvents(rows: OutboxRow[], max: number): OutboxRow[] {
+  let n = 0;
+  let i = 0;
+  while (i < rows.length && (i === 0 || n + eventCount(rows[i]) <= max)) n += eventCount(rows[i++]);
+  return rows.slice(0, i);
+}
 
 /**
  * The outbox relay. Claims due PENDING rows with FOR UPDATE SKIP LOCKED (so relays of several
@@ -77,9 +90,9 @@ export class OutboxRelay {
 
   private async drain(): Promise<void> {
     for (let deferredRounds = 0; ; ) {
-      let published: number;
+      let more: boolean;
       try {
-        published = await this.drainOnce();
+        more = (await this.round()).more;
       } catch (err) {
         this.logger.warn({ err: (err as Error).message }, 'outbox relay round failed; retrying later');
         return;
@@ -92,15 +105,24 @@ export class OutboxRelay {
         await new Promise((r) => setTimeout(r, 2));
         continue;
       }
-      if (published < this.cfg.batchSize) return;
+      if (!more) return;
     }
   }
 
   /** Rows the last round claimed but held back to keep a customer's order. */
   private deferred = 0;
 
-  /** One batch; returns how many rows it published. Exposed for tests and the bench. */
+  /** One round; returns how many events it published. Exposed for tests and the bench. */
   async drainOnce(): Promise<number> {
+    return (await this.round()).events;
+  }
+
+  /**
+   * Claims up to batchSize rows and publishes, in order, those that may go now, up to
+   * batchSize events (a membership batch row stands for up to 1,000; a round always takes
+   * its first row). `more`: there may be due rows left.
+   */
+  private async round(): Promise<{ events: number; more: boolean }> {
     return this.db.transaction(async (tx) => {
       // Losing this commit in a crash only re-publishes the batch (delivery is at least once
       // anyway), so it need not wait for the WAL flush: rounds turn around faster under load.
@@ -112,13 +134,16 @@ export class OutboxRelay {
         [this.cfg.batchSize],
       );
       this.deferred = 0;
-      if (!claimed.length) return 0;
-      const rows = await this.inOrder(tx, claimed);
-      this.deferred = claimed.length - rows.length;
-      if (!rows.length) return 0;
+      if (!claimed.length) return { events: 0, more: false };
+      const ready = await this.inOrder(tx, claimed);
+      this.deferred = claimed.length - ready.length;
+      const rows = upToEvents(ready, this.cfg.batchSize);
+      if (!rows.length) return { events: 0, more: false };
+      const more = claimed.length === this.cfg.batchSize || rows.length < ready.length;
       const seqs = rows.map((r) => r.seq);
+      const events = expandBatches(rows);
       try {
-        await this.publisher.publish(rows);
+        await this.publisher.publish(events);
       } catch (err) {
         await tx.query(
           `UPDATE outbox_events
@@ -128,37 +153,62 @@ export class OutboxRelay {
             WHERE seq = ANY($1::bigint[])`,
           [seqs, (err as Error).message, this.cfg.backoffBaseMs, this.cfg.backoffMaxMs, this.cfg.maxAttempts],
         );
-        this.logger.warn({ err: (err as Error).message, events: rows.length }, 'publishing outbox events failed; will retry with backoff');
-        return 0;
+        this.logger.warn({ err: (err as Error).message, events: events.length }, 'publishing outbox events failed; will retry with backoff');
+        return { events: 0, more: false };
       }
       await tx.query(
         `UPDATE outbox_events SET status = 'SENT', sent_at = now(), attempts = attempts + 1, last_attempted_at = now(), last_error = NULL
           WHERE seq = ANY($1::bigint[])`,
         [seqs],
       );
-      return rows.length;
+      return { events: events.length, more };
     });
   }
 
   /**
-   * Keeps, per customer, only the claimed rows that come before that customer's first pending
-   * row we did not claim (one held by another relay, or waiting for a retry): publishing past
-   * it would overtake it.
+   * Keeps only the claimed rows that overtake no pending row we did not claim (one held by
+   * another relay, or waiting for a retry) that may concern the same customer:
+   * - a customer's row waits for that customer's earlier rows, and for earlier membership
+   *   batches (a batch may hold any customer);
+   * - a batch waits for every earlier row that has a customer, and for earlier batches.
+   * Batches are rare (refreshes and segment deletes), so their coarse barrier costs little.
    */
   private async inOrder(tx: Queryable, claimed: OutboxRow[]): Promise<OutboxRow[]> {
     const customers = [...new Set(claimed.map((r) => r.customerId).filter((c): c is string => c !== null))];
-    if (!customers.length) return claimed;
-    const others = await tx.query<{ customerId: string; seq: string }>(
-      `SELECT customer_id AS "customerId", min(seq)::text AS seq FROM outbox_events
+    const batches = claimed.filter((r) => r.type === MEMBERSHIP_BATCH);
+    if (!customers.length && !batches.length) return claimed;
+    const lastBatch = batches.length ? batches[batches.length - 1].seq : '0';
+    const others = await tx.query<{ kind: 'customer' | 'batch' | 'any'; customerId: string | null; seq: string | null }>(
+      `SELECT 'customer' AS kind, customer_id AS "customerId", min(seq)::text AS seq FROM outbox_events
         WHERE status = 'PENDING' AND customer_id = ANY($1::uuid[]) AND seq <> ALL($2::bigint[])
-        GROUP BY customer_id`,
-      [customers, claimed.map((r) => r.seq)],
+        GROUP BY customer_id
+       UNION ALL
+       SELECT 'batch', NULL, min(seq)::text FROM outbox_events
+        WHERE status = 'PENDING' AND customer_id IS NULL AND type = $3 AND seq <> ALL($2::bigint[])
+       UNION ALL
+       SELECT 'any', NULL, min(seq)::text FROM outbox_events
+        WHERE status = 'PENDING' AND seq < $4::bigint AND (customer_id IS NOT NULL OR type = $3) AND seq <> ALL($2::bigint[])`,
+      [customers, claimed.map((r) => r.seq), MEMBERSHIP_BATCH, lastBatch],
     );
-    if (!others.length) return claimed;
-    const firstOther = new Map(others.map((o) => [o.customerId, BigInt(o.seq)]));
+    const firstOther = new Map<string, bigint>();
+    let barrier = NONE;
+    let firstAny = NONE;
+    for (const o of others) {
+      if (o.seq === null) continue;
+      if (o.kind === 'customer') firstOther.set(o.customerId!, BigInt(o.seq));
+      else if (o.kind === 'batch') barrier = BigInt(o.seq);
+      else firstAny = BigInt(o.seq);
+    }
     return claimed.filter((r) => {
-      const limit = r.customerId ? firstOther.get(r.customerId) : undefined;
-      return limit === undefined || BigInt(r.seq) < limit;
+      const seq = BigInt(r.seq);
+      if (r.type === MEMBERSHIP_BATCH) {
+        if (seq < firstAny) return true;
+        // Held back: so are the customer rows after it, which it may concern.
+        if (seq < barrier) barrier = seq;
+        return false;
+      }
+      if (r.customerId === null) return true;
+      return seq < barrier && seq < (firstOther.get(r.customerId) ?? NONE);
     });
   }
 

@@ -13,6 +13,14 @@ export const STREAM = 'customer.events';
 /** CloudEvent type of a segment join or leave; also feeds `segmentMembershipChanged`. */
 export const MEMBERSHIP_CHANGED = 'segment.membership_changed';
 
+/**
+ * Outbox type of a batch of membership changes of one segment (a refresh or a segment
+ * delete): one row per up to MEMBERSHIP_BATCH_SIZE changes, which the relay fans out into one
+ * `segment.membership_changed` event each. Never published under this type.
+ */
+export const MEMBERSHIP_BATCH = 'segment.membership_changed.batch';
+export const MEMBERSHIP_BATCH_SIZE = 1000;
+
 /** What `segmentMembershipChanged` subscribers receive (the event's data plus its time). */
 export interface SegmentMembershipMessage {
   segmentId: string;

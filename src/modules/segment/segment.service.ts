@@ -5,8 +5,7 @@ import { SqlParams } from '../../db/sql-params';
 import { Actor, Transactor, UnitOfWork } from '../../db/unit-of-work';
 import { isUniqueViolation } from '../../db/errors';
 import { DomainError } from '../../errors/domain-error';
-import { EVENT_SOURCE } from '../../events/cloud-event';
-import { MEMBERSHIP_CHANGED } from '../../events/topics';
+import { MEMBERSHIP_BATCH, MEMBERSHIP_BATCH_SIZE, MEMBERSHIP_CHANGED } from '../../events/topics';
 import { SEGMENT_COLUMNS, SegmentRecord } from './segment.entity';
 import { checkRules, compileMembership, RuleInput, SegmentRuleRecord } from './segment.rules';
 
@@ -124,7 +123,7 @@ export class SegmentService {
 
   /**
    * Recomputes one segment for every live customer in three statements: one that inserts the
-   * joiners, deletes the leavers and writes one outbox event per change (a single SQL
+   * joiners, deletes the leavers and writes their membership events (a single SQL
    * statement with data-modifying CTEs), one member count over the segment's own rows, and
    * the refresh time. The segment row is locked, so two refreshes of one segment queue.
    */
@@ -240,15 +239,16 @@ export class SegmentService {
 
 /**
  * The set-based recompute of one segment. The eligible set is computed once (a
- * MATERIALIZED CTE); joiners are inserted, leavers deleted, and each change becomes an
- * outbox row built in SQL in the same CloudEvents shape as cloudEvent(). Deleted customers
- * are never eligible.
+ * MATERIALIZED CTE); joiners are inserted, leavers deleted, and the changes go to the outbox
+ * in batches (membershipEvents). Deleted customers are never eligible.
  */
 async function refreshMembers(tx: Queryable, segment: Pick<SegmentRecord, 'id' | 'rules' | 'minScore'>): Promise<{ added: number; removed: number }> {
   // A bulk statement over every customer: a nested loop is never right here, and when the
   // planner misjudges the member count (an empty or freshly truncated table) its anti-join of
-  // 300,000 members against 300,000 eligible ids as a nested loop ran for hours. Hash joins only.
-  await tx.query('SET LOCAL enable_nestloop = off');
+  // 300,000 members against 300,000 eligible ids as a nested loop ran for hours. Hash joins only,
+  // with the memory to hash a million customers without spilling to disk (one refresh runs at a
+  // time per segment, and the schedule refreshes one segment after another).
+  await tx.query("SELECT set_config('enable_nestloop', 'off', true), set_config('work_mem', '64MB', true)");
   const p = new SqlParams();
   const compiled = compileMembership(segment.rules, segment.minScore, p);
   const seg = p.add(segment.id);
@@ -275,22 +275,22 @@ async function refreshMembers(tx: Queryable, segment: Pick<SegmentRecord, 'id' |
 }
 
 /**
- * CTEs writing one `segment.membership_changed` outbox row per row of `changes`
- * (customer_id, joined), in the same CloudEvents shape as cloudEvent(), stamped with one time.
+ * A CTE writing the rows of `changes` (customer_id, joined) to the outbox as membership
+ * batches, up to MEMBERSHIP_BATCH_SIZE changes a row, which the relay fans out into one
+ * `segment.membership_changed` event per change (events/membership-batch.ts).
  */
 function membershipEvents(changes: string, seg: string, p: SqlParams): string {
-  const source = p.add(EVENT_SOURCE);
-  const type = p.add(MEMBERSHIP_CHANGED);
-  return `stamp AS (
-       SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS time
-     ), events AS (
+  const type = p.add(MEMBERSHIP_BATCH);
+  const size = p.add(MEMBERSHIP_BATCH_SIZE);
+  return `events AS (
        INSERT INTO outbox_events (id, customer_id, type, payload)
-       SELECT ch.id, ch.customer_id, ${type}::text, jsonb_build_object(
-                'specversion', '1.0', 'id', ch.id, 'source', ${source}::text, 'type', ${type}::text,
-                'subject', ch.customer_id, 'time', stamp.time, 'datacontenttype', 'application/json',
-                'data', jsonb_build_object('segmentId', ${seg}::uuid, 'customerId', ch.customer_id, 'joined', ch.joined))
-         FROM (SELECT gen_random_uuid() AS id, customer_id, joined FROM ${changes}) ch, stamp
-        ORDER BY ch.customer_id
+       SELECT gen_random_uuid(), NULL, ${type}::text, jsonb_build_object(
+                'segmentId', ${seg}::uuid,
+                'time', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                'joined', coalesce(jsonb_agg(ch.customer_id) FILTER (WHERE ch.joined), '[]'::jsonb),
+                'left', coalesce(jsonb_agg(ch.customer_id) FILTER (WHERE NOT ch.joined), '[]'::jsonb))
+         FROM (SELECT customer_id, joined, (row_number() OVER () - 1) / ${size}::int AS batch FROM ${changes}) ch
+        GROUP BY ch.batch ORDER BY ch.batch
      )`;
 }
 
