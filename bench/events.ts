@@ -1,7 +1,8 @@
-import { createClient } from 'graphql-ws';
+import { spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import path from 'node:path';
 import { PubSub } from 'graphql-subscriptions';
 import Redis from 'ioredis';
-import WebSocket from 'ws';
 import { PostgresDatabase } from '../src/db/postgres';
 import { EventPublisher } from '../src/events/publisher';
 import { OutboxRelay } from '../src/events/relay';
@@ -60,51 +61,55 @@ export async function relayThroughput(dsn: string, redisAddr: string): Promise<{
 }
 
 /**
- * Commit-to-subscriber latency across two instances through Redis: a subscriber on B, 1,000
- * updateCustomer mutations on A (8 at a time); latency = receipt time - the event's time,
- * which the unit of work stamps just before its transaction commits.
+ * Commit-to-subscriber latency across two instances through Redis: a subscriber on B (in a
+ * process of its own, bench/subscriber.ts, so that the writers' event loop does not delay its
+ * clock readings), 1,000 updateCustomer mutations on A (8 at a time, after 300 to warm up); latency = receipt time -
+ * the event's time, which the unit of work stamps before its last statements and the commit.
  */
 export async function subscriberLatency(urlA: string, urlB: string, adminToken: string, customerIds: string[]): Promise<{ p50: number; p99: number; events: number }> {
   const total = 1000;
-  const latencies: number[] = [];
-  const client = createClient({
-    url: urlB.replace(/^http/, 'ws'),
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${adminToken}` },
-    lazy: false,
-    onNonLazyError: () => undefined,
-  });
-  let resolveAll!: () => void;
-  const all = new Promise<void>((r) => (resolveAll = r));
-  const dispose = client.subscribe<{ customerChanged: { occurredAt: string } }>(
-    { query: 'subscription { customerChanged { occurredAt } }' },
-    {
-      next: (v) => {
-        if (v.data) latencies.push(Date.now() - Date.parse(v.data.customerChanged.occurredAt));
-        if (latencies.length >= total) resolveAll();
-      },
-      error: () => resolveAll(),
-      complete: () => undefined,
-    },
-  );
-  await new Promise((r) => setTimeout(r, 500));
-  let next = 0;
-  const worker = async () => {
-    while (next < total) {
-      const i = next++;
-      await fetch(urlA, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
-        body: JSON.stringify({
-          query: 'mutation($id: ID!, $n: String) { updateCustomer(id: $id, input: { lastName: $n }) { id } }',
-          variables: { id: customerIds[i % customerIds.length], n: `Bench${i}` },
-        }),
-      });
-    }
+  const writers = Number(process.env.BENCH_EVENT_WRITERS ?? 8);
+  const mutate = async (count: number, prefix: string) => {
+    let n = 0;
+    const worker = async () => {
+      while (n < count) {
+        const i = n++;
+        await fetch(urlA, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+          body: JSON.stringify({
+            query: 'mutation($id: ID!, $n: String) { updateCustomer(id: $id, input: { lastName: $n }) { id } }',
+            variables: { id: customerIds[i % customerIds.length], n: `${prefix}${i}` },
+          }),
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: writers }, worker));
   };
-  await Promise.all(Array.from({ length: Number(process.env.BENCH_EVENT_WRITERS ?? 8) }, worker));
-  await Promise.race([all, new Promise((r) => setTimeout(r, 30000))]);
-  dispose();
-  await client.dispose();
+  // Warm-up (JIT, pools, prepared statements) before the subscriber arrives: not measured.
+  await mutate(300, `Warm${Date.now()}-`);
+  await new Promise((r) => setTimeout(r, 500));
+  const child = spawn(process.execPath, [path.join(__dirname, 'subscriber.js')], {
+    env: { ...process.env, BENCH_WS_URL: urlB.replace(/^http/, 'ws'), BENCH_TOKEN: adminToken, BENCH_EVENTS: String(total) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  const lines = new EventEmitter();
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+    for (let i = out.indexOf('\n'); i >= 0; i = out.indexOf('\n')) {
+      lines.emit('line', out.slice(0, i));
+      out = out.slice(i + 1);
+    }
+  });
+  const next = () =>
+    new Promise<string>((resolve, reject) => {
+      lines.once('line', resolve);
+      child.once('exit', () => reject(new Error('the subscriber exited early')));
+    });
+  await next(); // ready
+  const results = next();
+  await mutate(total, `Bench${Date.now()}-`);
+  const latencies = JSON.parse(await results) as number[];
   return { p50: pct(latencies, 0.5), p99: pct(latencies, 0.99), events: latencies.length };
 }

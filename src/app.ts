@@ -77,7 +77,7 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
   const sessions = new SessionStore(db);
   // One Transactor for every unit of work: it wakes the relay after commit and re-scores segments before it.
   // untraced: a relay round woken by a request's commit is not part of that request's trace.
-  const work = new Transactor(db, untraced(() => relay.wake()));
+  const work = new Transactor(db, { id: relay.id, wake: untraced(() => relay.wake()) });
   // CUSTOMER_METRICS_ENABLED=false: no registry, no counting, no /metrics route.
   const metrics = config.metricsEnabled ? new Metrics(db, logger) : null;
   if (metrics) work.onCommit((committed) => metrics.observeCommit(committed));

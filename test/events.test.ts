@@ -3,7 +3,7 @@ import Redis from 'ioredis';
 import { EventPublisher, OutboxRow } from '../src/events/publisher';
 import { OutboxRelay } from '../src/events/relay';
 import { TcpProxy } from './helpers/tcp-proxy';
-import { createCustomer, redisEnv, REDIS_ADDR, startReplica, startTestServer, TestServer, tokens, uniqueEmail } from './helpers/server';
+import { createCustomer, redisEnv, REDIS_ADDR, startReplica, startTestServer, TestServer, tokens } from './helpers/server';
 import { readStream } from './helpers/stream';
 import { subscribe, wsClient } from './helpers/ws';
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { OutboxConfig } from '../config/config';
 import type { Database, Queryable } from '../db/database';
@@ -30,9 +31,11 @@ function upToEvents(rows: OutboxRow[], max: number): OutboxRow[] {
  * (another relay holds it, or it is waiting to be retried); the rest wait for a later round.
  *
  * Wake-ups: a local commit calls `wake()`; commits on other replicas arrive as NOTIFY on
- * LISTEN (PostgreSQL mode); a timer covers retries and anything missed.
+ * LISTEN (PostgreSQL mode; our own are ignored); a timer covers retries and anything missed.
  */
 export class OutboxRelay {
+  /** The NOTIFY payload of this process's commits: it was woken in-process for those already. */
+  readonly id = randomUUID();
   private draining: Promise<void> | null = null;
   private again = false;
   private stopped = true;
@@ -124,18 +127,7 @@ export class OutboxRelay {
    */
   private async round(): Promise<{ events: number; more: boolean }> {
     return this.db.transaction(async (tx) => {
-      // Losing this commit in a crash only re-publishes the batch (delivery is at least once
-      // anyway), so it need not wait for the WAL flush: rounds turn around faster under load.
-      await tx.query('SET LOCAL synchronous_commit TO OFF');
-      const claimed = await tx.query<OutboxRow>(
-        `SELECT seq::text AS seq, id, customer_id AS "customerId", type, payload, attempts
-           FROM outbox_events WHERE status = 'PENDING' AND next_attempt_at <= now()
-          ORDER BY outbox_events.seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [this.cfg.batchSize],
-      );
-      this.deferred = 0;
-      if (!claimed.length) return { events: 0, more: false };
-      const ready = await this.inOrder(tx, claimed);
+      const { claimed, ready } = await this.claim(tx);
       this.deferred = claimed.length - ready.length;
       const rows = upToEvents(ready, this.cfg.batchSize);
       if (!rows.length) return { events: 0, more: false };
@@ -166,40 +158,55 @@ export class OutboxRelay {
   }
 
   /**
-   * Keeps only the claimed rows that overtake no pending row we did not claim (one held by
-   * another relay, or waiting for a retry) that may concern the same customer:
-   * - a customer's row waits for that customer's earlier rows, and for earlier membership
-   *   batches (a batch may hold any customer);
-   * - a batch waits for every earlier row that has a customer, and for earlier batches.
-   * Batches are rare (refreshes and segment deletes), so their coarse barrier costs little.
+   * Claims due rows (FOR UPDATE SKIP LOCKED) and, in the same statement (a round trip is a
+   * good part of a round's time), finds the pending rows it did not claim that some claimed
+   * rows must not overtake. `ready`: the claimed rows that may be published now, in order.
+   *
+   * Order: a customer's row waits for that customer's earlier rows, and for earlier membership
+   * batches (a batch may hold any customer); a batch waits for every earlier row that has a
+   * customer, and for earlier batches. Batches are rare (refreshes and segment deletes), so
+   * their coarse barrier costs little. One snapshot serves both: a customer's rows are written
+   * under that customer's row lock (a batch's under its segment's lock), so a snapshot that
+   * sees a later row also sees every earlier one.
    */
-  private async inOrder(tx: Queryable, claimed: OutboxRow[]): Promise<OutboxRow[]> {
-    const customers = [...new Set(claimed.map((r) => r.customerId).filter((c): c is string => c !== null))];
-    const batches = claimed.filter((r) => r.type === MEMBERSHIP_BATCH);
-    if (!customers.length && !batches.length) return claimed;
-    const lastBatch = batches.length ? batches[batches.length - 1].seq : '0';
-    const others = await tx.query<{ kind: 'customer' | 'batch' | 'any'; customerId: string | null; seq: string | null }>(
-      `SELECT 'customer' AS kind, customer_id AS "customerId", min(seq)::text AS seq FROM outbox_events
-        WHERE status = 'PENDING' AND customer_id = ANY($1::uuid[]) AND seq <> ALL($2::bigint[])
-        GROUP BY customer_id
+  private async claim(tx: Queryable): Promise<{ claimed: OutboxRow[]; ready: OutboxRow[] }> {
+    const rows = await tx.query<OutboxRow & { kind: 'row' | 'customer' | 'batch' | 'any' }>(
+      `WITH settings AS MATERIALIZED (
+         -- Losing this commit in a crash only re-publishes the batch (delivery is at least once
+         -- anyway), so it need not wait for the WAL flush: rounds turn around faster under load.
+         SELECT set_config('synchronous_commit', 'off', true)
+       ), claimed AS MATERIALIZED (
+         SELECT o.seq, o.id, o.customer_id, o.type, o.payload, o.attempts FROM outbox_events o, settings
+          WHERE o.status = 'PENDING' AND o.next_attempt_at <= now()
+          ORDER BY o.seq LIMIT $1 FOR UPDATE OF o SKIP LOCKED
+       )
+       SELECT 'row' AS kind, seq::text AS seq, id, customer_id AS "customerId", type, payload, attempts FROM claimed
        UNION ALL
-       SELECT 'batch', NULL, min(seq)::text FROM outbox_events
-        WHERE status = 'PENDING' AND customer_id IS NULL AND type = $3 AND seq <> ALL($2::bigint[])
+       SELECT 'customer', min(o.seq)::text, NULL, o.customer_id, NULL, NULL, NULL FROM outbox_events o
+        WHERE o.status = 'PENDING' AND o.customer_id IN (SELECT customer_id FROM claimed) AND o.seq NOT IN (SELECT seq FROM claimed)
+        GROUP BY o.customer_id
        UNION ALL
-       SELECT 'any', NULL, min(seq)::text FROM outbox_events
-        WHERE status = 'PENDING' AND seq < $4::bigint AND (customer_id IS NOT NULL OR type = $3) AND seq <> ALL($2::bigint[])`,
-      [customers, claimed.map((r) => r.seq), MEMBERSHIP_BATCH, lastBatch],
+       SELECT 'batch', min(o.seq)::text, NULL, NULL, NULL, NULL, NULL FROM outbox_events o
+        WHERE o.status = 'PENDING' AND o.customer_id IS NULL AND o.type = $2 AND o.seq NOT IN (SELECT seq FROM claimed)
+       UNION ALL
+       SELECT 'any', min(o.seq)::text, NULL, NULL, NULL, NULL, NULL FROM outbox_events o
+        WHERE o.status = 'PENDING' AND o.seq < (SELECT coalesce(max(seq), 0) FROM claimed WHERE type = $2)
+          AND (o.customer_id IS NOT NULL OR o.type = $2) AND o.seq NOT IN (SELECT seq FROM claimed)`,
+      [this.cfg.batchSize, MEMBERSHIP_BATCH],
     );
+    const claimed: OutboxRow[] = [];
     const firstOther = new Map<string, bigint>();
     let barrier = NONE;
     let firstAny = NONE;
-    for (const o of others) {
-      if (o.seq === null) continue;
-      if (o.kind === 'customer') firstOther.set(o.customerId!, BigInt(o.seq));
-      else if (o.kind === 'batch') barrier = BigInt(o.seq);
-      else firstAny = BigInt(o.seq);
+    for (const { kind, ...r } of rows) {
+      if (kind === 'row') claimed.push(r);
+      else if (r.seq === null) continue;
+      else if (kind === 'customer') firstOther.set(r.customerId!, BigInt(r.seq));
+      else if (kind === 'batch') barrier = BigInt(r.seq);
+      else firstAny = BigInt(r.seq);
     }
-    return claimed.filter((r) => {
+    claimed.sort((a, b) => (BigInt(a.seq) < BigInt(b.seq) ? -1 : 1));
+    const ready = claimed.filter((r) => {
       const seq = BigInt(r.seq);
       if (r.type === MEMBERSHIP_BATCH) {
         if (seq < firstAny) return true;
@@ -210,6 +217,7 @@ export class OutboxRelay {
       if (r.customerId === null) return true;
       return seq < barrier && seq < (firstOther.get(r.customerId) ?? NONE);
     });
+    return { claimed, ready };
   }
 
   /** Deletes SENT rows older than the retention, a bounded batch at a time. */
@@ -248,7 +256,9 @@ export class OutboxRelay {
       });
       try {
         await client.connect();
-        client.on('notification', () => this.wake());
+        client.on('notification', (n) => {
+          if (n.payload !== this.id) this.wake();
+        });
         await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
         if (!this.stopped) await closed;
       } catch {
