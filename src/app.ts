@@ -18,6 +18,7 @@ import { SessionStore } from './auth/sessions';
 import type { Config } from './config/config';
 import type { Context } from './context/context';
 import { createLoaders } from './context/loaders';
+import { IdLookups } from './db/id-lookups';
 import { compileTrust, requestMeta } from './context/request-meta';
 import type { Database } from './db/database';
 import { Transactor } from './db/unit-of-work';
@@ -75,6 +76,7 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
   const bus = createEventBus(config, logger);
   const relay = new OutboxRelay(db, new EventPublisher(bus.pubsub, bus.redis, config.outbox.streamMaxLen, `${config.eventsNamespace}${STREAM}`), config.outbox, logger, config.databaseDsn);
   const sessions = new SessionStore(db);
+  const lookups = new IdLookups(db);
   // One Transactor for every unit of work: it wakes the relay after commit and re-scores segments before it.
   // untraced: a relay round woken by a request's commit is not part of that request's trace.
   const work = new Transactor(db, { id: relay.id, wake: untraced(() => relay.wake()) });
@@ -99,7 +101,7 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
       return {
         viewer: await tokens.viewerFor(req.headers.authorization),
         services,
-        loaders: createLoaders(db),
+        loaders: createLoaders(db, lookups),
         meta: requestMeta(req, trust),
         pubsub: bus.pubsub,
       };
@@ -197,7 +199,7 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
       context: async (ctx): Promise<Context> => ({
         viewer: await tokens.viewerFor(ctx.connectionParams?.authorization),
         services,
-        loaders: createLoaders(db),
+        loaders: createLoaders(db, lookups),
         meta: requestMeta(ctx.extra.request, trust),
         pubsub: bus.pubsub,
       }),

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { IdLookups } from '../src/db/id-lookups';
 import { startTestServer, TestServer, tokens } from './helpers/server';
 
 let server: TestServer;
@@ -71,5 +72,50 @@ describe('batching', () => {
     expect(out[0].email).toBe('bulk1@example.com');
     expect(n500).toBe(n10);
     expect(n500).toBeLessThanOrEqual(4);
+  });
+
+  it('answers concurrent customer(id) requests, whose look-ups may share statements, each with its own customer and authorization', async () => {
+    const BY_ID = 'query($id: ID!) { customer(id: $id) { id email } }';
+    const readers = ids.slice(0, 20);
+    const results: { id: string; own: boolean; res: Awaited<ReturnType<TestServer['gql']>> }[] = [];
+    const n = await server.countStatements(async () => {
+      await Promise.all([
+        // A SERVICE reading 20 customers, 10 customers reading themselves, 10 reading someone else.
+        ...readers.map(async (id) => results.push({ id, own: true, res: await server.gql(BY_ID, { id }, tokens.service()) })),
+        ...readers.slice(0, 10).map(async (id) => results.push({ id, own: true, res: await server.gql(BY_ID, { id }, tokens.customer(id)) })),
+        ...readers.slice(10).map(async (id, i) => results.push({ id, own: false, res: await server.gql(BY_ID, { id }, tokens.customer(readers[i])) })),
+      ]);
+    });
+    expect(results).toHaveLength(40);
+    for (const { id, own, res } of results) {
+      if (own) {
+        expect(res.errors).toBeUndefined();
+        expect(res.data!.customer.id).toBe(id);
+        expect(res.data!.customer.email).toBe(`bulk${ids.indexOf(id) + 1}@example.com`);
+      } else {
+        expect(res.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+        expect(JSON.stringify(res.data ?? null)).not.toContain('@example.com');
+      }
+    }
+    // However the requests interleaved, never more than one statement each.
+    expect(n).toBeLessThanOrEqual(40);
+  });
+
+  it('runs look-ups of one event-loop turn as one statement, and those of the next turn as another', async () => {
+    const lookups = new IdLookups(server.db);
+    const sql = 'SELECT id, email FROM customers WHERE id = ANY($1::uuid[])';
+    let a: { id: string }[] = [];
+    let b: { id: string }[] = [];
+    let c: { id: string }[] = [];
+    const n = await server.countStatements(async () => {
+      const first = Promise.all([lookups.rows<{ id: string }>(sql, [ids[0]]), lookups.rows<{ id: string }>(sql, [ids[1], ids[2]])]);
+      [a, b] = await first;
+      c = await lookups.rows<{ id: string }>(sql, [ids[3]]);
+    });
+    expect(n).toBe(2);
+    // The first two callers share the rows of one statement; each picks its own ids from them.
+    expect(a.map((r) => r.id).sort()).toEqual([ids[0], ids[1], ids[2]].sort());
+    expect(b).toBe(a);
+    expect(c.map((r) => r.id)).toEqual([ids[3]]);
   });
 });

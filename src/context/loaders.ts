@@ -1,5 +1,6 @@
 import type DataLoader from 'dataloader';
 import type { Database } from '../db/database';
+import type { IdLookups } from '../db/id-lookups';
 import { traceBatches } from '../observability/tracing';
 import { addressByIdLoader, addressesByCustomerLoader } from '../modules/address/address.loader';
 import { auditTrailLoader } from '../modules/audit/audit.loader';
@@ -18,7 +19,11 @@ import { wishlistByCustomerLoader } from '../modules/wishlist/wishlist.loader';
 export class Loaders {
   private cache: Partial<Record<string, DataLoader<string, unknown>>> = {};
 
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    /** Shared by every request of the app: look-ups by id coalesced across requests (nothing cached). */
+    private readonly lookups: IdLookups,
+  ) {}
 
   /** Forgets every cached row: a subscription resolves each event as now committed. */
   reset(): void {
@@ -26,12 +31,12 @@ export class Loaders {
   }
 
   /** The one place every loader is built: with tracing on, its batches become `dataloader.batch <name>` spans. */
-  private lazy<L extends DataLoader<string, unknown>>(name: string, make: (db: Database) => L): L {
-    return (this.cache[name] ??= traceBatches(name, make(this.db))) as L;
+  private lazy<L extends DataLoader<string, unknown>>(name: string, make: (db: Database, lookups: IdLookups) => L): L {
+    return (this.cache[name] ??= traceBatches(name, make(this.db, this.lookups))) as L;
   }
 
   get customerById() {
-    return this.lazy('customerById', customerByIdLoader);
+    return this.lazy('customerById', (_db, lookups) => customerByIdLoader(lookups));
   }
   get groupById() {
     return this.lazy('groupById', groupByIdLoader);
@@ -71,6 +76,6 @@ export class Loaders {
   }
 }
 
-export function createLoaders(db: Database): Loaders {
-  return new Loaders(db);
+export function createLoaders(db: Database, lookups: IdLookups): Loaders {
+  return new Loaders(db, lookups);
 }

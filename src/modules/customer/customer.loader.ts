@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { isUuid } from '../../common/ids';
-import type { Queryable } from '../../db/database';
+import type { IdLookups } from '../../db/id-lookups';
 import { customerColumns, customerProperties, CustomerRecord } from './customer.entity';
 
 /**
@@ -33,10 +33,11 @@ function selectByIds(props: string, erased: boolean): string {
 
 /**
  * Customers by id, in key order, null where none: serves `customer`, `me` and `_entities`.
- * Keys asking for the same properties share one statement. Erased customers are answered
+ * Keys asking for the same properties share one statement, with those of concurrent requests
+ * (db/id-lookups.ts). Erased customers are answered
  * only to keys that ask for them (`_entities`: other subgraphs still hold their id).
  */
-export function customerByIdLoader(db: Queryable) {
+export function customerByIdLoader(lookups: IdLookups) {
   return new DataLoader<string, CustomerRecord | null>(async (keys) => {
     const groups = new Map<string, string[]>();
     for (const key of keys) {
@@ -50,7 +51,7 @@ export function customerByIdLoader(db: Queryable) {
     const found = new Map<string, CustomerRecord>();
     for (const [group, ids] of groups) {
       const [props, erased] = group.split('|');
-      const rows = await db.query<CustomerRecord>(selectByIds(props, erased === 'erased'), [ids]);
+      const rows = await lookups.rows<CustomerRecord>(selectByIds(props, erased === 'erased'), ids);
       for (const r of rows) found.set(`${group}|${r.id}`, r);
     }
     return keys.map((k) => {
