@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
-import { GraphQLResolveInfo, GraphQLSchema, parse } from 'graphql';
+import { GraphQLFieldResolver, GraphQLResolveInfo, GraphQLSchema, parse } from 'graphql';
 import { buildSchemaSync, createResolversMap } from 'type-graphql';
 import { policy } from './auth/policy';
 import { selectedFields } from './common/selection';
@@ -68,6 +68,25 @@ const referenceResolvers = {
   },
 };
 
+/**
+ * Fields that a list statement may already have joined onto its rows (the customers page
+ * joins group and preferences when they are selected). type-graphql's resolver wrapper
+ * (container look-up, parameter metadata sorted and mapped on every call) costs more than
+ * these fields themselves, a hundred times on a page of 50: a value already on the row is
+ * answered directly, and only a missing one goes through the resolver (and its loader).
+ */
+const JOINED_FIELDS: Record<string, string[]> = { Customer: ['preferences', 'group'] };
+
+function answerJoinedFields(resolvers: Record<string, object>): void {
+  for (const [typeName, fields] of Object.entries(JOINED_FIELDS)) {
+    const map = resolvers[typeName] as Record<string, GraphQLFieldResolver<Record<string, unknown>, Context>>;
+    for (const field of fields) {
+      const resolve = map[field];
+      map[field] = (row, args, ctx, info) => row[field] ?? resolve(row, args, ctx, info);
+    }
+  }
+}
+
 export interface BuiltSchema {
   schema: GraphQLSchema;
   /** The subgraph SDL, as committed in schema/customer.graphql and served by `_service`. */
@@ -110,6 +129,7 @@ export function buildCustomerSchema(): BuiltSchema {
   });
   const sdl = `${FEDERATION_LINK}\n\n${printSchemaWithDirectives(codeFirst)}\n`;
   const resolvers = createResolversMap(codeFirst) as Record<string, object>;
+  answerJoinedFields(resolvers);
   for (const [typeName, extra] of Object.entries(referenceResolvers)) {
     resolvers[typeName] = { ...(resolvers[typeName] ?? {}), ...extra };
   }

@@ -77,7 +77,7 @@ describe('batching', () => {
   it('answers concurrent customer(id) requests, whose look-ups may share statements, each with its own customer and authorization', async () => {
     const BY_ID = 'query($id: ID!) { customer(id: $id) { id email } }';
     const readers = ids.slice(0, 20);
-    const results: { id: string; own: boolean; res: Awaited<ReturnType<TestServer['gql']>> }[] = [];
+    const results: { id: string; own: boolean; res: { data?: any; errors?: { extensions?: { code?: string } }[] } }[] = [];
     const n = await server.countStatements(async () => {
       await Promise.all([
         // A SERVICE reading 20 customers, 10 customers reading themselves, 10 reading someone else.
