@@ -105,7 +105,8 @@ export async function subscriberLatency(urlA: string, urlB: string, adminToken: 
   const next = () =>
     new Promise<string>((resolve, reject) => {
       lines.once('line', resolve);
-      child.once('exit', () => reject(new Error('the subscriber exited early')));
+      // 'close', not 'exit': the last line may still be in the pipe when the process exits.
+      child.once('close', () => reject(new Error('the subscriber exited early')));
     });
   await next(); // ready
   const results = next();

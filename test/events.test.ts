@@ -398,6 +398,53 @@ describe('relay', () => {
       server.app.relay.start();
     }
   });
+  it('holds a membership batch back only for its own customers\' earlier pending events', async () => {
+    const [waiting, other] = [await createCustomer(server), await createCustomer(server)];
+    await server.app.relay.idle();
+    await server.app.relay.stop();
+    const segmentId = randomUUID();
+    const inserted: string[] = [];
+    const insert = async (type: string, customerId: string | null, payload: object, retryLater = false) => {
+      const id = randomUUID();
+      inserted.push(id);
+      await server.db.query(
+        `INSERT INTO outbox_events (id, customer_id, type, payload, next_attempt_at)
+         VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))`,
+        [id, customerId, type, JSON.stringify(payload), retryLater ? 3600 : 0],
+      );
+      return id;
+    };
+    try {
+      // An event of `waiting` that failed and waits for its retry, then two batches: one with
+      // `waiting` in it, one without, then a later event of `waiting`.
+      const stuck = await insert('customer.updated', waiting.id, { type: 'customer.updated', time: new Date().toISOString(), data: {} }, true);
+      const time = '2026-11-28T10:00:00.000Z';
+      await insert('segment.membership_changed.batch', null, { segmentId, time, joined: [waiting.id], left: [] });
+      await insert('segment.membership_changed.batch', null, { segmentId, time, joined: [other.id], left: [] });
+      const later = await insert('customer.updated', waiting.id, { type: 'customer.updated', time: new Date().toISOString(), data: {} });
+      const published: OutboxRow[] = [];
+      const publisher = new EventPublisher(server.app.bus.pubsub, null, 1000);
+      publisher.publish = async (rows: OutboxRow[]) => {
+        published.push(...rows);
+      };
+      const relay = new OutboxRelay(server.db, publisher, server.config.outbox, { warn: () => undefined } as any, null);
+      while ((await relay.drainOnce()) > 0);
+      // Only `other`'s membership goes: everything of `waiting` waits behind the stuck event.
+      expect(published.map((r) => [r.type, r.customerId])).toEqual([['segment.membership_changed', other.id]]);
+
+      await server.db.query('UPDATE outbox_events SET next_attempt_at = now() WHERE id = $1', [stuck]);
+      published.length = 0;
+      while ((await relay.drainOnce()) > 0);
+      expect(published.map((r) => [r.type, r.customerId, r.type === 'customer.updated' ? r.id : null])).toEqual([
+        ['customer.updated', waiting.id, stuck],
+        ['segment.membership_changed', waiting.id, null],
+        ['customer.updated', waiting.id, later],
+      ]);
+    } finally {
+      await server.db.query('DELETE FROM outbox_events WHERE id = ANY($1::uuid[])', [inserted]);
+      server.app.relay.start();
+    }
+  });
 });
 
 describe('Apollo Router HTTP callback subscriptions', () => {

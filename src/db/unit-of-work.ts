@@ -54,7 +54,7 @@ export interface CommittedWork {
 /**
  * One mutation's unit of work: its row changes, its audit rows and its outbox events commit
  * together or not at all. Services record audit entries and events as they go; they are
- * written in two statements at the end of the transaction (plus a NOTIFY, delivered by
+ * written in one statement at the end of the transaction (with a NOTIFY, delivered by
  * PostgreSQL only on commit, that wakes the relays of every replica).
  */
 export class UnitOfWork {

@@ -31,6 +31,12 @@ export function batchEventId(batchId: string, customerId: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
+/** The customers a batch row concerns (joined, then left). */
+export function batchCustomers(row: OutboxRow): string[] {
+  const batch = row.payload as unknown as MembershipBatch;
+  return [...batch.joined, ...batch.left];
+}
+
 /** How many events a claimed row stands for. */
 export function eventCount(row: OutboxRow): number {
   if (row.type !== MEMBERSHIP_BATCH) return 1;

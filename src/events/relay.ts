@@ -4,7 +4,7 @@ import type { OutboxConfig } from '../config/config';
 import type { Database, Queryable } from '../db/database';
 import { OUTBOX_CHANNEL } from '../db/unit-of-work';
 import type { Logger } from '../observability/logger';
-import { eventCount, expandBatches } from './membership-batch';
+import { batchCustomers, eventCount, expandBatches } from './membership-batch';
 import type { EventPublisher, OutboxRow } from './publisher';
 import { MEMBERSHIP_BATCH } from './topics';
 
@@ -29,6 +29,8 @@ function upToEvents(rows: OutboxRow[], max: number): OutboxRow[] {
  * Order: per customer, events are published in `seq` (= commit) order. A relay publishes a
  * customer's claimed rows only up to that customer's first pending row it does not hold
  * (another relay holds it, or it is waiting to be retried); the rest wait for a later round.
+ * Membership batches (one row, many customers) follow the same rule for each of their
+ * customers; see claim().
  *
  * Wake-ups: a local commit calls `wake()`; commits on other replicas arrive as NOTIFY on
  * LISTEN (PostgreSQL mode; our own are ignored); a timer covers retries and anything missed.
@@ -162,15 +164,20 @@ export class OutboxRelay {
    * good part of a round's time), finds the pending rows it did not claim that some claimed
    * rows must not overtake. `ready`: the claimed rows that may be published now, in order.
    *
-   * Order: a customer's row waits for that customer's earlier rows, and for earlier membership
-   * batches (a batch may hold any customer); a batch waits for every earlier row that has a
-   * customer, and for earlier batches. Batches are rare (refreshes and segment deletes), so
-   * their coarse barrier costs little. One snapshot serves both: a customer's rows are written
-   * under that customer's row lock (a batch's under its segment's lock), so a snapshot that
-   * sees a later row also sees every earlier one.
+   * Order, per customer: a customer's row waits for that customer's earlier pending rows, and
+   * for earlier unclaimed membership batches (which may hold any customer: their customers
+   * are not indexed, so this barrier is coarse; such a batch is only unclaimed while another
+   * relay publishes it or while publishing fails). A batch waits for the earlier pending rows
+   * of its own customers and for earlier batches. Within the claimed rows, a row held back
+   * holds back the later rows of its customers (a batch: of all its customers).
+   *
+   * Why seq order is commit order here: a customer's rows are written under that customer's
+   * row lock, and a refresh's batches under its segment's membership lock, which re-scoring
+   * takes too (segment.service.ts); so a snapshot that sees a later event of a customer or a
+   * membership also sees the earlier ones.
    */
   private async claim(tx: Queryable): Promise<{ claimed: OutboxRow[]; ready: OutboxRow[] }> {
-    const rows = await tx.query<OutboxRow & { kind: 'row' | 'customer' | 'batch' | 'any' }>(
+    const rows = await tx.query<OutboxRow & { kind: 'row' | 'customer' | 'batch' | 'blocked' }>(
       `WITH settings AS MATERIALIZED (
          -- Losing this commit in a crash only re-publishes the batch (delivery is at least once
          -- anyway), so it need not wait for the WAL flush: rounds turn around faster under load.
@@ -189,33 +196,40 @@ export class OutboxRelay {
        SELECT 'batch', min(o.seq)::text, NULL, NULL, NULL, NULL, NULL FROM outbox_events o
         WHERE o.status = 'PENDING' AND o.customer_id IS NULL AND o.type = $2 AND o.seq NOT IN (SELECT seq FROM claimed)
        UNION ALL
-       SELECT 'any', min(o.seq)::text, NULL, NULL, NULL, NULL, NULL FROM outbox_events o
-        WHERE o.status = 'PENDING' AND o.seq < (SELECT coalesce(max(seq), 0) FROM claimed WHERE type = $2)
-          AND (o.customer_id IS NOT NULL OR o.type = $2) AND o.seq NOT IN (SELECT seq FROM claimed)`,
+       SELECT 'blocked', b.seq::text, NULL, NULL, NULL, NULL, NULL FROM claimed b
+        WHERE b.type = $2 AND EXISTS (
+          SELECT 1 FROM (SELECT jsonb_array_elements_text(b.payload->'joined')
+                         UNION ALL SELECT jsonb_array_elements_text(b.payload->'left')) AS m(customer_id)
+            JOIN outbox_events o ON o.customer_id = m.customer_id::uuid
+           WHERE o.status = 'PENDING' AND o.seq < b.seq AND o.seq NOT IN (SELECT seq FROM claimed))`,
       [this.cfg.batchSize, MEMBERSHIP_BATCH],
     );
     const claimed: OutboxRow[] = [];
     const firstOther = new Map<string, bigint>();
-    let barrier = NONE;
-    let firstAny = NONE;
+    const blocked = new Set<string>();
+    let firstBatch = NONE;
     for (const { kind, ...r } of rows) {
       if (kind === 'row') claimed.push(r);
       else if (r.seq === null) continue;
       else if (kind === 'customer') firstOther.set(r.customerId!, BigInt(r.seq));
-      else if (kind === 'batch') barrier = BigInt(r.seq);
-      else firstAny = BigInt(r.seq);
+      else if (kind === 'batch') firstBatch = BigInt(r.seq);
+      else blocked.add(r.seq);
     }
     claimed.sort((a, b) => (BigInt(a.seq) < BigInt(b.seq) ? -1 : 1));
+    // Customers with a claimed row held back this round: their later rows wait too.
+    const held = new Set<string>();
     const ready = claimed.filter((r) => {
       const seq = BigInt(r.seq);
       if (r.type === MEMBERSHIP_BATCH) {
-        if (seq < firstAny) return true;
-        // Held back: so are the customer rows after it, which it may concern.
-        if (seq < barrier) barrier = seq;
+        const customers = batchCustomers(r);
+        if (seq < firstBatch && !blocked.has(r.seq) && !customers.some((c) => held.has(c))) return true;
+        for (const c of customers) held.add(c);
         return false;
       }
       if (r.customerId === null) return true;
-      return seq < barrier && seq < (firstOther.get(r.customerId) ?? NONE);
+      if (seq < firstBatch && seq < (firstOther.get(r.customerId) ?? NONE) && !held.has(r.customerId)) return true;
+      held.add(r.customerId);
+      return false;
     });
     return { claimed, ready };
   }

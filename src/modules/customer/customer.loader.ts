@@ -52,7 +52,9 @@ export function customerByIdLoader(lookups: IdLookups) {
     for (const [group, ids] of groups) {
       const [props, erased] = group.split('|');
       const rows = await lookups.rows<CustomerRecord>(selectByIds(props, erased === 'erased'), ids);
-      for (const r of rows) found.set(`${group}|${r.id}`, r);
+      // Copies: the rows may be shared with concurrent requests (IdLookups), and a request may
+      // decorate what it gets.
+      for (const r of rows) found.set(`${group}|${r.id}`, { ...r });
     }
     return keys.map((k) => {
       const [props, id, erased] = k.split('|');

@@ -252,8 +252,10 @@ async function refreshMembers(tx: Queryable, segment: Pick<SegmentRecord, 'id' |
   // A bulk statement over every customer: a nested loop is never right here, and when the
   // planner misjudges the member count (an empty or freshly truncated table) its anti-join of
   // 300,000 members against 300,000 eligible ids as a nested loop ran for hours. Hash joins only,
-  // with the memory to hash a million customers without spilling to disk (one refresh runs at a
-  // time per segment, and the schedule refreshes one segment after another).
+  // with the memory to hash a million customers without spilling to disk. work_mem is per hash
+  // node (three here, times hash_mem_multiplier): a refresh may take a few hundred MB while it
+  // runs. The schedule refreshes one segment after another; manual refreshes of different
+  // segments can run at once.
   await tx.query("SELECT set_config('enable_nestloop', 'off', true), set_config('work_mem', '64MB', true)");
   const p = new SqlParams();
   const compiled = compileMembership(segment.rules, segment.minScore, p);
