@@ -6,7 +6,7 @@ import type { Queryable } from '../../db/database';
 import { DomainError } from '../../errors/domain-error';
 // SqlParams is generic (values only ever travel as parameters); it lives with the customer
 // list query for now.
-import { SqlParams } from '../../db/sql-params';
+import { limitClause, SqlParams } from '../../db/sql-params';
 import { AUDIT_COLUMNS, AUDIT_ORDER, AuditRecord, AuditRow } from './audit.entity';
 
 export interface AuditListFilter {
@@ -118,7 +118,7 @@ export class AuditService {
     const rows = await this.db.query<AuditRow>(
       `SELECT ${AUDIT_COLUMNS} FROM audit_events e
         ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-        ORDER BY ${AUDIT_ORDER} LIMIT ${p.add(limit + 1)}`,
+        ORDER BY ${AUDIT_ORDER} LIMIT ${limitClause(limit + 1)}`,
       p.values,
     );
     return auditPage(rows, limit, after);

@@ -11,7 +11,7 @@ import { GROUP_COLUMN, GroupRecord } from '../group/group.entity';
 import { GroupService } from '../group/group.service';
 import { PREFERENCES_COLUMN, PreferencesRecord } from '../preference/preference.entity';
 import { CUSTOMER_COLUMNS, customerColumns, customerProperties, CustomerRecord } from './customer.entity';
-import { SqlParams } from '../../db/sql-params';
+import { limitClause, SqlParams } from '../../db/sql-params';
 import { cursorFor, CustomerListFilter, CustomerListOrder, filterConditions, keyset } from './customer.list-query';
 
 export interface NewCustomer {
@@ -114,7 +114,7 @@ export class CustomerService {
     const rows = await this.db.query<CustomerRecord & { sortKey: string }>(
       `SELECT ${select.join(', ')} FROM customers c ${joins.join(' ')}
         WHERE ${[...conditions, ...page.where].join(' AND ')}
-        ORDER BY ${page.orderBy} LIMIT ${p.add(limit + 1)}`,
+        ORDER BY ${page.orderBy} LIMIT ${limitClause(limit + 1)}`,
       p.values,
     );
     for (const row of rows) {
