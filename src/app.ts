@@ -10,7 +10,7 @@ import {
 import express from 'express';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import { GraphQLError, parse } from 'graphql';
+import { getOperationAST, GraphQLError, parse } from 'graphql';
 import { Authenticator } from './auth/authenticator';
 import { TokenIssuer, TokenVerifier } from './auth/jwt';
 import { IpRateLimiter } from './auth/rate-limit';
@@ -38,7 +38,7 @@ import { securityHeaders } from './http/security-headers';
 import type { Logger } from './observability/logger';
 import { startTracing, untraced } from './observability/tracing';
 import { Metrics, metricsRoute } from './observability/metrics';
-import { operationObserver } from './observability/operations';
+import { operationObserver, SubscriptionObserver } from './observability/operations';
 import { cacheHints } from './http/cache-hints';
 import { buildCustomerSchema } from './schema';
 import { createServices } from './services';
@@ -173,19 +173,32 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
   // this way pass the same limits.
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: MAX_BODY_BYTES });
   const wsChecks = wsDocumentChecks(config, protection);
+  const wsLog = new SubscriptionObserver(config.logOperations ? logger : null);
+  const codesOf = (errors: readonly { extensions?: { code?: unknown } }[] | undefined) =>
+    (errors ?? []).map((e) => (typeof e.extensions?.code === 'string' ? e.extensions.code : 'INTERNAL_SERVER_ERROR'));
   const ws = useServer<{ authorization?: string }>(
     {
       schema,
       parse: (source) => parse(source, wsChecks.parse),
       validate: wsChecks.validate,
+      onOperation: (ctx, id, _payload, args) => {
+        wsLog.started(ctx, id, getOperationAST(args.document, args.operationName), args.operationName, args.contextValue as Context);
+      },
       // The same error mapping as over HTTP: stable codes, nothing internal.
-      onNext: (_ctx, _id, _payload, _args, result) =>
-        result.errors ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) } : undefined,
+      onNext: (ctx, id, _payload, _args, result) => {
+        const formatted = result.errors ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) } : undefined;
+        wsLog.sent(ctx, id, codesOf(formatted?.errors));
+        return formatted;
+      },
       // Errors before execution are the document's fault (parse, validation, limits).
-      onError: (_ctx, _id, _payload, errors) =>
-        errors.map((e) =>
+      onError: (ctx, id, _payload, errors) => {
+        const formatted = errors.map((e) =>
           e.originalError ? formatError(e.toJSON(), e) : { message: e.message, locations: e.locations, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } },
-        ),
+        );
+        wsLog.failed(ctx, id, codesOf(formatted));
+        return formatted;
+      },
+      onComplete: (ctx, id) => wsLog.completed(ctx, id),
       onConnect: async (ctx) => {
         try {
           await tokens.viewerFor(ctx.connectionParams?.authorization);

@@ -134,6 +134,23 @@ describe('subscriptions over graphql-ws', () => {
     }
   });
 
+  it('lets go of the pub/sub topic as soon as a subscription ends, on a quiet topic too', async () => {
+    const channel = `${env.CUSTOMER_EVENTS_NAMESPACE}customer-subgraph.segment-membership`;
+    const listeners = async () => Number(((await redis.pubsub('NUMSUB', channel)) as [string, string])[1]);
+    expect(await listeners()).toBe(0);
+    const client = wsClient(server.url, tokens.admin());
+    try {
+      const sub = await subscribe(client, 'subscription { segmentMembershipChanged { customerId } }');
+      expect(await listeners()).toBe(1);
+      // No event arrives on this topic: closing must not wait for one.
+      sub.close();
+      const gone = await until(listeners, (n) => n === 0, 3000);
+      expect(gone).toBe(0);
+    } finally {
+      await client.dispose();
+    }
+  });
+
   it('refuses another customer\'s changes, the audit feed to non-admins, and bad tokens', async () => {
     const a = await createCustomer(server);
     const b = await createCustomer(server);

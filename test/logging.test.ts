@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { safeError } from '../src/observability/safe-error';
 import { awayFromStepEdge, lastEvent, totpAt } from './helpers/accounts';
-import { startTestServer, TestServer, tokens, uniqueEmail } from './helpers/server';
+import { createCustomer, startTestServer, TestServer, tokens, uniqueEmail } from './helpers/server';
+import { subscribe, wsClient } from './helpers/ws';
 
 // One JSON line per GraphQL operation, with what an operator needs and nothing personal:
 // every email, password, token, TOTP secret and recovery code used here is searched for in
@@ -135,6 +136,43 @@ describe('operation log lines', () => {
       const lower = line.toLowerCase();
       for (const s of secrets) expect(lower).not.toContain(s.toLowerCase());
       expect(line).not.toMatch(/"(variables|query|source|authorization|password)":/);
+    }
+  });
+
+  it('one line per operation over graphql-ws too, when it ends, with the results it sent; a refused one at once', async () => {
+    const c = await createCustomer(server, { email: uniqueEmail('ws-log') });
+    const client = wsClient(server.url, tokens.admin());
+    try {
+      const sub = await subscribe(client, 'subscription WatchOne($id: ID) { customerChanged(customerId: $id) { type customerId } }', { id: c.id });
+      await server.gql('mutation($id: ID!) { updateCustomer(id: $id, input: { firstName: "Wes" }) { id } }', { id: c.id }, tokens.admin());
+      await sub.waitFor(1);
+      expect(parsed().filter((l) => l.operation === 'WatchOne')).toHaveLength(0); // still running
+      sub.close();
+      const done = async () => parsed().filter((l) => l.operation === 'WatchOne');
+      for (let i = 0; i < 50 && !(await done()).length; i++) await new Promise((r) => setTimeout(r, 20));
+      const [line] = await done();
+      expect(line).toMatchObject({
+        msg: 'graphql operation',
+        operation: 'WatchOne',
+        type: 'subscription',
+        fields: ['customerChanged'],
+        transport: 'websocket',
+        events: 1,
+        outcome: 'ok',
+        role: 'ADMIN',
+      });
+      expect(line.durationMs).toBeGreaterThan(0);
+      expect(JSON.stringify(line)).not.toContain(c.email);
+      expect(JSON.stringify(line)).not.toContain(c.id);
+
+      const before = parsed().filter((l) => l.transport === 'websocket' && l.outcome === 'error').length;
+      const bad = await subscribe(client, 'subscription Broken { customerChanged { noSuchField } }');
+      expect(bad.errors.length).toBeGreaterThan(0);
+      const refused = parsed().filter((l) => l.transport === 'websocket' && l.outcome === 'error');
+      expect(refused).toHaveLength(before + 1);
+      expect(refused[refused.length - 1]).toMatchObject({ errorCodes: ['GRAPHQL_VALIDATION_FAILED'] });
+    } finally {
+      await client.dispose();
     }
   });
 

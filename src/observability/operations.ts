@@ -52,12 +52,15 @@ function unique(codes: string[]): string[] {
  * their role. Requests refused before an operation exists (a bad token: context creation
  * fails; a malformed request) get a line and a count too, with what is known.
  */
+/** The line itself: info, or warn when our side failed; outcome and error codes last. */
+function logLine(logger: Logger | null, message: string, fields: Record<string, unknown>, codes: string[]): void {
+  const level = codes.some((c) => SERVER_CODES.has(c)) ? 'warn' : 'info';
+  if (!logger?.isLevelEnabled(level)) return;
+  logger[level]({ ...fields, outcome: codes.length ? 'error' : 'ok', ...(codes.length ? { errorCodes: unique(codes) } : {}) }, message);
+}
+
 export function operationObserver(logger: Logger | null, metrics: Metrics | null): ApolloServerPlugin<Context> {
-  const emit = (fields: Record<string, unknown>, codes: string[]) => {
-    const level = codes.some((c) => SERVER_CODES.has(c)) ? 'warn' : 'info';
-    if (!logger?.isLevelEnabled(level)) return;
-    logger[level]({ ...fields, outcome: codes.length ? 'error' : 'ok', ...(codes.length ? { errorCodes: unique(codes) } : {}) }, 'graphql operation');
-  };
+  const emit = (fields: Record<string, unknown>, codes: string[]) => logLine(logger, 'graphql operation', fields, codes);
   const refused = (error: Error, fallbackStatus: number) => {
     const code = error instanceof GraphQLError && typeof error.extensions?.code === 'string' ? error.extensions.code : 'INTERNAL_SERVER_ERROR';
     const status = error instanceof GraphQLError ? ((error.extensions?.http as { status?: number } | undefined)?.status ?? fallbackStatus) : 500;
@@ -100,4 +103,79 @@ export function operationObserver(logger: Logger | null, metrics: Metrics | null
       };
     },
   };
+}
+
+interface LiveSubscription {
+  started: number;
+  operation: string;
+  type: string | null;
+  fields: string[];
+  role: string | null;
+  traceId: string | null;
+  events: number;
+  codes: string[];
+}
+
+/**
+ * The same line for operations over graphql-ws (subscriptions), written when one ends: the
+ * client completed it, the socket closed, or it failed. It adds how many results it sent.
+ * An operation refused before it started (parse, validation, limits) gets its line at once.
+ * Keyed by the socket's context object and the operation id the client chose.
+ */
+export class SubscriptionObserver {
+  private readonly live = new WeakMap<object, Map<string, LiveSubscription>>();
+
+  constructor(private readonly logger: Logger | null) {}
+
+  started(socket: object, id: string, operation: OperationDefinitionNode | null | undefined, name: string | null | undefined, ctx: Context | undefined): void {
+    if (!this.logger) return;
+    let byId = this.live.get(socket);
+    if (!byId) this.live.set(socket, (byId = new Map()));
+    byId.set(id, {
+      started: performance.now(),
+      operation: loggedName(name ?? operation?.name?.value),
+      type: operation?.operation ?? null,
+      fields: rootFields(operation ?? undefined),
+      role: role(ctx),
+      traceId: ctx?.meta?.traceId ?? null,
+      events: 0,
+      codes: [],
+    });
+  }
+
+  /** A result sent, with the codes of the errors it carries (as the client sees them). */
+  sent(socket: object, id: string, codes: string[]): void {
+    const s = this.live.get(socket)?.get(id);
+    if (!s) return;
+    s.events += 1;
+    s.codes.push(...codes);
+  }
+
+  failed(socket: object, id: string, codes: string[]): void {
+    const s = this.live.get(socket)?.get(id);
+    if (s) s.codes.push(...codes);
+    else logLine(this.logger, 'graphql operation', { operation: 'anonymous', type: null, transport: 'websocket', traceId: null }, codes);
+  }
+
+  completed(socket: object, id: string): void {
+    const byId = this.live.get(socket);
+    const s = byId?.get(id);
+    if (!s) return;
+    byId!.delete(id);
+    logLine(
+      this.logger,
+      'graphql operation',
+      {
+        operation: s.operation,
+        type: s.type,
+        fields: s.fields,
+        durationMs: Math.round((performance.now() - s.started) * 10) / 10,
+        transport: 'websocket',
+        events: s.events,
+        role: s.role,
+        traceId: s.traceId,
+      },
+      s.codes,
+    );
+  }
 }
