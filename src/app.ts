@@ -149,20 +149,20 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
   });
   await apollo.start();
   // Tracing on: one span per request around it, parented by the caller's traceparent.
-  const handleGraphql = tracing.traceRequests(graphqlHandler(apollo, context));
-  const setSecurityHeaders = securityHeaders(config.production);
+  const security = securityHeaders(config.production);
+  const handleGraphql = tracing.traceRequests(graphqlHandler(apollo, context, security.flat));
 
   // /graphql is served by a plain handler (the hot path); everything else by Express.
   httpServer.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    setSecurityHeaders(req, res);
     const url = req.url ?? '';
     if (url === '/graphql' || url.startsWith('/graphql?')) {
       handleGraphql(req, res).catch((err: unknown) => {
         logger.error({ err }, 'graphql handler failed');
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        if (!res.headersSent) res.writeHead(500, [...security.flat, 'content-type', 'application/json']);
         res.end(JSON.stringify({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }));
       });
     } else {
+      security.apply(res);
       app(req, res);
     }
   });

@@ -104,18 +104,19 @@ describe('batching', () => {
   it('runs look-ups of one event-loop turn as one statement, and those of the next turn as another', async () => {
     const lookups = new IdLookups(server.db);
     const sql = 'SELECT id, email FROM customers WHERE id = ANY($1::uuid[])';
-    let a: { id: string }[] = [];
-    let b: { id: string }[] = [];
-    let c: { id: string }[] = [];
+    type Rows = ReadonlyMap<string, { id: string }>;
+    let a: Rows = new Map();
+    let b: Rows = new Map();
+    let c: Rows = new Map();
     const n = await server.countStatements(async () => {
-      const first = Promise.all([lookups.rows<{ id: string }>(sql, [ids[0]]), lookups.rows<{ id: string }>(sql, [ids[1], ids[2]])]);
+      const first = Promise.all([lookups.byId<{ id: string }>(sql, [ids[0]]), lookups.byId<{ id: string }>(sql, [ids[1], ids[2]])]);
       [a, b] = await first;
-      c = await lookups.rows<{ id: string }>(sql, [ids[3]]);
+      c = await lookups.byId<{ id: string }>(sql, [ids[3]]);
     });
     expect(n).toBe(2);
     // The first two callers share the rows of one statement; each picks its own ids from them.
-    expect(a.map((r) => r.id).sort()).toEqual([ids[0], ids[1], ids[2]].sort());
+    expect([...a.keys()].sort()).toEqual([ids[0], ids[1], ids[2]].sort());
     expect(b).toBe(a);
-    expect(c.map((r) => r.id)).toEqual([ids[3]]);
+    expect([...c.keys()]).toEqual([ids[3]]);
   });
 });

@@ -5,7 +5,7 @@ const MAX_IDS = 5000;
 
 interface Batch {
   ids: Set<string>;
-  rows: Promise<unknown[]>;
+  rows: Promise<ReadonlyMap<string, unknown>>;
 }
 
 /**
@@ -26,12 +26,16 @@ export class IdLookups {
 
   constructor(private readonly db: Queryable) {}
 
-  /** The rows of `sql` for these ids, and possibly rows of other callers' ids. */
-  rows<R>(sql: string, ids: readonly string[]): Promise<R[]> {
+  /**
+   * The rows of `sql` by their `id`: those of these ids, and possibly rows of other callers'
+   * ids. The map is shared by every caller of the statement (indexed once, so a batch of n
+   * callers costs n look-ups, not n scans of n rows); callers copy what they keep.
+   */
+  byId<R extends { id: string }>(sql: string, ids: readonly string[]): Promise<ReadonlyMap<string, R>> {
     let batch = this.pending.get(sql);
     if (!batch || batch.ids.size + ids.length > MAX_IDS) batch = this.open(sql);
     for (const id of ids) batch.ids.add(id);
-    return batch.rows as Promise<R[]>;
+    return batch.rows as Promise<ReadonlyMap<string, R>>;
   }
 
   private open(sql: string): Batch {
@@ -39,8 +43,8 @@ export class IdLookups {
     // setImmediate: after the I/O callbacks of this turn, so requests read in the same turn join.
     const rows = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
       if (this.pending.get(sql) === batch) this.pending.delete(sql);
-      return this.db.query(sql, [[...ids]]);
-    });
+      return this.db.query<{ id: string }>(sql, [[...ids]]);
+    }).then((rows) => new Map(rows.map((r) => [r.id, r])));
     const batch: Batch = { ids, rows };
     this.pending.set(sql, batch);
     return batch;

@@ -59,16 +59,17 @@ function tooLarge(): BodyError {
 export function graphqlHandler<C extends object>(
   apollo: ApolloServer<C>,
   context: (req: IncomingMessage) => Promise<C>,
+  /** Headers of every answer (name, value, name, value...), sent with Apollo's in one `writeHead`. */
+  fixedHeaders: readonly string[],
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return async (req, res) => {
-    // Nothing is cacheable unless the answer says so (cache-hints.ts sets the hint of an operation).
-    res.setHeader('cache-control', 'no-store');
     let body: unknown;
     try {
       body = await readJsonBody(req);
     } catch (err) {
       const status = err instanceof BodyError ? err.status : 400;
-      res.writeHead(status, { 'content-type': 'application/json', ...(status === 413 ? { connection: 'close' } : {}) });
+      const close = status === 413 ? ['connection', 'close'] : [];
+      res.writeHead(status, [...fixedHeaders, 'cache-control', 'no-store', 'content-type', 'application/json', ...close]);
       res.end(JSON.stringify({ errors: [{ message: (err as Error).message, extensions: { code: 'BAD_REQUEST' } }] }));
       return;
     }
@@ -85,8 +86,11 @@ export function graphqlHandler<C extends object>(
       body,
     };
     const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: () => context(req) });
-    res.statusCode = response.status ?? 200;
-    for (const [key, value] of response.headers) res.setHeader(key, value);
+    const head = [...fixedHeaders];
+    // Nothing is cacheable unless the answer says so (cache-hints.ts sets the hint of an operation).
+    if (!response.headers.has('cache-control')) head.push('cache-control', 'no-store');
+    for (const [key, value] of response.headers) head.push(key, value);
+    res.writeHead(response.status ?? 200, head);
     if (response.body.kind === 'complete') {
       res.end(response.body.string);
       return;

@@ -51,10 +51,13 @@ export function customerByIdLoader(lookups: IdLookups) {
     const found = new Map<string, CustomerRecord>();
     for (const [group, ids] of groups) {
       const [props, erased] = group.split('|');
-      const rows = await lookups.rows<CustomerRecord>(selectByIds(props, erased === 'erased'), ids);
-      // Copies: the rows may be shared with concurrent requests (IdLookups), and a request may
-      // decorate what it gets.
-      for (const r of rows) found.set(`${group}|${r.id}`, { ...r });
+      const rows = await lookups.byId<CustomerRecord>(selectByIds(props, erased === 'erased'), ids);
+      for (const id of ids) {
+        const row = rows.get(id.toLowerCase());
+        // A copy: the rows are shared with concurrent requests (IdLookups), and a request may
+        // decorate what it gets.
+        if (row) found.set(`${group}|${row.id}`, { ...row });
+      }
     }
     return keys.map((k) => {
       const [props, id, erased] = k.split('|');
