@@ -43,7 +43,7 @@ export interface AuthParts {
 
 /** `work` runs each mutation's unit of work (row changes + audit rows + outbox events). */
 export function createServices(db: Database, work: Transactor, config: Config, auth: AuthParts): Services {
-  const customers = new CustomerService(db, work);
+  const customers = new CustomerService(db, work, auth.sessions);
   const twoFactor = new TwoFactorService(work, new SecretBox(config.auth.twoFactorKey, config.jwtSecret), {
     enabled: config.enable2fa,
     issuer: config.auth.twoFactorIssuer,

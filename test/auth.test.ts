@@ -128,6 +128,26 @@ describe('login', () => {
     expect(code(await login(server, account.email, 'wrong password'))).toBe('INVALID_CREDENTIALS');
     expect(code(await login(server, account.email, PASSWORD))).toBe('FORBIDDEN');
   });
+
+  it('suspension revokes every session: lifting it does not bring the old tokens back', async () => {
+    const account = await register(server);
+    const other = (await login(server, account.email, PASSWORD)).data!.login.accessToken;
+    const setStatus = (s: string) =>
+      server.gql('mutation($id: ID!, $s: CustomerStatus!) { setCustomerStatus(id: $id, status: $s) { status } }', { id: account.id, s }, tokens.admin());
+    await setStatus('SUSPENDED');
+    await setStatus('ACTIVE');
+    expect(code(await server.gql(ME, {}, account.token))).toBe('UNAUTHENTICATED');
+    expect(code(await server.gql(ME, {}, other))).toBe('UNAUTHENTICATED');
+    const [live] = await server.db.query<{ n: number }>('SELECT count(*)::int AS n FROM customer_sessions WHERE customer_id = $1 AND revoked_at IS NULL', [account.id]);
+    expect(live.n).toBe(0);
+    const audit = await server.db.query<{ metadata: Record<string, unknown> }>(
+      "SELECT metadata FROM audit_events WHERE customer_id = $1 AND event_type = 'customer.status.change' ORDER BY created_at, id",
+      [account.id],
+    );
+    expect(audit.map((a) => a.metadata)).toEqual([{ sessionsRevoked: 2 }, {}]);
+    // Signing in again works once the suspension is lifted.
+    expect((await login(server, account.email, PASSWORD)).data!.login.customer.id).toBe(account.id);
+  });
 });
 
 describe('sessions', () => {

@@ -3,6 +3,7 @@ import { pageSize } from '../../common/cursor';
 import { isUuid } from '../../common/ids';
 import { jsonObject } from '../../common/json';
 import { propsFor, selectList, takePrefixed } from '../../db/columns';
+import type { SessionStore } from '../../auth/sessions';
 import type { Database, Queryable } from '../../db/database';
 import { Actor, changedValues, Transactor, UnitOfWork } from '../../db/unit-of-work';
 import { isUniqueViolation } from '../../db/errors';
@@ -64,6 +65,7 @@ export class CustomerService {
   constructor(
     private readonly db: Database,
     private readonly work: Transactor,
+    private readonly sessions: SessionStore,
   ) {}
 
   async findByEmail(email: string): Promise<CustomerRecord | null> {
@@ -214,14 +216,19 @@ export class CustomerService {
       const before = await lockLive(w.tx, id);
       const row = await setColumn(w.tx, id, 'status', status);
       if (before.status !== status) {
+        const suspended = status === CustomerStatus.SUSPENDED;
+        // Suspension ends every session: lifting it later must not bring back tokens issued
+        // before it (one of them may be why the account was suspended).
+        const sessionsRevoked = suspended ? await this.sessions.revokeAll(w.tx, id) : undefined;
         w.audit({
           eventType: 'customer.status.change',
-          severity: status === CustomerStatus.SUSPENDED ? AuditSeverity.WARN : AuditSeverity.INFO,
+          severity: suspended ? AuditSeverity.WARN : AuditSeverity.INFO,
           customerId: id,
           resourceId: id,
           operation: 'update',
           oldValues: { status: before.status },
           newValues: { status },
+          ...(suspended ? { metadata: { sessionsRevoked } } : {}),
         });
         w.emit({ type: 'customer.status_changed', customerId: id, data: { customerId: id, from: before.status, to: status } });
         w.segmentsMayChange(id);
