@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
+import type { Transaction } from '../src/db/database';
 import { EventPublisher, OutboxRow } from '../src/events/publisher';
 import { OutboxRelay } from '../src/events/relay';
 import { TcpProxy } from './helpers/tcp-proxy';
@@ -274,16 +275,21 @@ describe('relay', () => {
     await server.app.relay.stop();
     try {
       for (let i = 0; i < 5; i++) await server.gql(UPDATE, { id: c.id, input: { firstName: `Crash${i}` } }, tokens.admin());
-      // A relay on a database whose transactions never commit: it publishes, then "dies".
+      // A relay on a database whose transactions never commit: it publishes, then "dies" when
+      // it would mark its rows sent and commit.
       const dying = {
         ...server.db,
         kind: server.db.kind,
         query: server.db.query.bind(server.db),
-        transaction: (fn: (tx: any) => Promise<unknown>) =>
-          server.db.transaction(async (tx) => {
-            await fn(tx);
-            throw new Error('killed before commit');
-          }),
+        transaction: (fn: (tx: Transaction) => Promise<unknown>) =>
+          server.db.transaction((tx) =>
+            fn({
+              query: tx.query,
+              queryAndCommit: async () => {
+                throw new Error('killed before commit');
+              },
+            }),
+          ),
       } as any;
       const seen: string[] = [];
       const recording = new EventPublisher(server.app.bus.pubsub, null, 1000);

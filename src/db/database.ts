@@ -3,6 +3,16 @@ export interface Queryable {
   query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<R[]>;
 }
 
+/** An open transaction. */
+export interface Transaction extends Queryable {
+  /**
+   * The transaction's last statement, with the COMMIT sent right behind it (PostgreSQL: in the
+   * same round trip, pipelined). Resolves once both succeeded; rejects, with nothing
+   * committed, if either failed. Must be the callback's last step: nothing may run after it.
+   */
+  queryAndCommit<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<R[]>;
+}
+
 /**
  * The data layer's only entry point. Two implementations: PostgreSQL through a pg pool
  * (production) and embedded PGlite (trying it out). Services write parameterised SQL that
@@ -11,7 +21,7 @@ export interface Queryable {
 export interface Database extends Queryable {
   readonly kind: 'postgres' | 'embedded';
   /** Runs fn in one transaction; retried on serialization failures and deadlocks. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
   /** Throws SERVICE_UNAVAILABLE when the database cannot answer. */
   ping(): Promise<void>;
   /** Called for every statement sent (tests count them to prove batching; metrics later). */

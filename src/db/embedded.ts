@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Mutex } from '../common/mutex';
-import { Database, PoolStats, Queryable, StatementListeners } from './database';
+import { Database, PoolStats, Queryable, StatementListeners, Transaction } from './database';
 import { translateDbError } from './errors';
 import { acquireLockFile } from './lock-file';
 import { isTracing, sqlSpan } from '../observability/tracing';
@@ -25,7 +25,7 @@ interface PGliteLike {
 export class EmbeddedDatabase implements Database {
   readonly kind = 'embedded' as const;
   private readonly mutex = new Mutex();
-  private readonly inTransaction = new AsyncLocalStorage<Queryable>();
+  private readonly inTransaction = new AsyncLocalStorage<Transaction>();
   private readonly listeners = new StatementListeners();
 
   private constructor(
@@ -66,18 +66,18 @@ export class EmbeddedDatabase implements Database {
     }
   }
 
-  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
     const outer = this.inTransaction.getStore();
     if (outer) return fn(outer);
     try {
       return await this.mutex.run(() =>
         this.pglite.transaction(async (t) => {
-          const tx: Queryable = {
-            query: async <R>(text: string, params: readonly unknown[] = []) => {
-              this.listeners.emit(text);
-              return (await (isTracing() ? sqlSpan(text, () => t.query<R>(text, params as unknown[])) : t.query<R>(text, params as unknown[]))).rows;
-            },
+          const query = async <R>(text: string, params: readonly unknown[] = []) => {
+            this.listeners.emit(text);
+            return (await (isTracing() ? sqlSpan(text, () => t.query<R>(text, params as unknown[])) : t.query<R>(text, params as unknown[]))).rows;
           };
+          // One session in this process, no round trips to save: PGlite commits when fn returns.
+          const tx: Transaction = { query, queryAndCommit: query };
           return this.inTransaction.run(tx, () => fn(tx));
         }),
       );

@@ -5,7 +5,7 @@ import { isUuid } from '../common/ids';
 import type { RequestMeta } from '../context/context';
 import { cloudEvent } from '../events/cloud-event';
 import { AUDIT_RECORDED } from '../events/topics';
-import type { Database, Queryable } from './database';
+import type { Database, Queryable, Transaction } from './database';
 
 /** Who did it: written into every audit row of the unit of work. */
 export interface Actor {
@@ -63,10 +63,15 @@ export class UnitOfWork {
   /** Customers whose segment memberships this change may alter (re-scored before commit). */
   readonly rescore = new Set<string>();
 
+  /** The services' handle on the transaction (they cannot end it). */
+  readonly tx: Queryable;
+
   constructor(
-    readonly tx: Queryable,
+    private readonly transaction: Transaction,
     private readonly actor: Actor,
-  ) {}
+  ) {
+    this.tx = transaction;
+  }
 
   audit(entry: AuditEntry): void {
     this.audits.push(entry);
@@ -91,10 +96,11 @@ export class UnitOfWork {
   }
 
   /**
-   * Writes the audit rows and outbox events in one statement (a round trip less per mutation
-   * on the path to commit, which subscribers wait for), with a NOTIFY that PostgreSQL delivers
-   * to every replica's relay only if the transaction commits. `notifyAs`: the payload (the
-   * local relay's id, so that it can ignore what it is told in-process anyway); null: no NOTIFY.
+   * The unit of work's last step: writes the audit rows and outbox events in one statement,
+   * with a NOTIFY that PostgreSQL delivers to every replica's relay only if the transaction
+   * commits, and commits (the COMMIT pipelined behind the statement: subscribers wait for the
+   * commit, so every round trip on the way counts). `notifyAs`: the payload (the local relay's
+   * id, so that it can ignore what it is told in-process anyway); null: no NOTIFY.
    */
   async flush(notifyAs: string | null): Promise<void> {
     const { viewer, meta } = this.actor;
@@ -120,7 +126,7 @@ export class UnitOfWork {
       outbox.push(cloudEvent(AUDIT_RECORDED, r.customer_id, { auditId: r.id, customerId: r.customer_id, eventType: r.event_type, severity: r.severity }));
     }
     if (!outbox.length) return;
-    await this.tx.query(
+    await this.transaction.queryAndCommit(
       `WITH audit AS (
          INSERT INTO audit_events (id, event_type, severity, customer_id, resource_id, operation, old_values, new_values,
                                    user_agent, ip_address, actor_id, session_id, trace_id, metadata)
@@ -171,6 +177,7 @@ export class Transactor {
       const value = await fn(work);
       if (work.rescore.size && this.beforeFlush) await this.beforeFlush(work, [...work.rescore]);
       // Embedded mode has one process and no LISTEN: the in-process wake is all it needs.
+      // Last: it commits (nothing may run after it in this transaction).
       await work.flush(this.db.kind === 'postgres' ? (this.relay?.id ?? '') : null);
       // The last attempt's work (a retried transaction builds a new one).
       committed = work.hasEvents ? work : null;

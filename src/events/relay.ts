@@ -139,7 +139,7 @@ export class OutboxRelay {
       try {
         await this.publisher.publish(events);
       } catch (err) {
-        await tx.query(
+        await tx.queryAndCommit(
           `UPDATE outbox_events
               SET attempts = attempts + 1, last_attempted_at = now(), last_error = left($2, 500),
                   next_attempt_at = now() + make_interval(secs => least($3::float8 * power(2, attempts), $4::float8) / 1000),
@@ -150,7 +150,8 @@ export class OutboxRelay {
         this.logger.warn({ err: (err as Error).message, events: events.length }, 'publishing outbox events failed; will retry with backoff');
         return { events: 0, more: false };
       }
-      await tx.query(
+      // The COMMIT goes out with it: the next round (and the next claim of every relay) waits for it.
+      await tx.queryAndCommit(
         `UPDATE outbox_events SET status = 'SENT', sent_at = now(), attempts = attempts + 1, last_attempted_at = now(), last_error = NULL
           WHERE seq = ANY($1::bigint[])`,
         [seqs],

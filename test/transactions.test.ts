@@ -1,0 +1,108 @@
+import { PostgresDatabase } from '../src/db/postgres';
+import { createTestDatabase } from './helpers/server';
+
+/**
+ * Transactions on PostgreSQL pipeline BEGIN with their first statement and COMMIT with their
+ * last (queryAndCommit): these prove that nothing of the all-or-nothing contract is lost.
+ */
+let db: PostgresDatabase;
+let drop: () => Promise<void>;
+
+beforeAll(async () => {
+  const scratch = await createTestDatabase();
+  drop = scratch.drop;
+  db = new PostgresDatabase(scratch.dsn, 4);
+  await db.query(`CREATE TABLE items (id int PRIMARY KEY, note text NOT NULL CHECK (note <> 'bad'))`);
+  // Checked at COMMIT: a violation makes the COMMIT itself fail.
+  await db.query(`CREATE TABLE owners (id int PRIMARY KEY)`);
+  await db.query(`CREATE TABLE owned (id int PRIMARY KEY, owner int REFERENCES owners (id) DEFERRABLE INITIALLY DEFERRED)`);
+});
+
+afterAll(async () => {
+  await db.close();
+  await drop();
+});
+
+const ids = async (table: string) => (await db.query<{ id: number }>(`SELECT id FROM ${table} ORDER BY id`)).map((r) => r.id);
+
+/** The statements a transaction sends, as the database sees them (its statement listener). */
+async function sent(fn: () => Promise<unknown>): Promise<string[]> {
+  const texts: string[] = [];
+  const stop = db.onStatement((t) => texts.push(t.trim().split(/\s+/)[0]));
+  try {
+    await fn().catch(() => undefined);
+  } finally {
+    stop();
+  }
+  return texts;
+}
+
+describe('pipelined transactions', () => {
+  it('commit every statement with the last one', async () => {
+    const texts = await sent(() =>
+      db.transaction(async (tx) => {
+        await tx.query(`INSERT INTO items VALUES (1, 'a')`);
+        await tx.query(`INSERT INTO items VALUES (2, 'b')`);
+        return tx.queryAndCommit(`INSERT INTO items VALUES (3, 'c')`);
+      }),
+    );
+    expect(texts).toEqual(['BEGIN', 'INSERT', 'INSERT', 'INSERT', 'COMMIT']);
+    expect(await ids('items')).toEqual([1, 2, 3]);
+  });
+
+  it('commit nothing when the last statement fails, and say so', async () => {
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.query(`INSERT INTO items VALUES (10, 'kept only if all succeed')`);
+        await tx.queryAndCommit(`INSERT INTO items VALUES (11, 'bad')`);
+      }),
+    ).rejects.toThrow();
+    expect(await ids('items')).not.toContain(10);
+  });
+
+  it('commit nothing when the COMMIT itself fails (a deferred constraint), and say so', async () => {
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.query(`INSERT INTO items VALUES (20, 'with an orphan')`);
+        await tx.queryAndCommit(`INSERT INTO owned VALUES (1, 999)`);
+      }),
+    ).rejects.toThrow();
+    expect(await ids('items')).not.toContain(20);
+    expect(await ids('owned')).toEqual([]);
+  });
+
+  it('commit nothing when the first statement fails (its BEGIN went out with it)', async () => {
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.query(`INSERT INTO items VALUES (30, 'bad')`);
+      }),
+    ).rejects.toThrow();
+    // The connection is clean afterwards: the next transaction on the pool commits normally.
+    await db.transaction((tx) => tx.query(`INSERT INTO items VALUES (31, 'after a failure')`));
+    expect(await ids('items')).toEqual(expect.arrayContaining([31]));
+    expect(await ids('items')).not.toContain(30);
+  });
+
+  it('roll back when the callback throws after its statements', async () => {
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.query(`INSERT INTO items VALUES (40, 'x')`);
+        throw new Error('changed my mind');
+      }),
+    ).rejects.toThrow('changed my mind');
+    expect(await ids('items')).not.toContain(40);
+  });
+
+  it('refuse a statement after queryAndCommit, and send nothing for a transaction without statements', async () => {
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.queryAndCommit(`INSERT INTO items VALUES (50, 'alone')`);
+        await tx.query(`INSERT INTO items VALUES (51, 'too late')`);
+      }),
+    ).rejects.toThrow(/transaction has ended/);
+    // A one-statement transaction needs no BEGIN: the statement was atomic and stays.
+    expect(await ids('items')).toContain(50);
+    expect(await ids('items')).not.toContain(51);
+    expect(await sent(() => db.transaction(async () => 'nothing to do'))).toEqual([]);
+  });
+});
