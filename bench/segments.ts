@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import pg from 'pg';
 import { SegmentField, SegmentOperator } from '../src/common/enums';
 import { runMigrations } from '../src/db/migrate';
+import { lockCustomer } from '../src/db/locks';
 import { PostgresDatabase } from '../src/db/postgres';
 import { systemActor, Transactor } from '../src/db/unit-of-work';
 import { SegmentService } from '../src/modules/segment/segment.service';
@@ -130,6 +131,9 @@ export async function segmentBenchmark(): Promise<SegmentFigures> {
     const whole: number[] = [];
     for (const id of ids) {
       await work.run(actor, async (w) => {
+        // As in a real change, the customer's row is locked first; that statement also carries
+        // the transaction's BEGIN (pipelined), which is not the re-score's to pay.
+        await lockCustomer(w.tx, id);
         const started = process.hrtime.bigint();
         await segments.rescore(w, [id]);
         times.push(Number(process.hrtime.bigint() - started) / 1e6);

@@ -24,8 +24,8 @@ async function settled<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
 
 /**
  * Runs `write` (which sends statements) with the connection's socket corked, so that what it
- * sends leaves in one write: PostgreSQL reads both statements at once, and on a loopback the
- * write itself (which wakes the server) is most of a statement's cost on our side.
+ * sends leaves in one write: one system call, and PostgreSQL is woken once and reads both
+ * statements together.
  */
 function together<T>(client: pg.PoolClient, write: () => T): T {
   const socket = (client as unknown as pg.Client).connection?.stream;
