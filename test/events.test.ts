@@ -4,7 +4,7 @@ import type { Transaction } from '../src/db/database';
 import { EventPublisher, OutboxRow } from '../src/events/publisher';
 import { OutboxRelay } from '../src/events/relay';
 import { TcpProxy } from './helpers/tcp-proxy';
-import { createCustomer, redisEnv, REDIS_ADDR, startReplica, startTestServer, TestServer, tokens } from './helpers/server';
+import { createCustomer, postGraphql, redisEnv, REDIS_ADDR, startReplica, startTestServer, TestServer, tokens } from './helpers/server';
 import { readStream } from './helpers/stream';
 import { subscribe, wsClient } from './helpers/ws';
 
@@ -261,6 +261,53 @@ describe('redis outage', () => {
       expect(delivered).toBe(10);
     } finally {
       await outage.close();
+      await proxy.cut();
+      await redis.del(`${ns}customer.events`);
+      server.app.relay.start();
+    }
+  });
+  it('does not hang on a Redis that stops answering: the publish times out, events wait, and all arrive once it answers', async () => {
+    const [host, port] = REDIS_ADDR.split(':');
+    const proxy = new TcpProxy(Number(port), host);
+    const proxyPort = await proxy.start();
+    const ns = `stall-${process.pid}-${Date.now()}:`;
+    const stalling = await startReplica(server, {
+      CUSTOMER_REDIS_ADDR: `127.0.0.1:${proxyPort}`,
+      CUSTOMER_EVENTS_NAMESPACE: ns,
+      CUSTOMER_OUTBOX_BACKOFF_MS: '100',
+      CUSTOMER_OUTBOX_BACKOFF_MAX_MS: '500',
+      CUSTOMER_OUTBOX_POLL_MS: '200',
+    });
+    await server.app.relay.stop();
+    const streamed = async () =>
+      new Set((await redis.xrange(`${ns}customer.events`, '-', '+')).filter(([, f]) => f.includes('customer.updated')).map(([, f]) => f[f.indexOf('id') + 1]));
+    try {
+      const c = await createCustomer(server);
+      await until(() => redis.xlen(`${ns}customer.events`), (n) => n >= 1);
+      proxy.stall();
+      for (let i = 0; i < 3; i++) {
+        const res = await postGraphql(stalling.url, UPDATE, { id: c.id, input: { lastName: `Stalled${i}` } }, tokens.admin());
+        expect(res.errors).toBeUndefined();
+      }
+      // Without a command timeout the relay's round would wait on the silent connection
+      // for as long as TCP keeps it open; with one, the attempt fails and is recorded.
+      const rows = () =>
+        server.db.query<{ id: string; status: string; attempts: number; lastError: string | null }>(
+          `SELECT id, status, attempts, last_error AS "lastError" FROM outbox_events
+            WHERE customer_id = $1 AND type = 'customer.updated' ORDER BY seq`,
+          [c.id],
+        );
+      const failed = await until(rows, (rs) => rs.length === 3 && rs.every((r) => r.attempts >= 1), 15000);
+      expect(failed.map((r) => r.status)).toEqual(['PENDING', 'PENDING', 'PENDING']);
+      expect(failed[0].lastError).toMatch(/timed out/i);
+
+      proxy.resume();
+      const ids = await until(streamed, (got) => failed.every((r) => got.has(r.id)), 15000);
+      expect(failed.filter((r) => !ids.has(r.id))).toEqual([]);
+    } finally {
+      // Resumed first, so that a round still waiting on the stalled connection can end.
+      proxy.resume();
+      await stalling.close();
       await proxy.cut();
       await redis.del(`${ns}customer.events`);
       server.app.relay.start();

@@ -27,9 +27,18 @@ export function redisOptions(addr: string, password: string | null): RedisOption
 }
 
 /**
+ * How long a command on the publishing connection may wait for its answer (the service we
+ * replace read Redis with a 3 s timeout). Without one, a Redis that keeps the connection open
+ * but stops answering would hold a relay round, and its outbox rows, for as long as TCP
+ * takes to notice, and a login's rate-limit check with it.
+ */
+export const REDIS_COMMAND_TIMEOUT_MS = 3000;
+
+/**
  * With CUSTOMER_REDIS_ADDR: two ioredis connections (pub/sub needs its own). The publishing
  * connection does not queue commands while disconnected, so a relay publishing into a dead
- * Redis fails at once and backs off, with the events safe in the outbox.
+ * Redis fails at once and backs off, with the events safe in the outbox; one that stops
+ * answering fails after REDIS_COMMAND_TIMEOUT_MS the same way.
  */
 export function createEventBus(config: Config, logger: Logger): EventBus {
   if (!config.redisAddr) {
@@ -37,7 +46,7 @@ export function createEventBus(config: Config, logger: Logger): EventBus {
   }
   const ns = config.eventsNamespace;
   const base = redisOptions(config.redisAddr, config.redisPassword);
-  const publisher = new Redis({ ...base, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  const publisher = new Redis({ ...base, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: REDIS_COMMAND_TIMEOUT_MS });
   const subscriber = new Redis({ ...base, maxRetriesPerRequest: null });
   let lastWarn = 0;
   for (const [name, client] of [
