@@ -158,7 +158,7 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
     if (url === '/graphql' || url.startsWith('/graphql?')) {
       handleGraphql(req, res).catch((err: unknown) => {
         logger.error({ err }, 'graphql handler failed');
-        if (!res.headersSent) res.writeHead(500, [...security.flat, 'content-type', 'application/json']);
+        if (!res.headersSent) res.writeHead(500, [...security.flat, 'cache-control', 'no-store', 'content-type', 'application/json']);
         res.end(JSON.stringify({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }));
       });
     } else {

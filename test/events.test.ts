@@ -312,7 +312,7 @@ describe('redis outage', () => {
       await redis.del(`${ns}customer.events`);
       server.app.relay.start();
     }
-  });
+  }, 60_000);
 });
 
 describe('relay', () => {

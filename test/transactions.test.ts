@@ -25,7 +25,7 @@ afterAll(async () => {
 
 const ids = async (table: string) => (await db.query<{ id: number }>(`SELECT id FROM ${table} ORDER BY id`)).map((r) => r.id);
 
-/** The statements a transaction sends, as the database sees them (its statement listener). */
+/** The statements the data layer sends for a transaction (its statement listener), first words only. */
 async function sent(fn: () => Promise<unknown>): Promise<string[]> {
   const texts: string[] = [];
   const stop = db.onStatement((t) => texts.push(t.trim().split(/\s+/)[0]));
@@ -71,16 +71,40 @@ describe('pipelined transactions', () => {
     expect(await ids('owned')).toEqual([]);
   });
 
-  it('commit nothing when the first statement fails (its BEGIN went out with it)', async () => {
+  it('leave the connection clean when the first statement fails (its BEGIN went out with it)', async () => {
     await expect(
       db.transaction(async (tx) => {
         await tx.query(`INSERT INTO items VALUES (30, 'bad')`);
       }),
     ).rejects.toThrow();
-    // The connection is clean afterwards: the next transaction on the pool commits normally.
-    await db.transaction((tx) => tx.query(`INSERT INTO items VALUES (31, 'after a failure')`));
-    expect(await ids('items')).toEqual(expect.arrayContaining([31]));
-    expect(await ids('items')).not.toContain(30);
+    // The pool hands out the connection released last: the next transaction runs on it, not
+    // inside the aborted one, and commits.
+    await db.transaction(async (tx) => {
+      await tx.query(`INSERT INTO items VALUES (31, 'after a failure')`);
+      await tx.queryAndCommit(`INSERT INTO items VALUES (32, 'after a failure')`);
+    });
+    expect(await ids('items')).toEqual(expect.arrayContaining([31, 32]));
+  });
+
+  it('commit nothing when the last statement cannot even be sent (a value the driver cannot serialise)', async () => {
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.query(`INSERT INTO items VALUES (60, 'kept only if all succeed')`);
+        await tx.queryAndCommit(`INSERT INTO items VALUES (61, $1)`, [{ n: 1n }]);
+      }),
+    ).rejects.toThrow(/BigInt/);
+    expect(await ids('items')).not.toContain(60);
+  });
+
+  it('commit nothing when the callback swallows the failure of its last statement', async () => {
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.query(`INSERT INTO items VALUES (70, 'kept only if all succeed')`);
+        await tx.queryAndCommit(`INSERT INTO items VALUES (71, 'bad')`).catch(() => undefined);
+        return 'looks fine';
+      }),
+    ).rejects.toThrow();
+    expect(await ids('items')).not.toContain(70);
   });
 
   it('roll back when the callback throws after its statements', async () => {

@@ -68,16 +68,24 @@ export class EmbeddedDatabase implements Database {
 
   async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
     const outer = this.inTransaction.getStore();
-    if (outer) return fn(outer);
+    // Joins the running transaction (one session); its end is the outer one's to decide.
+    if (outer) return fn({ query: outer.query, queryAndCommit: outer.query });
     try {
       return await this.mutex.run(() =>
         this.pglite.transaction(async (t) => {
+          let ended = false;
           const query = async <R>(text: string, params: readonly unknown[] = []) => {
+            if (ended) throw new Error('statement after queryAndCommit: the transaction has ended');
             this.listeners.emit(text);
             return (await (isTracing() ? sqlSpan(text, () => t.query<R>(text, params as unknown[])) : t.query<R>(text, params as unknown[]))).rows;
           };
           // One session in this process, no round trips to save: PGlite commits when fn returns.
-          const tx: Transaction = { query, queryAndCommit: query };
+          const queryAndCommit = async <R>(text: string, params?: readonly unknown[]) => {
+            const rows = await query<R>(text, params);
+            ended = true;
+            return rows;
+          };
+          const tx: Transaction = { query, queryAndCommit };
           return this.inTransaction.run(tx, () => fn(tx));
         }),
       );

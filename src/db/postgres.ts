@@ -3,6 +3,9 @@ import { Database, PoolStats, StatementListeners, Transaction } from './database
 import { isConnectionError, isRetryableTransactionError, translateDbError } from './errors';
 import { isTracing, sqlSpan } from '../observability/tracing';
 
+/** The driver's own parameter serialisation (exported as `pg.utils`, missing from its types). */
+const { prepareValue } = (pg as unknown as { utils: { prepareValue(value: unknown): unknown } }).utils;
+
 // Calendar dates stay 'YYYY-MM-DD' strings: a JS Date would shift them by the time zone.
 pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
 
@@ -107,10 +110,17 @@ export class PostgresDatabase implements Database {
     const client = await this.pool.connect();
     let begun = false;
     let committed = false;
+    /** What made queryAndCommit fail: the transaction did not commit, whatever fn does next. */
+    let commitFailure = null as { error: unknown } | null; // set in a callback: not narrowed to null
     const send = <R>(text: string, params: readonly unknown[]) => {
       this.listeners.emit(text);
       const statement = { name: this.statementName(text), text, values: params as unknown[] };
       return isTracing() ? sqlSpan(text, () => client.query<R & pg.QueryResultRow>(statement)) : client.query<R & pg.QueryResultRow>(statement);
+    };
+    const commit = async (sent: Promise<pg.QueryResult>) => {
+      // COMMIT of a transaction an error aborted answers ROLLBACK, not an error.
+      const { command } = await sent;
+      if (command !== 'COMMIT') throw new Error(`transaction ended with ${command}`);
     };
     const query = async <R>(text: string, params: readonly unknown[] = []): Promise<R[]> => {
       if (committed) throw new Error('statement after queryAndCommit: the transaction has ended');
@@ -119,17 +129,26 @@ export class PostgresDatabase implements Database {
       const [, res] = await settled(...together(client, () => [send('BEGIN', []), send<R>(text, params)] as const));
       return res.rows;
     };
+    const queryAndCommit = async <R>(text: string, params: readonly unknown[] = []): Promise<R[]> => {
+      if (committed) throw new Error('statement after queryAndCommit: the transaction has ended');
+      committed = true;
+      // The transaction's only statement: atomic by itself, no BEGIN or COMMIT needed.
+      if (!begun) return (await send<R>(text, params)).rows;
+      // Serialised before anything is sent: a value the driver cannot serialise fails only
+      // its own statement, and the COMMIT behind it would then commit the earlier ones.
+      const values = params.map(prepareValue);
+      const [res] = await settled(...together(client, () => [send<R>(text, values), commit(send('COMMIT', []))] as const));
+      return res.rows;
+    };
     const tx: Transaction = {
       query,
-      queryAndCommit: async <R>(text: string, params: readonly unknown[] = []) => {
-        if (committed) throw new Error('statement after queryAndCommit: the transaction has ended');
-        committed = true;
-        // The transaction's only statement: atomic by itself, no BEGIN or COMMIT needed.
-        if (!begun) return (await send<R>(text, params)).rows;
-        const [res, commit] = await settled(...together(client, () => [send<R>(text, params), send('COMMIT', [])] as const));
-        // COMMIT of a transaction an error aborted answers ROLLBACK, not an error.
-        if (commit.command !== 'COMMIT') throw new Error(`transaction ended with ${commit.command}`);
-        return res.rows;
+      queryAndCommit: async <R>(text: string, params?: readonly unknown[]) => {
+        try {
+          return await queryAndCommit<R>(text, params);
+        } catch (error) {
+          commitFailure = { error };
+          throw error;
+        }
       },
     };
     let broken: Error | undefined;
@@ -139,9 +158,11 @@ export class PostgresDatabase implements Database {
     client.on('error', onError);
     try {
       const result = await fn(tx);
+      // fn caught the failure of its last statement and returned: still nothing committed.
+      if (commitFailure) throw commitFailure.error;
       if (begun && !committed) {
         committed = true;
-        await send('COMMIT', []);
+        await commit(send('COMMIT', []));
       }
       return result;
     } catch (err) {
