@@ -217,20 +217,41 @@ describe('two replicas on one Postgres and one Redis', () => {
 });
 
 describe('redis outage', () => {
-  it('keeps mutations working, holds events in the outbox, and delivers all of them when Redis returns', async () => {
+  /**
+   * A replica that reaches Redis through a proxy the test can cut or stall, publishing alone
+   * (the main server's relay shares the outbox and is stopped), with quick retries.
+   */
+  async function replicaBehindProxy(prefix: string) {
     const [host, port] = REDIS_ADDR.split(':');
     const proxy = new TcpProxy(Number(port), host);
     const proxyPort = await proxy.start();
-    const ns = `outage-${process.pid}-${Date.now()}:`;
-    const outage = await startReplica(server, {
+    const ns = `${prefix}-${process.pid}-${Date.now()}:`;
+    const replica = await startReplica(server, {
       CUSTOMER_REDIS_ADDR: `127.0.0.1:${proxyPort}`,
       CUSTOMER_EVENTS_NAMESPACE: ns,
       CUSTOMER_OUTBOX_BACKOFF_MS: '100',
       CUSTOMER_OUTBOX_BACKOFF_MAX_MS: '500',
       CUSTOMER_OUTBOX_POLL_MS: '200',
     });
-    // the main server's relay shares the outbox; stop it so only the outage replica publishes
     await server.app.relay.stop();
+    return {
+      proxy,
+      proxyPort,
+      ns,
+      replica,
+      async close() {
+        // Resumed first, so that a round still waiting on a stalled connection can end.
+        proxy.resume();
+        await replica.close();
+        await proxy.cut();
+        await redis.del(`${ns}customer.events`);
+        server.app.relay.start();
+      },
+    };
+  }
+
+  it('keeps mutations working, holds events in the outbox, and delivers all of them when Redis returns', async () => {
+    const { proxy, proxyPort, ns, replica: outage, close } = await replicaBehindProxy('outage');
     try {
       const c = await createCustomer(server);
       await until(() => redis.xlen(`${ns}customer.events`), (n) => n >= 1);
@@ -260,25 +281,11 @@ describe('redis outage', () => {
       );
       expect(delivered).toBe(10);
     } finally {
-      await outage.close();
-      await proxy.cut();
-      await redis.del(`${ns}customer.events`);
-      server.app.relay.start();
+      await close();
     }
   });
   it('does not hang on a Redis that stops answering: the publish times out, events wait, and all arrive once it answers', async () => {
-    const [host, port] = REDIS_ADDR.split(':');
-    const proxy = new TcpProxy(Number(port), host);
-    const proxyPort = await proxy.start();
-    const ns = `stall-${process.pid}-${Date.now()}:`;
-    const stalling = await startReplica(server, {
-      CUSTOMER_REDIS_ADDR: `127.0.0.1:${proxyPort}`,
-      CUSTOMER_EVENTS_NAMESPACE: ns,
-      CUSTOMER_OUTBOX_BACKOFF_MS: '100',
-      CUSTOMER_OUTBOX_BACKOFF_MAX_MS: '500',
-      CUSTOMER_OUTBOX_POLL_MS: '200',
-    });
-    await server.app.relay.stop();
+    const { proxy, ns, replica: stalling, close } = await replicaBehindProxy('stall');
     const streamed = async () =>
       new Set((await redis.xrange(`${ns}customer.events`, '-', '+')).filter(([, f]) => f.includes('customer.updated')).map(([, f]) => f[f.indexOf('id') + 1]));
     try {
@@ -305,12 +312,7 @@ describe('redis outage', () => {
       const ids = await until(streamed, (got) => failed.every((r) => got.has(r.id)), 15000);
       expect(failed.filter((r) => !ids.has(r.id))).toEqual([]);
     } finally {
-      // Resumed first, so that a round still waiting on the stalled connection can end.
-      proxy.resume();
-      await stalling.close();
-      await proxy.cut();
-      await redis.del(`${ns}customer.events`);
-      server.app.relay.start();
+      await close();
     }
   }, 60_000);
 });

@@ -52,6 +52,7 @@ export class TcpProxy {
   }
 
   resume(): void {
+    if (!this.stalled) return;
     this.stalled = false;
     for (const pair of this.pairs) forward(pair);
   }
