@@ -130,27 +130,22 @@ export class PostgresDatabase implements Database {
       return res.rows;
     };
     const queryAndCommit = async <R>(text: string, params: readonly unknown[] = []): Promise<R[]> => {
-      if (committed) throw new Error('statement after queryAndCommit: the transaction has ended');
-      committed = true;
-      // The transaction's only statement: atomic by itself, no BEGIN or COMMIT needed.
-      if (!begun) return (await send<R>(text, params)).rows;
-      // Serialised before anything is sent: a value the driver cannot serialise fails only
-      // its own statement, and the COMMIT behind it would then commit the earlier ones.
-      const values = params.map(prepareValue);
-      const [res] = await settled(...together(client, () => [send<R>(text, values), commit(send('COMMIT', []))] as const));
-      return res.rows;
+      try {
+        if (committed) throw new Error('statement after queryAndCommit: the transaction has ended');
+        committed = true;
+        // The transaction's only statement: atomic by itself, no BEGIN or COMMIT needed.
+        if (!begun) return (await send<R>(text, params)).rows;
+        // Serialised before anything is sent: a value the driver cannot serialise fails only
+        // its own statement, and the COMMIT behind it would then commit the earlier ones.
+        const values = params.map(prepareValue);
+        const [res] = await settled(...together(client, () => [send<R>(text, values), commit(send('COMMIT', []))] as const));
+        return res.rows;
+      } catch (error) {
+        commitFailure = { error };
+        throw error;
+      }
     };
-    const tx: Transaction = {
-      query,
-      queryAndCommit: async <R>(text: string, params?: readonly unknown[]) => {
-        try {
-          return await queryAndCommit<R>(text, params);
-        } catch (error) {
-          commitFailure = { error };
-          throw error;
-        }
-      },
-    };
+    const tx: Transaction = { query, queryAndCommit };
     let broken: Error | undefined;
     // pg-pool drops its 'error' listener while a client is checked out: without this one, the
     // connection dying mid-transaction would be an unhandled 'error' event (a process crash).
