@@ -11,6 +11,8 @@ export interface Config {
   databaseDsn: string | null;
   dataDir: string;
   dbPoolSize: number;
+  /** Bounds on how long the database may keep a request waiting (PostgreSQL only). */
+  dbTimeouts: DatabaseTimeouts;
   redisAddr: string | null;
   redisPassword: string | null;
   jwtSecret: string;
@@ -43,6 +45,18 @@ export interface Config {
   outbox: OutboxConfig;
   /** Prefix of the Redis stream and pub/sub topics ('' = the stream is `customer.events`). */
   eventsNamespace: string;
+}
+
+/**
+ * Session settings of every pooled PostgreSQL connection; 0 switches one off. Work that may
+ * legitimately run longer (migrations, segment refreshes) lifts the statement bound inside
+ * its own transaction (db/timeouts.ts).
+ */
+export interface DatabaseTimeouts {
+  /** A statement (a lock wait included) is cancelled after this long: SERVICE_UNAVAILABLE, not a hung request. */
+  statementMs: number;
+  /** A session idle inside an open transaction this long is ended, releasing its locks. */
+  idleInTransactionMs: number;
 }
 
 /** The outbox relay: batching, retries with exponential backoff, dead letters, pruning. */
@@ -230,6 +244,10 @@ export function loadConfig(env: Env = process.env): Config {
     databaseDsn,
     dataDir: path.resolve(str(env, 'CUSTOMER_DATA_DIR') ?? '.data/pglite'),
     dbPoolSize: int(env, 'CUSTOMER_DB_POOL_SIZE', 10, 1, 200),
+    dbTimeouts: {
+      statementMs: int(env, 'CUSTOMER_DB_STATEMENT_TIMEOUT_MS', 30000, 0, 86400000),
+      idleInTransactionMs: int(env, 'CUSTOMER_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 60000, 0, 86400000),
+    },
     redisAddr: str(env, 'CUSTOMER_REDIS_ADDR'),
     redisPassword: str(env, 'CUSTOMER_REDIS_PASSWORD'),
     jwtSecret,

@@ -1,6 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { migrations } from '../../migrations';
 import type { Database, Queryable } from './database';
+import { withoutStatementTimeout } from './timeouts';
 
 /**
  * Applies pending migrations, in order, in one transaction. The bookkeeping table is
@@ -13,6 +14,8 @@ import type { Database, Queryable } from './database';
  */
 export async function runMigrations(db: Database, list: MigrationInterface[] = migrations): Promise<string[]> {
   return db.transaction(async (tx) => {
+    // DDL over big tables may run long, and the other replicas wait here for the one applying.
+    await withoutStatementTimeout(tx);
     await tx.query("SELECT pg_advisory_xact_lock(hashtext('customer-subgraph:migrations'))");
     await tx.query(
       'CREATE TABLE IF NOT EXISTS migrations (id SERIAL PRIMARY KEY, "timestamp" BIGINT NOT NULL, name VARCHAR NOT NULL)',

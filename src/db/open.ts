@@ -12,7 +12,7 @@ import { PostgresDatabase } from './postgres';
  */
 export async function openDatabase(config: Config, logger: Logger): Promise<Database> {
   const db: Database = config.databaseDsn
-    ? new PostgresDatabase(config.databaseDsn, config.dbPoolSize)
+    ? new PostgresDatabase(config.databaseDsn, config.dbPoolSize, config.dbTimeouts)
     : await EmbeddedDatabase.open(config.dataDir);
   const deadline = Date.now() + 30_000;
   for (;;) {

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import type { DatabaseTimeouts } from '../config/config';
 import { Database, PoolStats, StatementListeners, Transaction } from './database';
 import { isConnectionError, isRetryableTransactionError, translateDbError } from './errors';
 import { isTracing, sqlSpan } from '../observability/tracing';
@@ -46,10 +47,15 @@ export class PostgresDatabase implements Database {
   private readonly listeners = new StatementListeners();
   private readonly prepared = new Map<string, string>();
 
-  constructor(dsn: string, poolSize: number) {
+  constructor(dsn: string, poolSize: number, timeouts: DatabaseTimeouts = { statementMs: 0, idleInTransactionMs: 0 }) {
     this.pool = new pg.Pool({
       connectionString: dsn,
       max: poolSize,
+      // Sent with the connection's start-up message (no extra round trip); 0 leaves the server's
+      // own setting. A lock wait behind a stuck session then ends in SERVICE_UNAVAILABLE instead
+      // of holding a request and a pooled connection for good.
+      statement_timeout: timeouts.statementMs || undefined,
+      idle_in_transaction_session_timeout: timeouts.idleInTransactionMs || undefined,
       // Statements may be sent before the previous one's answer arrives; only transactions do
       // (BEGIN with their first statement, COMMIT with their last): see runOnce.
       pipeline: true,

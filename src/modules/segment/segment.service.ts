@@ -1,6 +1,7 @@
 import { isUuid } from '../../common/ids';
 import type { Database, Queryable } from '../../db/database';
 import { lockCustomer } from '../../db/locks';
+import { withoutStatementTimeout } from '../../db/timeouts';
 import { SqlParams } from '../../db/sql-params';
 import { Actor, Transactor, UnitOfWork } from '../../db/unit-of-work';
 import { isUniqueViolation } from '../../db/errors';
@@ -131,6 +132,8 @@ export class SegmentService {
    */
   async refresh(id: string, actor: Actor): Promise<RefreshResult> {
     return this.work.run(actor, async (w) => {
+      // Its statements grow with the number of customers, and it queues behind another refresh.
+      await withoutStatementTimeout(w.tx);
       const segment = await lockSegment(w.tx, id);
       if (!segment.isActive) throw DomainError.badInput('id', 'the segment is inactive; activate it before refreshing');
       await lockMembers(w.tx, segment.id);
@@ -147,6 +150,7 @@ export class SegmentService {
     return this.work.run(actor, async (w) => {
       const [{ locked }] = await w.tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [REFRESH_LOCK]);
       if (!locked) return false;
+      await withoutStatementTimeout(w.tx);
       const segments = await w.tx.query<SegmentRecord>(`SELECT ${SEGMENT_COLUMNS} FROM customer_segments s WHERE s.is_active ORDER BY s.id FOR UPDATE`);
       for (const segment of segments) {
         await lockMembers(w.tx, segment.id);
