@@ -10,7 +10,7 @@ import {
 import express from 'express';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import { getOperationAST, GraphQLError, parse } from 'graphql';
+import { execute, getOperationAST, GraphQLError, parse, subscribe } from 'graphql';
 import { Authenticator } from './auth/authenticator';
 import { TokenIssuer, TokenVerifier } from './auth/jwt';
 import { IpRateLimiter } from './auth/rate-limit';
@@ -181,6 +181,8 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
       schema,
       parse: (source) => parse(source, wsChecks.parse),
       validate: wsChecks.validate,
+      // Tracing on: each operation in a span of its own (none when off).
+      ...tracing.wsExecution(execute, subscribe),
       onOperation: (ctx, id, _payload, args) => {
         wsLog.started(ctx, id, getOperationAST(args.document, args.operationName), args.operationName, args.contextValue as Context);
       },

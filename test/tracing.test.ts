@@ -4,6 +4,7 @@ import { trace } from '@opentelemetry/api';
 import { ConfigError, loadConfig } from '../src/config/config';
 import { flushTracing, isTracing, traceLogFields } from '../src/observability/tracing';
 import { createCustomer, startTestServer, TestServer, tokens, uniqueEmail } from './helpers/server';
+import { subscribe, wsClient } from './helpers/ws';
 
 /**
  * Tracing end to end: the service exports over real OTLP/HTTP to a fake collector in this
@@ -220,6 +221,55 @@ describe('tracing on (CUSTOMER_TRACING_ENABLED=true)', () => {
     expect(events.length).toBe(res.errors!.length);
     expect(attrs(events[0].attributes)['exception.type']).toBe(res.errors![0].extensions?.code);
     expect(JSON.stringify(operation)).not.toContain('not-a-uuid-secret');
+  });
+
+  it('exports a span per graphql-ws operation: a mutation with its SQL, a subscription start, a refused one by code', async () => {
+    const c = await createCustomer(server);
+    const other = await createCustomer(server);
+    const admin = wsClient(server.url, tokens.admin());
+    const customer = wsClient(server.url, tokens.customer(c.id));
+    try {
+      const live = await subscribe(admin, 'subscription Live($id: ID) { customerChanged(customerId: $id) { type } }', { id: c.id });
+      const refused = await subscribe(customer, 'subscription Snoop($id: ID) { customerChanged(customerId: $id) { type } }', { id: other.id });
+      const result = await new Promise<unknown>((resolve, reject) => {
+        const query = 'mutation WsRename($id: ID!, $input: UpdateCustomerInput!) { updateCustomer(id: $id, input: $input) { id } }';
+        admin.subscribe({ query, variables: { id: c.id, input: { lastName: 'OverWs' } } }, { next: resolve, error: reject, complete: () => undefined });
+      });
+      expect(result).toEqual({ data: { updateCustomer: { id: c.id } } });
+      await live.waitFor(1);
+      expect(refused.errors.length).toBeGreaterThan(0);
+    } finally {
+      admin.dispose();
+      customer.dispose();
+    }
+    await flushTracing();
+    const spans = collector.spans();
+    const byId = new Map(spans.map((s) => [s.spanId, s]));
+    const one = (name: string) => {
+      const found = spans.filter((s) => s.name === name);
+      expect(found).toHaveLength(1);
+      return found[0];
+    };
+
+    const mutation = one('mutation WsRename');
+    expect(mutation.kind).toBe(2); // SERVER
+    expect(mutation.parentSpanId ?? '').toBe('');
+    expect(attrs(mutation.attributes)).toMatchObject({ 'graphql.operation.type': 'mutation', 'graphql.operation.name': 'WsRename', 'network.protocol.name': 'websocket' });
+    const sql = spans.filter((s) => s.traceId === mutation.traceId && attrs(s.attributes)['db.system'] === 'postgresql');
+    expect(sql.map((s) => s.name)).toEqual(expect.arrayContaining(['UPDATE']));
+    for (const s of sql) expect(descendsFrom(s, mutation.spanId, byId)).toBe(true);
+    // The audit row written over the socket carries the operation's trace id, as over HTTP.
+    const [row] = await server.db.query<{ trace_id: string }>(
+      "SELECT trace_id FROM audit_events WHERE customer_id = $1 AND event_type = 'customer.profile.update'",
+      [c.id],
+    );
+    expect(row.trace_id).toBe(mutation.traceId);
+
+    const started = one('subscription Live');
+    expect(started.events ?? []).toEqual([]);
+    expect(started.status?.code ?? 0).not.toBe(2);
+    const snoop = one('subscription Snoop');
+    expect((snoop.events ?? []).map((e) => attrs(e.attributes)['exception.type'])).toEqual(['FORBIDDEN']);
   });
 
   it('puts the trace and span id on log lines written inside a traced request', async () => {

@@ -1,4 +1,5 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import { ExecutionArgs, getOperationAST, GraphQLError } from 'graphql';
 import {
   Attributes,
   context,
@@ -38,6 +39,10 @@ import type { Logger } from './logger';
  * - `SELECT` / `INSERT` / ... (CLIENT): each SQL statement, with `db.system` (and
  *   `db.system.name`) `postgresql`, `db.operation.name` and `db.statement`: the parameterised
  *   text; parameter values are never recorded. A failed statement records only its SQLSTATE.
+ * - `subscription OnCustomerChanged` (SERVER): one per operation over graphql-ws, the root of a
+ *   new trace (a socket lives for hours; its upgrade request's traceparent is no parent for
+ *   each operation), with `network.protocol.name` `websocket`. For a subscription it covers the
+ *   start (authorization, the topic joined), not the events delivered later.
  * Batch and SQL spans are made only under a recording span, so background jobs make no traces.
  */
 export class OtelTracing {
@@ -89,6 +94,37 @@ export class OtelTracing {
         span.end();
       }
     };
+  }
+
+  /** graphql-ws's execute or subscribe (`run`) in an operation span. */
+  traceExecution<T>(args: ExecutionArgs, run: () => T): T {
+    const operation = getOperationAST(args.document, args.operationName);
+    const type = operation?.operation ?? 'graphql.operation';
+    const name = args.operationName ?? operation?.name?.value;
+    const span = this.tracer.startSpan(
+      name ? `${type} ${name}` : type,
+      {
+        kind: SpanKind.SERVER,
+        attributes: {
+          'graphql.operation.type': type,
+          ...(name ? { 'graphql.operation.name': name } : {}),
+          'network.protocol.name': 'websocket',
+          'url.path': '/graphql',
+        },
+      },
+      ROOT_CONTEXT,
+    );
+    return within(span, trace.setSpan(ROOT_CONTEXT, span), () => {
+      const result = run();
+      // An ExecutionResult (a query, a mutation, a subscription refused at its start) may carry
+      // errors; a subscription that started answers an iterator instead.
+      const record = (value: unknown) => {
+        const errors = (value as { errors?: readonly GraphQLError[] } | null)?.errors;
+        if (errors) recordErrors(span, errors);
+        return value;
+      };
+      return (result instanceof Promise ? result.then(record) : record(result)) as T;
+    });
   }
 
   span<T>(name: string, attributes: Attributes | undefined, fn: () => T): T {
@@ -226,6 +262,20 @@ function errorCode(error: { originalError?: unknown; extensions?: Record<string,
   return typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR';
 }
 
+/** An `exception` event per error, by code and path; server faults fail the span. */
+function recordErrors(span: Span, errors: readonly { originalError?: unknown; extensions?: Record<string, unknown>; path?: readonly (string | number)[] }[]): void {
+  let fault = false;
+  for (const error of errors) {
+    const code = errorCode(error);
+    if (SERVER_FAULTS.has(code)) fault = true;
+    span.addEvent('exception', {
+      'exception.type': code,
+      ...(error.path ? { 'graphql.error.path': error.path.join('.') } : {}),
+    });
+  }
+  if (fault) span.setStatus({ code: SpanStatusCode.ERROR });
+}
+
 /**
  * Names the request's span after its operation (`query CustomerById`, or `mutation` when
  * anonymous) and records errors. The span itself is started around the whole request by
@@ -246,16 +296,7 @@ function operationPlugin(): ApolloServerPlugin<BaseContext> {
           if (name) span.setAttribute('graphql.operation.name', name);
         },
         async didEncounterErrors({ errors }) {
-          let fault = false;
-          for (const error of errors) {
-            const code = errorCode(error);
-            if (SERVER_FAULTS.has(code)) fault = true;
-            span.addEvent('exception', {
-              'exception.type': code,
-              ...(error.path ? { 'graphql.error.path': error.path.join('.') } : {}),
-            });
-          }
-          if (fault) span.setStatus({ code: SpanStatusCode.ERROR });
+          recordErrors(span, errors);
         },
       };
     },

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { Attributes } from '@opentelemetry/api';
+import type { ExecutionArgs } from 'graphql';
 import type { Config } from '../config/config';
 import type { Logger } from './logger';
 import type { OtelTracing } from './tracing-sdk';
@@ -28,6 +29,8 @@ let otel: OtelTracing | null = null;
 let users = 0;
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+/** graphql's execute or subscribe, as graphql-ws calls them. */
+type Execution<R> = (args: ExecutionArgs) => R;
 
 export interface Tracing {
   readonly enabled: boolean;
@@ -35,6 +38,11 @@ export interface Tracing {
   traceRequests(handler: RequestHandler): RequestHandler;
   /** Names the request span after the operation and records its errors. */
   readonly plugins: ApolloServerPlugin<BaseContext>[];
+  /**
+   * graphql-ws's `execute` and `subscribe` options: graphql's own, each run in an operation
+   * span. Off: empty, so graphql-ws calls graphql's functions directly.
+   */
+  wsExecution<E, S>(execute: Execution<E>, subscribe: Execution<S>): { execute?: Execution<E>; subscribe?: Execution<S> };
   /** Exports what is buffered; the last app to close shuts the provider down. */
   shutdown(): Promise<void>;
 }
@@ -43,6 +51,7 @@ const OFF: Tracing = {
   enabled: false,
   traceRequests: (handler) => handler,
   plugins: [],
+  wsExecution: () => ({}),
   shutdown: async () => undefined,
 };
 
@@ -62,6 +71,10 @@ export function startTracing(config: Config, logger: Logger): Tracing {
     enabled: true,
     traceRequests: (handler) => current.traceRequests(handler),
     plugins: [current.plugin],
+    wsExecution: (execute, subscribe) => ({
+      execute: (args) => current.traceExecution(args, () => execute(args)),
+      subscribe: (args) => current.traceExecution(args, () => subscribe(args)),
+    }),
     shutdown: async () => {
       if (closed) return;
       closed = true;
