@@ -1,7 +1,6 @@
 import http from 'node:http';
 import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginSubscriptionCallback } from '@apollo/server/plugin/subscriptionCallback';
 import {
   ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginInlineTraceDisabled,
@@ -32,6 +31,7 @@ import { OrderEventsConsumer } from './modules/statistics/order-events.consumer'
 import { DomainError } from './errors/domain-error';
 import { createFormatError } from './errors/format-error';
 import { graphqlHandler, MAX_BODY_BYTES } from './http/graphql-handler';
+import { subscriptionCallbacks } from './http/subscription-callbacks';
 import { healthRoutes } from './http/health';
 import { queryProtection, wsDocumentChecks } from './http/query-limits';
 import { securityHeaders } from './http/security-headers';
@@ -137,8 +137,9 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
       // plugin wraps every field resolver; cacheHints below decides per operation instead.
       ApolloServerPluginInlineTraceDisabled(),
       ApolloServerPluginCacheControlDisabled(),
-      // Apollo Router's HTTP callback protocol for subscriptions, beside graphql-ws.
-      ApolloServerPluginSubscriptionCallback(),
+      // Apollo Router's HTTP callback protocol for subscriptions, beside graphql-ws: only to
+      // the routers' callback URLs (CUSTOMER_SUBSCRIPTION_CALLBACK_URLS), off without them.
+      subscriptionCallbacks(config.subscriptionCallbackUrls),
       unavailableStatus,
       // Cache-Control for the router's caches; then one log line and the metrics per operation.
       cacheHints(config.cacheMaxAgeSeconds),

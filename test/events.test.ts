@@ -519,51 +519,6 @@ describe('relay', () => {
   });
 });
 
-describe('Apollo Router HTTP callback subscriptions', () => {
-  it('sends check, then each committed change as next, to the router callback URL', async () => {
-    const http = await import('node:http');
-    const received: any[] = [];
-    const router = http.createServer((req, res) => {
-      let body = '';
-      req.on('data', (c) => (body += c));
-      req.on('end', () => {
-        received.push(JSON.parse(body));
-        res.writeHead(204);
-        res.end();
-      });
-    });
-    await new Promise<void>((r) => router.listen(0, '127.0.0.1', r));
-    const callbackUrl = `http://127.0.0.1:${(router.address() as { port: number }).port}/callback`;
-    const c = await createCustomer(server);
-    try {
-      const res = await fetch(server.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json;callbackSpec=1.0',
-          authorization: `Bearer ${tokens.customer(c.id)}`,
-        },
-        body: JSON.stringify({
-          query: 'subscription { customerChanged { type customerId } }',
-          extensions: { subscription: { callbackUrl, subscriptionId: 'sub-1', verifier: 'secret-verifier', heartbeatIntervalMs: 0 } },
-        }),
-      });
-      expect(res.status).toBe(200);
-      await until(async () => received.length, (n) => n >= 1);
-      expect(received[0]).toMatchObject({ kind: 'subscription', action: 'check', id: 'sub-1', verifier: 'secret-verifier' });
-      await new Promise((r) => setTimeout(r, 300));
-      await server.gql(UPDATE, { id: c.id, input: { lastName: 'Callback' } }, tokens.customer(c.id));
-      // (the customer's creation may arrive first: it was committed just before subscribing)
-      const isUpdate = (m: any) => m.action === 'next' && m.payload.data.customerChanged.type === 'CUSTOMER_UPDATED';
-      await until(async () => received.filter(isUpdate).length, (n) => n >= 1);
-      expect(received.find(isUpdate).payload.data.customerChanged).toEqual({ type: 'CUSTOMER_UPDATED', customerId: c.id });
-      expect(received.filter((m) => m.action === 'next').every((m) => m.payload.data.customerChanged.customerId === c.id)).toBe(true);
-    } finally {
-      await new Promise((r) => router.close(r));
-    }
-  });
-});
-
 describe('outbox pruning', () => {
   it('deletes sent events older than the retention, and nothing else', async () => {
     const old = (status: string, hours: number) =>

@@ -45,6 +45,8 @@ export interface Config {
   outbox: OutboxConfig;
   /** Prefix of the Redis stream and pub/sub topics ('' = the stream is `customer.events`). */
   eventsNamespace: string;
+  /** Callback URLs of the routers that may use the HTTP callback protocol; empty: the protocol is off. */
+  subscriptionCallbackUrls: URL[];
 }
 
 /**
@@ -295,6 +297,11 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: int(env, 'CUSTOMER_SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
     auditRetentionDays: int(env, 'CUSTOMER_AUDIT_RETENTION_DAYS', 2555, 1, 36500),
     eventsNamespace: str(env, 'CUSTOMER_EVENTS_NAMESPACE') ?? '',
+    subscriptionCallbackUrls: (str(env, 'CUSTOMER_SUBSCRIPTION_CALLBACK_URLS') ?? '')
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean)
+      .map((v) => httpUrl('CUSTOMER_SUBSCRIPTION_CALLBACK_URLS', v)),
     outbox: {
       batchSize: int(env, 'CUSTOMER_OUTBOX_BATCH_SIZE', 200, 1, 10000),
       maxAttempts: int(env, 'CUSTOMER_OUTBOX_MAX_ATTEMPTS', 25, 1, 1000),

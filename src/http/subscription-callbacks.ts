@@ -1,0 +1,75 @@
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import { ApolloServerPluginSubscriptionCallback } from '@apollo/server/plugin/subscriptionCallback';
+import { GraphQLError } from 'graphql';
+import { DomainError } from '../errors/domain-error';
+
+/** Below this a client could make us post to its URL many times a second (the router's default is 5 s). */
+export const MIN_HEARTBEAT_MS = 1000;
+
+interface CallbackExtension {
+  callbackUrl?: unknown;
+  callback_url?: unknown;
+  heartbeatIntervalMs?: unknown;
+  heartbeat_interval_ms?: unknown;
+}
+
+/**
+ * Why a request for Apollo Router's HTTP callback protocol is refused, or null when it may go
+ * on. Apollo's plugin posts `check` to the request's `callbackUrl`, then heartbeats, before
+ * the operation is even authorized; left open, anyone could make the service post to any
+ * address (inside the network too) at any rate. So the URL must lie under one of the routers'
+ * callback URLs (CUSTOMER_SUBSCRIPTION_CALLBACK_URLS: same origin, path under theirs), and the
+ * heartbeat be off (0) or at least MIN_HEARTBEAT_MS.
+ */
+export function callbackRefusal(extension: CallbackExtension, allowed: readonly URL[]): DomainError | null {
+  const field = 'extensions.subscription.callbackUrl';
+  if (allowed.length === 0) {
+    return new DomainError('FORBIDDEN', 'Subscriptions over HTTP callbacks are not enabled on this server (CUSTOMER_SUBSCRIPTION_CALLBACK_URLS)');
+  }
+  const raw = extension.callbackUrl ?? extension.callback_url;
+  let url: URL | null = null;
+  try {
+    url = typeof raw === 'string' ? new URL(raw) : null;
+  } catch {
+    url = null;
+  }
+  if (url === null) return DomainError.badInput(field, 'must be an absolute URL');
+  const permitted = !url.username && !url.password && allowed.some((a) => url.origin === a.origin && isUnder(url.pathname, a.pathname));
+  if (!permitted) return new DomainError('FORBIDDEN', `${field}: is not a callback URL of a configured router`);
+  const heartbeat = extension.heartbeatIntervalMs ?? extension.heartbeat_interval_ms;
+  if (heartbeat !== undefined && heartbeat !== 0 && !(Number.isInteger(heartbeat) && (heartbeat as number) >= MIN_HEARTBEAT_MS)) {
+    return DomainError.badInput('extensions.subscription.heartbeatIntervalMs', `must be 0 (none) or a whole number of at least ${MIN_HEARTBEAT_MS}`);
+  }
+  return null;
+}
+
+/** `/callback/abc` is under `/callback` and `/callback/`; `/callbackevil` is not. */
+function isUnder(path: string, base: string): boolean {
+  if (base === '/' || path === base) return true;
+  return path.startsWith(base.endsWith('/') ? base : `${base}/`);
+}
+
+const STATUS: Partial<Record<DomainError['code'], number>> = { FORBIDDEN: 403, BAD_USER_INPUT: 400 };
+
+/**
+ * Apollo's `ApolloServerPluginSubscriptionCallback` behind callbackRefusal: a refused request
+ * answers its error (403 or 400) and nothing is sent anywhere.
+ */
+export function subscriptionCallbacks(allowed: readonly URL[]): ApolloServerPlugin<BaseContext> {
+  const apollo = ApolloServerPluginSubscriptionCallback();
+  return {
+    // Stops the heartbeats and subscriptions still running at shutdown.
+    serverWillStart: apollo.serverWillStart?.bind(apollo),
+    async requestDidStart(request) {
+      const extension = request.request.extensions?.subscription as CallbackExtension | undefined;
+      if (!extension) return;
+      const refusal = callbackRefusal(extension, allowed);
+      if (refusal === null) return apollo.requestDidStart?.(request);
+      return {
+        async didResolveOperation() {
+          throw new GraphQLError(refusal.message, { originalError: refusal, extensions: { code: refusal.code, http: { status: STATUS[refusal.code] ?? 400 } } });
+        },
+      };
+    },
+  };
+}
