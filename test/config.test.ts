@@ -8,6 +8,10 @@ describe('configuration', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({ httpPort: 8003, databaseDsn: null, bcryptCost: 12, jwtSecretIsDefault: true, tracingEnabled: false });
     expect(c.dataDir).toMatch(/\.data\/pglite$/);
+    expect(c.dbTimeouts).toEqual({ statementMs: 30000, idleInTransactionMs: 60000 });
+    expect(c.subscriptionCallbackUrls).toEqual([]);
+    const routers = loadConfig({ CUSTOMER_SUBSCRIPTION_CALLBACK_URLS: 'http://router-a:4000/callback, https://router-b/cb' }).subscriptionCallbackUrls;
+    expect(routers.map(String)).toEqual(['http://router-a:4000/callback', 'https://router-b/cb']);
   });
 
   it.each([
@@ -26,6 +30,8 @@ describe('configuration', () => {
     [{ CUSTOMER_2FA_ENCRYPTION_KEY: 'abcd' }, 'CUSTOMER_2FA_ENCRYPTION_KEY'],
     [{ CUSTOMER_LOGIN_MAX_FAILURES: '0' }, 'CUSTOMER_LOGIN_MAX_FAILURES'],
     [{ CUSTOMER_AUTH_RATE_LIMIT: 'many' }, 'CUSTOMER_AUTH_RATE_LIMIT'],
+    [{ CUSTOMER_DB_STATEMENT_TIMEOUT_MS: '-1' }, 'CUSTOMER_DB_STATEMENT_TIMEOUT_MS'],
+    [{ CUSTOMER_SUBSCRIPTION_CALLBACK_URLS: 'http://router:4000/callback, router:4000' }, 'CUSTOMER_SUBSCRIPTION_CALLBACK_URLS'],
   ])('refuses %j naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid configuration: ${variable} `));
