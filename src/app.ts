@@ -32,6 +32,7 @@ import { DomainError } from './errors/domain-error';
 import { createFormatError } from './errors/format-error';
 import { graphqlHandler, MAX_BODY_BYTES } from './http/graphql-handler';
 import { subscriptionCallbacks } from './http/subscription-callbacks';
+import { closeWhenExpired } from './http/ws-token-expiry';
 import { healthRoutes } from './http/health';
 import { queryProtection, wsDocumentChecks } from './http/query-limits';
 import { securityHeaders } from './http/security-headers';
@@ -204,7 +205,7 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
       onComplete: (ctx, id) => wsLog.completed(ctx, id),
       onConnect: async (ctx) => {
         try {
-          await tokens.viewerFor(ctx.connectionParams?.authorization);
+          closeWhenExpired(ctx.extra.socket, await tokens.viewerFor(ctx.connectionParams?.authorization));
           return true;
         } catch {
           return false;

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
+import jwt from 'jsonwebtoken';
 import type { Transaction } from '../src/db/database';
 import { EventPublisher, OutboxRow } from '../src/events/publisher';
 import { OutboxRelay } from '../src/events/relay';
 import { TcpProxy } from './helpers/tcp-proxy';
-import { createCustomer, postGraphql, redisEnv, REDIS_ADDR, startReplica, startTestServer, TestServer, tokens } from './helpers/server';
+import { createCustomer, postGraphql, redisEnv, REDIS_ADDR, startReplica, startTestServer, TEST_JWT_SECRET, TestServer, tokens } from './helpers/server';
 import { readStream } from './helpers/stream';
 import { subscribe, wsClient } from './helpers/ws';
 
@@ -186,6 +187,29 @@ describe('subscriptions over graphql-ws', () => {
       expect(sub.events).toHaveLength(1);
     } finally {
       sub.close();
+      await client.dispose();
+    }
+  });
+});
+
+describe('a subscription outlives no token', () => {
+  it('graphql-ws closes the socket (4403) when its token expires, and nothing more arrives on it', async () => {
+    const c = await createCustomer(server);
+    await settled();
+    // Expires within 1 s, plus the 2 s of clock tolerance every token gets.
+    const shortLived = jwt.sign({ sub: 'admin-user', role: 'ADMIN', exp: Math.floor(Date.now() / 1000) + 1 }, TEST_JWT_SECRET);
+    const client = wsClient(server.url, shortLived);
+    const feed = await subscribe(client, 'subscription($f: AuditEventFilter) { auditEventRecorded(filter: $f) { eventType newValues } }', { f: { customerId: c.id } });
+    try {
+      await server.gql(UPDATE, { id: c.id, input: { lastName: 'Seen' } }, tokens.admin());
+      await feed.waitFor(1);
+      await until(async () => feed.errors.length, (n) => n > 0, 5000);
+      expect(feed.errors).toEqual([{ code: 4403, reason: 'Forbidden: the token has expired' }]);
+      await server.gql(UPDATE, { id: c.id, input: { lastName: 'Unseen' } }, tokens.admin());
+      await settled();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(feed.events).toHaveLength(1);
+    } finally {
       await client.dispose();
     }
   });

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createCustomer, errorCode, startTestServer, TestServer, tokens } from './helpers/server';
+import jwt from 'jsonwebtoken';
+import { createCustomer, errorCode, startTestServer, TEST_JWT_SECRET, TestServer, tokens } from './helpers/server';
 
 /**
  * Apollo Router's HTTP callback protocol for subscriptions: the service posts `check`, then each
@@ -83,6 +84,28 @@ describe('with the router configured (CUSTOMER_SUBSCRIPTION_CALLBACK_URLS)', () 
     expect(router.received.find((m) => isUpdate(m.body))!.body.payload.data.customerChanged).toEqual({ type: 'CUSTOMER_UPDATED', customerId: c.id });
     const next = router.received.filter((m) => m.body.action === 'next');
     expect(next.every((m) => m.body.payload.data.customerChanged.customerId === c.id)).toBe(true);
+  });
+
+  it('sends no data once the token of the subscription has expired: the event is an UNAUTHENTICATED error', async () => {
+    const c = await createCustomer(server);
+    // A platform token without a session: only its expiry limits it. Valid for 1 s plus the 2 s of clock tolerance.
+    const shortLived = jwt.sign({ sub: c.id, role: 'CUSTOMER', exp: Math.floor(Date.now() / 1000) + 1 }, TEST_JWT_SECRET);
+    const res = await callbackRequest(server.url, shortLived, { callbackUrl: `${routerBase}/callback/expiring`, subscriptionId: 'expiring' });
+    expect(res.status).toBe(200);
+    const mine = () => router.received.filter((m) => m.body.id === 'expiring' && m.body.action === 'next').map((m) => m.body.payload);
+    await sleep(300);
+    await server.gql(UPDATE, { id: c.id, input: { lastName: 'Seen' } }, tokens.admin());
+    await until(() => mine().some((p) => p.data?.customerChanged?.type === 'CUSTOMER_UPDATED'));
+    const seen = mine().length;
+
+    await sleep((Math.floor(Date.now() / 1000) + 4) * 1000 - Date.now()); // past exp + tolerance
+    await server.gql(UPDATE, { id: c.id, input: { lastName: 'Unseen', phone: '+14155550100' } }, tokens.admin());
+    await until(() => mine().length > seen);
+    const after = mine().slice(seen);
+    expect(after).toHaveLength(1);
+    expect(after[0].data).toBeNull();
+    expect(after[0].errors[0]).toMatchObject({ message: expect.stringMatching(/expired/), extensions: { code: 'UNAUTHENTICATED' } });
+    expect(JSON.stringify(after)).not.toContain('Unseen');
   });
 
   it('refuses any other callback URL with 403 FORBIDDEN, and posts nothing there', async () => {

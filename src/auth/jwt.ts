@@ -66,9 +66,9 @@ export class TokenVerifier {
     const expiresAt = (exp + CLOCK_TOLERANCE_SECONDS) * 1000;
     if (role === 'CUSTOMER') {
       if (!isUuid(sub)) throw new DomainError('UNAUTHENTICATED', 'A customer token must carry the customer id as sub');
-      return { viewer: { kind: 'customer', customerId: sub.toLowerCase(), sessionId }, expiresAt };
+      return { viewer: { kind: 'customer', customerId: sub.toLowerCase(), sessionId, expiresAt }, expiresAt };
     }
-    return { viewer: { kind: 'staff', role: role as 'ADMIN' | 'SERVICE', subject: sub, sessionId }, expiresAt };
+    return { viewer: { kind: 'staff', role: role as 'ADMIN' | 'SERVICE', subject: sub, sessionId, expiresAt }, expiresAt };
   }
 }
 

@@ -33,6 +33,15 @@ export class DomainError extends Error {
     this.name = 'DomainError';
   }
 
+  /**
+   * graphql-js copies an original error's `extensions` onto the GraphQLError it wraps it in, so
+   * the code travels even where formatError does not run: events that Apollo's HTTP callback
+   * plugin posts to a router go out as graphql-js made them.
+   */
+  get extensions(): Record<string, unknown> {
+    return { code: this.code, ...(this.fieldErrors ? { fieldErrors: this.fieldErrors } : {}), ...this.details };
+  }
+
   static badInput(field: string, message: string): DomainError {
     return new DomainError('BAD_USER_INPUT', `${field}: ${message}`, [{ field, message }]);
   }

@@ -1,5 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Resolver, Root, Subscription } from 'type-graphql';
 import { policy } from '../../auth/policy';
+import { hasExpired } from '../../auth/viewer';
 import { isUuid } from '../../common/ids';
 import { DateTimeScalar } from '../../common/scalars';
 import type { Context } from '../../context/context';
@@ -15,9 +16,23 @@ import { CustomerChangeEvent } from './change-event.type';
 type SubscribeData<A> = { args: A; context: Context };
 
 /**
+ * Asked of every event: a subscription outlives the token it was opened with, and the session
+ * behind it. An expired token, or a session ended since (logout, password reset), receives
+ * nothing more than this error. (graphql-ws also closes the socket when its token expires.)
+ */
+async function requireStillAuthorized(ctx: Context): Promise<void> {
+  const { viewer } = ctx;
+  if (hasExpired(viewer)) throw new DomainError('UNAUTHENTICATED', 'The token of this subscription has expired; subscribe again with a new one');
+  if (viewer.kind === 'customer' && viewer.sessionId && !(await ctx.services.sessions.isLive(viewer.sessionId, viewer.customerId))) {
+    throw new DomainError('UNAUTHENTICATED', 'The session of this subscription has ended; sign in again');
+  }
+}
+
+/**
  * Live changes, fed by the outbox relay (so subscribers only ever see committed changes) over
  * Redis pub/sub (every replica's subscribers get every replica's events) or in-process.
- * Authorization is decided when subscribing, with the same policy as queries.
+ * Authorization is decided when subscribing, with the same policy as queries, and the token
+ * and session are checked again for every event.
  */
 @Resolver(() => CustomerChangeEvent)
 export class SubscriptionResolver {
@@ -42,11 +57,7 @@ export class SubscriptionResolver {
     @Ctx() ctx: Context,
     @Arg('customerId', () => ID, { nullable: true }) _customerId?: string | null,
   ): Promise<CustomerChangedMessage> {
-    // A session ended after subscribing (logout, password reset) receives nothing more.
-    const { viewer } = ctx;
-    if (viewer.kind === 'customer' && viewer.sessionId && !(await ctx.services.sessions.isLive(viewer.sessionId, viewer.customerId))) {
-      throw new DomainError('UNAUTHENTICATED', 'The session of this subscription has ended; sign in again');
-    }
+    await requireStillAuthorized(ctx);
     // Every event is resolved with fresh loaders: it must show the customer as now committed.
     ctx.loaders.reset();
     return message;
@@ -83,6 +94,7 @@ export class SubscriptionResolver {
     @Ctx() ctx: Context,
     @Arg('filter', () => AuditEventFilter, { nullable: true }) _filter?: AuditEventFilter | null,
   ) {
+    await requireStillAuthorized(ctx);
     const event = await ctx.services.audit.byId(message.auditId);
     if (!event) throw DomainError.notFound('Audit event');
     return event;
@@ -97,10 +109,12 @@ export class SubscriptionResolver {
       return filterAsync(source, (m) => only === null || m.segmentId === only);
     },
   })
-  segmentMembershipChanged(
+  async segmentMembershipChanged(
     @Root() m: SegmentMembershipMessage,
+    @Ctx() ctx: Context,
     @Arg('segmentId', () => ID, { nullable: true }) _segmentId?: string | null,
-  ): SegmentMembershipEvent {
+  ): Promise<SegmentMembershipEvent> {
+    await requireStillAuthorized(ctx);
     return { segmentId: m.segmentId, customerId: m.customerId, joined: m.joined, occurredAt: new Date(m.occurredAt) };
   }
 }
