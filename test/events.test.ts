@@ -45,6 +45,29 @@ async function settled(): Promise<void> {
 }
 
 describe('audit trail', () => {
+  it("hides from the customer who else (an ADMIN, a service) changed their account and from where; ADMIN sees it", async () => {
+    const c = await createCustomer(server);
+    await server.gql(UPDATE, { id: c.id, input: { firstName: 'ByStaff' } }, tokens.admin('jane.admin'), { 'user-agent': 'AdminDashboard/2.1 (WS-4411)' });
+    await server.gql(UPDATE, { id: c.id, input: { lastName: 'BySelf' } }, tokens.customer(c.id), { 'user-agent': 'Shop/1.0' });
+    const READ = `query($id: ID!) { customer(id: $id) { auditTrail { nodes { eventType newValues actorId ipAddress userAgent } edges { node { actorId ipAddress userAgent } } } } }`;
+
+    const own = await server.gql(READ, { id: c.id }, tokens.customer(c.id));
+    expect(own.errors).toBeUndefined();
+    const trail = own.data!.customer.auditTrail;
+    const byStaff = trail.nodes.find((n: any) => n.newValues?.firstName === 'ByStaff');
+    const bySelf = trail.nodes.find((n: any) => n.newValues?.lastName === 'BySelf');
+    // That it happened, and what changed, is the customer's; who did it, and from where, is not.
+    expect(byStaff).toMatchObject({ eventType: 'customer.profile.update', actorId: null, ipAddress: null, userAgent: null });
+    expect(bySelf).toMatchObject({ actorId: c.id, userAgent: 'Shop/1.0' });
+    expect(bySelf.ipAddress).toEqual(expect.any(String));
+    expect(JSON.stringify(trail)).not.toMatch(/jane\.admin|AdminDashboard|admin-user/);
+
+    const staff = await server.gql(READ, { id: c.id }, tokens.admin());
+    const seenByAdmin = staff.data!.customer.auditTrail.nodes.find((n: any) => n.newValues?.firstName === 'ByStaff');
+    expect(seenByAdmin).toMatchObject({ actorId: 'jane.admin', userAgent: 'AdminDashboard/2.1 (WS-4411)' });
+    expect(seenByAdmin.ipAddress).toEqual(expect.any(String));
+  });
+
   it('records only the changed fields, with actor, IP, user agent and trace id, in the same transaction', async () => {
     const c = await createCustomer(server, { firstName: 'Ann', lastName: 'Lee' });
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';

@@ -54,3 +54,12 @@ export const AUDIT_COLUMNS = `${selectList(AUDIT_COLUMN)}, ${AUDIT_SORT_KEY} AS 
 export const AUDIT_ORDER = 'e.created_at DESC, e.id DESC';
 
 export type AuditRow = AuditRecord & { sortKey: string };
+
+/**
+ * True when someone other than the customer (an ADMIN, a service) made this change to their
+ * account: who that was, and from where, is that person's data, not the customer's. The
+ * customer's own view of their trail (Customer.auditTrail, the GDPR export) leaves it out.
+ */
+export function actedByOther(event: Pick<AuditRecord, 'actorId'>, customerId: string): boolean {
+  return event.actorId !== null && event.actorId !== customerId;
+}

@@ -1,9 +1,10 @@
-import { Arg, Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import { policy } from '../../auth/policy';
 import { pageSize } from '../../common/cursor';
 import type { Context } from '../../context/context';
 import type { CustomerRecord } from '../customer/customer.entity';
 import { Customer } from '../customer/customer.type';
+import { actedByOther, AuditRecord } from './audit.entity';
 import { AuditEventFilter } from './audit.input';
 import { auditTrailKey } from './audit.loader';
 import { AUDIT_EVENTS_DEFAULT_FIRST, AUDIT_TRAIL_DEFAULT_FIRST, AuditPage, decodeAuditCursor } from './audit.service';
@@ -21,6 +22,27 @@ export class AuditResolver {
     policy.requireAdmin(ctx.viewer);
     return ctx.services.audit.list(filter, first, after);
   }
+
+  // A customer reading their own trail sees that an ADMIN or a service changed something, not
+  // who or from where (as in their GDPR export).
+  @FieldResolver(() => ID, { nullable: true })
+  actorId(@Root() e: AuditRecord, @Ctx() ctx: Context): string | null {
+    return hiddenFrom(ctx, e) ? null : e.actorId;
+  }
+
+  @FieldResolver(() => String, { nullable: true })
+  ipAddress(@Root() e: AuditRecord, @Ctx() ctx: Context): string | null {
+    return hiddenFrom(ctx, e) ? null : e.ipAddress;
+  }
+
+  @FieldResolver(() => String, { nullable: true })
+  userAgent(@Root() e: AuditRecord, @Ctx() ctx: Context): string | null {
+    return hiddenFrom(ctx, e) ? null : e.userAgent;
+  }
+}
+
+function hiddenFrom({ viewer }: Context, e: AuditRecord): boolean {
+  return viewer.kind === 'customer' && actedByOther(e, viewer.customerId);
 }
 
 @Resolver(() => Customer)

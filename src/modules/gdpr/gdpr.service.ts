@@ -5,6 +5,7 @@ import { Actor, Transactor, UnitOfWork } from '../../db/unit-of-work';
 import { DomainError } from '../../errors/domain-error';
 import { MEMBERSHIP_CHANGED } from '../../events/topics';
 import { ADDRESS_COLUMNS } from '../address/address.entity';
+import { actedByOther } from '../audit/audit.entity';
 import type { AuditService } from '../audit/audit.service';
 import { lockActiveSegments } from '../segment/segment.service';
 import { CUSTOMER_COLUMNS } from '../customer/customer.entity';
@@ -135,8 +136,7 @@ export class GdprService {
     let cursor = after ?? null;
     for (;;) {
       const page = await this.audit.list({ customerId }, 100, cursor);
-      // Who else acted on the account (an ADMIN, a service) and from where is their data, not the customer's.
-      events.push(...page.nodes.map((e) => (e.actorId && e.actorId !== customerId ? { ...e, actorId: null, ipAddress: null, userAgent: null } : e)));
+      events.push(...page.nodes.map((e) => (actedByOther(e, customerId) ? { ...e, actorId: null, ipAddress: null, userAgent: null } : e)));
       cursor = page.pageInfo.endCursor;
       if (!page.pageInfo.hasNextPage) return { events, nextCursor: null };
       if (events.length >= EXPORT_AUDIT_PAGE) return { events, nextCursor: cursor };
