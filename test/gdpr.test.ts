@@ -141,6 +141,28 @@ describe('erasure', () => {
     expect((await server.gql('query($id: ID!) { customer(id: $id) { id } }', { id: c.id }, admin)).data).toEqual({ customer: null });
   });
 
+  it("no one can take an erased customer's placeholder address first and so block the erasure", async () => {
+    const victim = await createCustomer(server);
+    const placeholder = `erased+${victim.id}@erased.invalid`;
+    const REGISTER = 'mutation($input: RegisterInput!) { register(input: $input) { accessToken } }';
+    const taken = await server.gql(REGISTER, { input: { email: placeholder.toUpperCase(), password: 'correct horse battery' } });
+    expect(errorCode(taken)).toBe('BAD_USER_INPUT');
+    expect(taken.errors![0].extensions!.fieldErrors![0].field).toBe('input.email');
+    for (const email of [placeholder, 'someone@mail.invalid', 'someone@invalid', 'someone@erased.invalid.']) {
+      const created = await server.gql('mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { id } }', { input: { email } }, admin);
+      expect(errorCode(created)).toBe('BAD_USER_INPUT');
+    }
+    const other = await createCustomer(server);
+    const moved = await server.gql('mutation($id: ID!, $input: UpdateCustomerInput!) { updateCustomer(id: $id, input: $input) { id } }', { id: other.id, input: { email: placeholder } }, admin);
+    expect(errorCode(moved)).toBe('BAD_USER_INPUT');
+    // (An address that merely mentions it is fine.)
+    expect((await createCustomer(server, { email: `ann@invalid-${victim.id.slice(0, 8)}.example.com` })).id).toBeDefined();
+
+    const erased = await server.gql(DELETE, { id: victim.id }, admin);
+    expect(erased.errors).toBeUndefined();
+    expect(erased.data!.deleteCustomer.anonymized).toBe(true);
+  });
+
   it('an OWNER must confirm with their password (or a two-factor code); others may not erase', async () => {
     const account = await register(server);
     expect(errorCode(await server.gql(DELETE, { id: account.id }, account.token))).toBe('BAD_USER_INPUT');

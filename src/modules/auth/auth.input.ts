@@ -3,12 +3,13 @@ import { Field, InputType } from 'type-graphql';
 import { RegistrationSource } from '../../common/enums';
 import { IsE164 } from '../../common/phone';
 import { keep, lowerCaseEmail, Normalize, phoneNumber } from '../../common/validation';
+import { IsDeliverableDomain } from '../../common/email';
 
 // Lengths match the customers columns of the original service.
 
 @InputType()
 export class RegisterInput {
-  @Field() @Normalize(lowerCaseEmail) @IsEmail() @MaxLength(255) email!: string;
+  @Field() @Normalize(lowerCaseEmail) @IsEmail() @IsDeliverableDomain() @MaxLength(255) email!: string;
   // Passwords are taken exactly as typed: no trimming.
   @Field() @Normalize(keep) @MinLength(8) password!: string;
   @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(100) firstName?: string | null;

@@ -4,11 +4,12 @@ import { CustomerOrderField, CustomerStatus, CustomerType, Gender, RegistrationS
 import { IsE164 } from '../../common/phone';
 import { DateScalar, DateTimeScalar, JSONScalar } from '../../common/scalars';
 import { lowerCaseEmail, Normalize, phoneNumber } from '../../common/validation';
+import { IsDeliverableDomain } from '../../common/email';
 
 
 @InputType()
 export class CreateCustomerInput {
-  @Field() @Normalize(lowerCaseEmail) @IsEmail() @MaxLength(255) email!: string;
+  @Field() @Normalize(lowerCaseEmail) @IsEmail() @IsDeliverableDomain() @MaxLength(255) email!: string;
   @Field(() => String, { nullable: true }) @IsOptional() @IsString() @MaxLength(100) firstName?: string | null;
   @Field(() => String, { nullable: true }) @IsOptional() @IsString() @MaxLength(100) lastName?: string | null;
   @Field(() => String, { nullable: true })
@@ -30,7 +31,7 @@ export class CreateCustomerInput {
 /** Absent fields stay as they are; an explicit null clears a nullable field. */
 @InputType()
 export class UpdateCustomerInput {
-  @Field(() => String, { nullable: true }) @Normalize(lowerCaseEmail) @IsOptional() @IsEmail() @MaxLength(255) email?: string | null;
+  @Field(() => String, { nullable: true }) @Normalize(lowerCaseEmail) @IsOptional() @IsEmail() @IsDeliverableDomain() @MaxLength(255) email?: string | null;
   @Field(() => String, { nullable: true }) @IsOptional() @IsString() @MaxLength(100) firstName?: string | null;
   @Field(() => String, { nullable: true }) @IsOptional() @IsString() @MaxLength(100) lastName?: string | null;
   @Field(() => String, { nullable: true })

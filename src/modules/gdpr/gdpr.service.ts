@@ -1,4 +1,5 @@
 import { AuditSeverity, CustomerStatus } from '../../common/enums';
+import { ERASED_EMAIL_DOMAIN } from '../../common/email';
 import { isUuid } from '../../common/ids';
 import type { Queryable } from '../../db/database';
 import { Actor, Transactor, UnitOfWork } from '../../db/unit-of-work';
@@ -47,11 +48,11 @@ export class GdprService {
       if (row.deletedAt) return { customerId, deletedAt: row.deletedAt, anonymized: true };
       const [{ deletedAt }] = await w.tx.query<{ deletedAt: Date }>(
         `UPDATE customers
-            SET email = 'erased+' || id || '@erased.invalid', first_name = NULL, last_name = NULL, phone = NULL,
+            SET email = 'erased+' || id || '@' || $2, first_name = NULL, last_name = NULL, phone = NULL,
                 date_of_birth = NULL, gender = NULL, metadata = '{}', email_verified = false, two_factor_enabled = false,
                 status = 'DELETED', deleted_at = now(), updated_at = now()
           WHERE id = $1 RETURNING deleted_at AS "deletedAt"`,
-        [customerId],
+        [customerId, ERASED_EMAIL_DOMAIN],
       );
       await removePersonalRows(w, customerId);
       w.audit({
