@@ -1,4 +1,5 @@
 import Redis from 'ioredis';
+import pg from 'pg';
 import { awayFromStepEdge, fromIp, lastEvent, login, register, totpAt } from './helpers/accounts';
 import { createCustomer, errorCode, REDIS_ADDR, redisEnv, startTestServer, TestServer, tokens } from './helpers/server';
 
@@ -161,6 +162,43 @@ describe('erasure', () => {
     const erased = await server.gql(DELETE, { id: victim.id }, admin);
     expect(erased.errors).toBeUndefined();
     expect(erased.data!.deleteCustomer.anonymized).toBe(true);
+  });
+
+  it('a password reset request, a password change and a failed login racing an erasure write nothing for the erased customer', async () => {
+    const account = await register(server, {}, { 'user-agent': 'UA-PERSONAL' });
+    const other = new pg.Client({ connectionString: server.dsn });
+    await other.connect();
+    try {
+      // An erasure under way (as gdpr.service.ts runs it): the customer's row lock taken and their
+      // secrets removed, not yet committed.
+      await other.query('BEGIN');
+      await other.query('SELECT 1 FROM customers WHERE id = $1 FOR UPDATE', [account.id]);
+      await other.query('DELETE FROM customer_tokens WHERE customer_id = $1', [account.id]);
+      await other.query('DELETE FROM customer_credentials WHERE customer_id = $1', [account.id]);
+      const racing = Promise.all([
+        server.gql('mutation($e: String!) { requestPasswordReset(email: $e) }', { e: account.email }),
+        server.gql('mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }', { c: account.password, n: 'a brand new passphrase' }, account.token),
+        login(server, account.email, 'not the password', undefined, { 'user-agent': 'UA-PERSONAL' }),
+      ]);
+      await new Promise((r) => setTimeout(r, 500));
+      await other.query("UPDATE customers SET deleted_at = now(), status = 'DELETED' WHERE id = $1", [account.id]);
+      await other.query('COMMIT');
+      const [reset, change, failed] = await racing;
+      expect(reset.data).toEqual({ requestPasswordReset: true });
+      expect(errorCode(change)).toBe('INVALID_CREDENTIALS');
+      expect(errorCode(failed)).toBe('INVALID_CREDENTIALS');
+    } finally {
+      await other.end();
+    }
+    const [left] = await server.db.query<{ tokens: number; credentials: number; failures: number; resets: number }>(
+      `SELECT (SELECT count(*)::int FROM customer_tokens WHERE customer_id = $1) AS tokens,
+              (SELECT count(*)::int FROM customer_credentials WHERE customer_id = $1) AS credentials,
+              (SELECT count(*)::int FROM audit_events WHERE customer_id = $1 AND created_at > now() - interval '1 minute'
+                  AND event_type IN ('customer.login.failed', 'customer.password.change', 'customer.password.reset_requested')) AS failures,
+              (SELECT count(*)::int FROM outbox_events WHERE customer_id = $1 AND type = 'customer.password_reset_requested') AS resets`,
+      [account.id],
+    );
+    expect(left).toEqual({ tokens: 0, credentials: 0, failures: 0, resets: 0 });
   });
 
   it('an OWNER must confirm with their password (or a two-factor code); others may not erase', async () => {

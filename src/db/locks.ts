@@ -14,3 +14,13 @@ export async function lockCustomer(tx: Queryable, customerId: string): Promise<v
     : [];
   if (rows.length === 0) throw DomainError.notFound('Customer');
 }
+
+/**
+ * The customer's row lock when they are live, else false: for writes that must simply not
+ * happen once the customer is erased (an erasure holds the row lock while it removes their
+ * personal rows, and marks them deleted in the same transaction).
+ */
+export async function lockLiveCustomer(tx: Queryable, customerId: string): Promise<boolean> {
+  const rows = await tx.query('SELECT 1 FROM customers WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE', [customerId]);
+  return rows.length > 0;
+}

@@ -7,7 +7,7 @@ import type { SessionStore } from '../../auth/sessions';
 import type { Viewer } from '../../auth/viewer';
 import { AuditSeverity, CustomerStatus, RegistrationSource } from '../../common/enums';
 import type { Database } from '../../db/database';
-import { lockCustomer } from '../../db/locks';
+import { lockCustomer, lockLiveCustomer } from '../../db/locks';
 import { Actor, Transactor, UnitOfWork } from '../../db/unit-of-work';
 import { DomainError } from '../../errors/domain-error';
 import { CUSTOMER_COLUMNS, CustomerRecord } from '../customer/customer.entity';
@@ -196,6 +196,8 @@ export class AccountService {
     );
     if (!customer) return true;
     await this.deps.work.run(actor, async (w) => {
+      // Erased since the look-up: no token may outlive the erasure.
+      if (!(await lockLiveCustomer(w.tx, customer.id))) return;
       const { token, expiresAt } = await oneTimeTokens.issue(w.tx, customer.id, 'PASSWORD_RESET', customer.email);
       w.audit({ eventType: 'customer.password.reset_requested', customerId: customer.id, resourceId: customer.id, operation: 'request' });
       // For the notification service, which mails the link; the token is in no audit row or log.
@@ -237,7 +239,11 @@ export class AccountService {
     }
     await this.checkPassword(account, currentPassword, actor);
     const passwordHash = await hasher.hash(newPassword);
-    await work.run(actor, (w) => this.setPassword(w, account.id, passwordHash, viewer.sessionId, 'customer.password.change'));
+    await work.run(actor, async (w) => {
+      // Erased while the new password was being hashed: nothing more is written for them.
+      if (!(await lockLiveCustomer(w.tx, account.id))) throw INVALID_CREDENTIALS();
+      await this.setPassword(w, account.id, passwordHash, viewer.sessionId, 'customer.password.change');
+    });
     return true;
   }
 
@@ -301,6 +307,7 @@ export class AccountService {
    */
   private async checkPassword(account: Account, password: string, actor: Actor): Promise<void> {
     const charge = await this.lockout.charge(account.id);
+    if (charge.kind === 'gone') throw INVALID_CREDENTIALS();
     if (charge.kind === 'locked') {
       await this.recordFailure(actor, account.id, 'locked');
       throw lockedError(charge.lockedUntil);
@@ -316,6 +323,12 @@ export class AccountService {
 
   private async recordFailure(actor: Actor, customerId: string | null, reason: string, lockedUntil: Date | null = null): Promise<void> {
     await this.deps.work.run(actor, async (w) => {
+      // A failure against a customer erased meanwhile is recorded as one against nobody: the
+      // erasure has already anonymised their trail, and this row would carry IP and user agent.
+      // (KEY SHARE: failures of one customer do not queue behind each other.)
+      if (customerId && !(await w.tx.query('SELECT 1 FROM customers WHERE id = $1 AND deleted_at IS NULL FOR KEY SHARE', [customerId])).length) {
+        customerId = null;
+      }
       w.audit({ eventType: 'customer.login.failed', severity: AuditSeverity.WARN, customerId, resourceId: customerId, operation: 'login', metadata: { reason } });
       if (lockedUntil && customerId) {
         w.audit({

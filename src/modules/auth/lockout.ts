@@ -8,7 +8,11 @@ export interface LockoutPolicy {
 }
 
 /** `count`: the failure count this attempt brought the account to. */
-export type Charge = { kind: 'charged'; count: number; lockedNow: boolean; lockedUntil: Date | null } | { kind: 'locked'; lockedUntil: Date };
+export type Charge =
+  | { kind: 'charged'; count: number; lockedNow: boolean; lockedUntil: Date | null }
+  | { kind: 'locked'; lockedUntil: Date }
+  /** The account has no password any more (erased since it was looked up). */
+  | { kind: 'gone' };
 
 /**
  * The login lockout, kept in `customer_credentials` (the original service's migration 022).
@@ -57,7 +61,7 @@ export class Lockout {
       'SELECT locked_until AS "lockedUntil" FROM customer_credentials WHERE customer_id = $1',
       [customerId],
     );
-    return { kind: 'locked', lockedUntil: locked?.lockedUntil ?? new Date() };
+    return locked ? { kind: 'locked', lockedUntil: locked.lockedUntil } : { kind: 'gone' };
   }
 
   /**
