@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
 import proxyAddr from 'proxy-addr';
 import { activeTraceId } from '../observability/tracing';
 import type { RequestMeta } from './context';
@@ -19,6 +20,17 @@ export function compileTrust(setting: string): TrustFn {
 }
 
 /**
+ * The client address as audit rows, sessions and consent records store it (PostgreSQL inet), or
+ * null: what a trusted proxy forwards in X-Forwarded-For is text ("unknown", an obfuscated
+ * name) and must not make the statement that records it fail. A zone (fe80::1%eth0) names an
+ * interface of the proxy's host, meaningless here, and is dropped.
+ */
+export function asIpAddress(forwarded: string): string | null {
+  const address = forwarded.trim().replace(/%.*$/, '');
+  return isIP(address) ? address : null;
+}
+
+/**
  * Request facts for audit and consent records. Computed on first use: reads (most requests)
  * never need them, and resolving the client address through the proxy chain is not free.
  */
@@ -26,7 +38,7 @@ export function requestMeta(req: IncomingMessage, trust: TrustFn): RequestMeta {
   let ip: string | null | undefined;
   return {
     get ip() {
-      if (ip === undefined) ip = req.socket.remoteAddress ? proxyAddr(req, trust) : null;
+      if (ip === undefined) ip = req.socket.remoteAddress ? asIpAddress(proxyAddr(req, trust)) : null;
       return ip;
     },
     get userAgent() {
