@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { createCustomer, startTestServer, TestServer, tokens } from './helpers/server';
 
 let server: TestServer;
@@ -93,6 +94,42 @@ describe('customer groups', () => {
     const me = await server.gql('{ me { group { code } } }', {}, tokens.customer(c.id));
     expect(me.data!.me.group.code).toBe('B2C');
     expect((await server.gql(DELETE, { id: temp.id }, tokens.admin())).errors?.[0].extensions?.code).toBe('NOT_FOUND');
+  });
+
+  it('a group deleted while customers are being assigned to it or created in it: no 500, nobody left in a missing group', async () => {
+    // Deterministic: the delete holds the group while an assignment asks for it.
+    const held = (await server.gql(CREATE, { input: { code: 'HELD', name: 'Held' } }, tokens.admin())).data!.createCustomerGroup;
+    const c = await createCustomer(server);
+    const other = new pg.Client({ connectionString: server.dsn });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query('SELECT 1 FROM customer_groups WHERE id = $1 FOR UPDATE', [held.id]);
+      const assigning = server.gql(ASSIGN, { c: c.id, g: held.id }, tokens.admin());
+      await new Promise((r) => setTimeout(r, 300));
+      await other.query('DELETE FROM customer_groups WHERE id = $1', [held.id]);
+      await other.query('COMMIT');
+      const res = await assigning;
+      expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    } finally {
+      await other.end();
+    }
+
+    // Through the API, all at once, several rounds.
+    for (let round = 0; round < 5; round++) {
+      const g = (await server.gql(CREATE, { input: { code: `RACE${round}`, name: 'Race' } }, tokens.admin())).data!.createCustomerGroup;
+      const people = await Promise.all([1, 2, 3].map(() => createCustomer(server)));
+      const results = await Promise.all([
+        ...people.map((p) => server.gql(ASSIGN, { c: p.id, g: g.id }, tokens.admin())),
+        server.gql('mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { id } }', { input: { email: `race${round}.${c.id.slice(0, 8)}@example.com`, groupId: g.id } }, tokens.admin()),
+        server.gql(DELETE, { id: g.id }, tokens.admin()),
+      ]);
+      for (const r of results) expect(['BAD_USER_INPUT', undefined]).toContain(r.errors?.[0].extensions?.code);
+      const [{ orphans }] = await server.db.query<{ orphans: number }>(
+        'SELECT count(*)::int AS orphans FROM customers c WHERE NOT EXISTS (SELECT 1 FROM customer_groups g WHERE g.id = c.group_id)',
+      );
+      expect(orphans).toBe(0);
+    }
   });
 
   it('hides member counts from customers who see their own group', async () => {

@@ -292,8 +292,14 @@ async function setColumn(tx: Queryable, id: string, column: 'status' | 'group_id
   return row;
 }
 
+/**
+ * The group, held (KEY SHARE) until the transaction ends: a deleteCustomerGroup running beside
+ * this either finishes first (and the group is not found here) or waits, and then moves this
+ * customer to the default group with the others. Read without the lock, the foreign key would
+ * fail the statement that assigns the group (a 500).
+ */
 async function requireGroup(tx: Queryable, groupId: string): Promise<string> {
-  const [row] = isUuid(groupId) ? await tx.query<{ id: string }>('SELECT id FROM customer_groups WHERE id = $1', [groupId]) : [];
+  const [row] = isUuid(groupId) ? await tx.query<{ id: string }>('SELECT id FROM customer_groups WHERE id = $1 FOR KEY SHARE', [groupId]) : [];
   if (!row) throw DomainError.badInput('groupId', 'no customer group has this id');
   return row.id;
 }
