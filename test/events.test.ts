@@ -268,7 +268,7 @@ describe('redis outage', () => {
    * A replica that reaches Redis through a proxy the test can cut or stall, publishing alone
    * (the main server's relay shares the outbox and is stopped), with quick retries.
    */
-  async function replicaBehindProxy(prefix: string) {
+  async function replicaBehindProxy(prefix: string, env: Record<string, string> = {}) {
     const [host, port] = REDIS_ADDR.split(':');
     const proxy = new TcpProxy(Number(port), host);
     const proxyPort = await proxy.start();
@@ -279,6 +279,7 @@ describe('redis outage', () => {
       CUSTOMER_OUTBOX_BACKOFF_MS: '100',
       CUSTOMER_OUTBOX_BACKOFF_MAX_MS: '500',
       CUSTOMER_OUTBOX_POLL_MS: '200',
+      ...env,
     });
     await server.app.relay.stop();
     return {
@@ -297,8 +298,9 @@ describe('redis outage', () => {
     };
   }
 
-  it('keeps mutations working, holds events in the outbox, and delivers all of them when Redis returns', async () => {
-    const { proxy, proxyPort, ns, replica: outage, close } = await replicaBehindProxy('outage');
+  it('keeps mutations working, holds events in the outbox for longer than their attempts allow, and delivers all of them when Redis returns', async () => {
+    // Two attempts before a dead letter: an outage must not use them up.
+    const { proxy, proxyPort, ns, replica: outage, close } = await replicaBehindProxy('outage', { CUSTOMER_OUTBOX_MAX_ATTEMPTS: '2' });
     try {
       const c = await createCustomer(server);
       await until(() => redis.xlen(`${ns}customer.events`), (n) => n >= 1);
@@ -319,6 +321,13 @@ describe('redis outage', () => {
         [c.id],
       );
       expect(pending[0].n).toBe(10);
+      const attempts = () =>
+        server.db.query<{ status: string; attempts: number }>(
+          "SELECT status, attempts FROM outbox_events WHERE customer_id = $1 AND type = 'customer.updated'",
+          [c.id],
+        );
+      const tried = await until(attempts, (rows) => rows.every((r) => r.attempts >= 4), 15000);
+      expect(tried.every((r) => r.attempts >= 4 && r.status === 'PENDING')).toBe(true);
 
       await proxy.start(proxyPort);
       const delivered = await until(
@@ -362,6 +371,27 @@ describe('redis outage', () => {
       await close();
     }
   }, 60_000);
+
+  it('still ends events in DEAD when a reachable Redis refuses them', async () => {
+    const { ns, replica, close } = await replicaBehindProxy('refused', { CUSTOMER_OUTBOX_MAX_ATTEMPTS: '2' });
+    try {
+      // Something else holds the stream's key: XADD answers WRONGTYPE, an error about this write, not an outage.
+      await redis.set(`${ns}customer.events`, 'not a stream');
+      const c = await createCustomer(server);
+      const res = await postGraphql(replica.url, UPDATE, { id: c.id, input: { lastName: 'Refused' } }, tokens.admin());
+      expect(res.errors).toBeUndefined();
+      const rows = () =>
+        server.db.query<{ status: string; attempts: number; lastError: string }>(
+          `SELECT status, attempts, last_error AS "lastError" FROM outbox_events WHERE customer_id = $1 AND type = 'customer.updated'`,
+          [c.id],
+        );
+      const dead = await until(rows, (rs) => rs.length === 1 && rs[0].status === 'DEAD', 15000);
+      expect(dead).toEqual([{ status: 'DEAD', attempts: 2, lastError: expect.stringMatching(/WRONGTYPE/) }]);
+    } finally {
+      await redis.del(`${ns}customer.events`);
+      await close();
+    }
+  });
 });
 
 describe('relay', () => {

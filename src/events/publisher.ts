@@ -3,6 +3,10 @@ import type Redis from 'ioredis';
 import type { CloudEvent } from './cloud-event';
 import { AUDIT_RECORDED, AuditRecordedMessage, CHANGE_EVENT_TYPES, CustomerChangedMessage, MEMBERSHIP_CHANGED, SegmentMembershipMessage, STREAM, TOPICS } from './topics';
 
+/** ioredis's messages for an unreachable server, and Redis's replies that mean "not now" rather than "not this". */
+const OUTAGE =
+  /^(Connection is closed|Stream isn't writeable|Command timed out|connect E|read E|write E|OOM |LOADING |BUSY |MASTERDOWN |READONLY |CLUSTERDOWN |TRYAGAIN |NOREPLICAS |MISCONF )|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN/;
+
 /** A claimed outbox row. */
 export interface OutboxRow {
   seq: string;
@@ -41,6 +45,19 @@ export class EventPublisher {
     // Every publish issued at once: they go out in this order on one connection (pipelined)
     // instead of one round trip after another.
     await Promise.all(rows.map((r) => this.toTopic(r)));
+  }
+
+  /**
+   * True when a publish failed because Redis could not be reached or could not take writes
+   * just then (closed connection, command timeout, a server loading, out of memory, a replica
+   * that is read-only): an outage, which says nothing about the events. The relay retries those
+   * for as long as the outage lasts; only other failures count towards an event's dead letter.
+   */
+  isOutage(err: unknown): boolean {
+    if (this.redis && this.redis.status !== 'ready') return true;
+    const { name, message } = (err ?? {}) as { name?: unknown; message?: unknown };
+    if (name === 'MaxRetriesPerRequestError') return true;
+    return typeof message === 'string' && OUTAGE.test(message);
   }
 
   private toTopic(r: OutboxRow): Promise<void> | undefined {

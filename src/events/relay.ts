@@ -139,15 +139,18 @@ export class OutboxRelay {
       try {
         await this.publisher.publish(events);
       } catch (err) {
+        // An outage (Redis down, or not taking writes) is waited out however long it lasts:
+        // the events are fine, and a dead letter would lose them. Other failures count.
+        const outage = this.publisher.isOutage(err);
         await tx.queryAndCommit(
           `UPDATE outbox_events
               SET attempts = attempts + 1, last_attempted_at = now(), last_error = left($2, 500),
-                  next_attempt_at = now() + make_interval(secs => least($3::float8 * power(2, attempts), $4::float8) / 1000),
-                  status = CASE WHEN attempts + 1 >= $5 THEN 'DEAD' ELSE 'PENDING' END
+                  next_attempt_at = now() + make_interval(secs => least($3::float8 * power(2, least(attempts, 30)), $4::float8) / 1000),
+                  status = CASE WHEN NOT $6 AND attempts + 1 >= $5 THEN 'DEAD' ELSE 'PENDING' END
             WHERE seq = ANY($1::bigint[])`,
-          [seqs, (err as Error).message, this.cfg.backoffBaseMs, this.cfg.backoffMaxMs, this.cfg.maxAttempts],
+          [seqs, (err as Error).message, this.cfg.backoffBaseMs, this.cfg.backoffMaxMs, this.cfg.maxAttempts, outage],
         );
-        this.logger.warn({ err: (err as Error).message, events: events.length }, 'publishing outbox events failed; will retry with backoff');
+        this.logger.warn({ err: (err as Error).message, events: events.length, outage }, 'publishing outbox events failed; will retry with backoff');
         return { events: 0, more: false };
       }
       // The COMMIT goes out with it: the next round (and the next claim of every relay) waits for it.
