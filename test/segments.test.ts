@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import pg from 'pg';
-import { REFRESH_LOCK } from '../src/modules/segment/segment.service';
+import { MEMBERS_LOCK, REFRESH_LOCK } from '../src/modules/segment/segment.service';
 import { createCustomer, errorCode, redisEnv, REDIS_ADDR, startTestServer, TestServer, tokens, uniqueEmail } from './helpers/server';
 import { readStream } from './helpers/stream';
 import { subscribe, wsClient } from './helpers/ws';
@@ -221,6 +221,32 @@ describe('incremental evaluation', () => {
     expect(bySegment(byDomain)).toEqual([true]);
     expect(bySegment(german)).toEqual([true, false]);
     expect(bySegment(active)).toEqual([true, false]);
+  });
+
+  it('leaves no membership, and no join event, for a segment deleted while a re-score waited for it', async () => {
+    const tag = Math.random().toString(36).slice(2, 8);
+    const c = await createCustomer(server);
+    const id = await createSegment({ rules: [{ field: 'EMAIL_DOMAIN', operator: 'EQ', value: `${tag}.test` }] });
+    const other = new pg.Client({ connectionString: server.dsn });
+    await other.connect();
+    try {
+      // deleteSegment under way: the row deleted and the segment's memberships held, not yet committed.
+      await other.query('BEGIN');
+      await other.query('DELETE FROM customer_segments WHERE id = $1', [id]);
+      await other.query('SELECT pg_advisory_xact_lock($1, hashtext($2::text))', [MEMBERS_LOCK, id]);
+      const moving = server.gql('mutation($id: ID!, $e: String!) { updateCustomer(id: $id, input: { email: $e }) { id } }', { id: c.id, e: `x.${c.id.slice(0, 6)}@${tag}.test` }, admin);
+      await new Promise((r) => setTimeout(r, 300));
+      await other.query('COMMIT');
+      expect((await moving).errors).toBeUndefined();
+    } finally {
+      await other.end();
+    }
+    const [left] = await server.db.query<{ members: number; events: number }>(
+      `SELECT (SELECT count(*)::int FROM customer_segment_members WHERE segment_id = $1) AS members,
+              (SELECT count(*)::int FROM outbox_events WHERE type = 'segment.membership_changed' AND payload->'data'->>'segmentId' = $1::text) AS events`,
+      [id],
+    );
+    expect(left).toEqual({ members: 0, events: 0 });
   });
 
   it('evaluateCustomerSegments repairs memberships on demand and answers them', async () => {

@@ -28,7 +28,7 @@ export interface RefreshResult {
 /** Advisory lock key of the scheduled refresh (one replica at a time). */
 export const REFRESH_LOCK = 7_264_002;
 /** Advisory lock class of one segment's memberships: refresh exclusive, re-score and erasure shared. */
-const MEMBERS_LOCK = 7_264_003;
+export const MEMBERS_LOCK = 7_264_003;
 
 /**
  * Shared locks on the memberships of every active segment, in id order, for the rest of the
@@ -222,26 +222,33 @@ export class SegmentService {
         if (!member && current.has(s.id)) leaveRows.push([s.id, customerId]);
       });
     }
-    if (joinRows.length) {
-      await w.tx.query(
-        `INSERT INTO customer_segment_members (segment_id, customer_id)
-         SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING`,
-        [joinRows.map((r) => r[0]), joinRows.map((r) => r[1])],
-      );
-    }
-    if (leaveRows.length) {
-      await w.tx.query(
-        `DELETE FROM customer_segment_members m USING unnest($1::uuid[], $2::uuid[]) AS l(segment_id, customer_id)
-          WHERE m.segment_id = l.segment_id AND m.customer_id = l.customer_id`,
-        [leaveRows.map((r) => r[0]), leaveRows.map((r) => r[1])],
-      );
-    }
-    for (const [joined, list] of [
-      [true, joinRows],
-      [false, leaveRows],
+    // Only what the statements did gets an event (RETURNING). A segment deleted while this
+    // waited for its lock was still in lockActiveSegments' snapshot; the insert's own snapshot
+    // is newer and no longer has it, so no membership of a deleted segment is left behind.
+    type Change = { segmentId: string; customerId: string };
+    const joined = joinRows.length
+      ? await w.tx.query<Change>(
+          `INSERT INTO customer_segment_members (segment_id, customer_id)
+           SELECT j.segment_id, j.customer_id FROM unnest($1::uuid[], $2::uuid[]) AS j(segment_id, customer_id)
+            WHERE EXISTS (SELECT 1 FROM customer_segments s WHERE s.id = j.segment_id)
+           ON CONFLICT DO NOTHING RETURNING segment_id AS "segmentId", customer_id AS "customerId"`,
+          [joinRows.map((r) => r[0]), joinRows.map((r) => r[1])],
+        )
+      : [];
+    const left = leaveRows.length
+      ? await w.tx.query<Change>(
+          `DELETE FROM customer_segment_members m USING unnest($1::uuid[], $2::uuid[]) AS l(segment_id, customer_id)
+            WHERE m.segment_id = l.segment_id AND m.customer_id = l.customer_id
+           RETURNING m.segment_id AS "segmentId", m.customer_id AS "customerId"`,
+          [leaveRows.map((r) => r[0]), leaveRows.map((r) => r[1])],
+        )
+      : [];
+    for (const [isJoin, list] of [
+      [true, joined],
+      [false, left],
     ] as const) {
-      for (const [segmentId, customerId] of list) {
-        w.emit({ type: MEMBERSHIP_CHANGED, customerId, data: { segmentId, customerId, joined } });
+      for (const { segmentId, customerId } of list) {
+        w.emit({ type: MEMBERSHIP_CHANGED, customerId, data: { segmentId, customerId, joined: isJoin } });
       }
     }
   }
