@@ -248,9 +248,10 @@ describe('email verification', () => {
   it('voids the token when the email changes, and the new email starts unverified', async () => {
     const account = await register(server);
     const token = (await lastEvent(server, account.id, 'customer.verification_requested'))!.data.token;
-    const upd = await server.gql('mutation($id: ID!, $e: String!) { updateCustomer(id: $id, input: { email: $e }) { emailVerified } }', {
+    const upd = await server.gql('mutation($id: ID!, $e: String!, $p: String) { updateCustomer(id: $id, input: { email: $e, currentPassword: $p }) { emailVerified } }', {
       id: account.id,
       e: uniqueEmail('changed'),
+      p: account.password,
     }, account.token);
     expect(upd.data!.updateCustomer.emailVerified).toBe(false);
     expect(code(await server.gql(VERIFY_EMAIL, { t: token }))).toBe('BAD_USER_INPUT');
@@ -301,8 +302,36 @@ describe('password reset and change', () => {
     const account = await register(server);
     await server.gql(REQUEST_RESET, { e: account.email });
     const token = (await lastEvent(server, account.id, 'customer.password_reset_requested'))!.data.token;
-    await server.gql('mutation($id: ID!, $e: String!) { updateCustomer(id: $id, input: { email: $e }) { id } }', { id: account.id, e: uniqueEmail('moved') }, account.token);
+    const moved = await server.gql('mutation($id: ID!, $e: String!, $p: String) { updateCustomer(id: $id, input: { email: $e, currentPassword: $p }) { id } }', {
+      id: account.id,
+      e: uniqueEmail('moved'),
+      p: account.password,
+    }, account.token);
+    expect(moved.errors).toBeUndefined();
     expect(code(await server.gql(RESET, { t: token, p: 'a brand new secret' }))).toBe('BAD_USER_INPUT');
+  });
+
+  it('a customer changing their own email confirms with their current password; ADMIN need not', async () => {
+    const account = await register(server);
+    const CHANGE = 'mutation($id: ID!, $input: UpdateCustomerInput!) { updateCustomer(id: $id, input: $input) { email firstName } }';
+    const target = uniqueEmail('new');
+    const missing = await server.gql(CHANGE, { id: account.id, input: { email: target } }, account.token);
+    expect(code(missing)).toBe('BAD_USER_INPUT');
+    expect(missing.errors![0].extensions!.fieldErrors![0].field).toBe('input.currentPassword');
+    expect(code(await server.gql(CHANGE, { id: account.id, input: { email: target, currentPassword: 'not it at all' } }, account.token))).toBe('INVALID_CREDENTIALS');
+    // Other fields, and the same address sent back (a whole profile form), need nothing.
+    const same = await server.gql(CHANGE, { id: account.id, input: { email: account.email.toUpperCase(), firstName: 'Form' } }, account.token);
+    expect(same.data!.updateCustomer).toEqual({ email: account.email, firstName: 'Form' });
+    const done = await server.gql(CHANGE, { id: account.id, input: { email: target, currentPassword: account.password } }, account.token);
+    expect(done.data!.updateCustomer.email).toBe(target);
+    const byAdmin = await server.gql(CHANGE, { id: account.id, input: { email: uniqueEmail('admin') } }, tokens.admin());
+    expect(byAdmin.errors).toBeUndefined();
+    // The confirmation is never stored: not in the audit row, not in the event.
+    const rows = await server.db.query<{ t: string }>(
+      "SELECT old_values::text || new_values::text || metadata::text AS t FROM audit_events WHERE customer_id = $1 UNION ALL SELECT payload::text FROM outbox_events WHERE customer_id = $1",
+      [account.id],
+    );
+    expect(rows.map((r) => r.t).join()).not.toContain(account.password);
   });
 
   it('lets a back-office customer without a password set one through a reset', async () => {

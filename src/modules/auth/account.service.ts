@@ -254,7 +254,7 @@ export class AccountService {
    * with neither (created by the back office, signed in by the platform's auth service) has
    * nothing to re-enter.
    */
-  async confirmIdentity(customerId: string, password: string | null | undefined, code: string | null | undefined, actor: Actor): Promise<void> {
+  async confirmIdentity(customerId: string, password: string | null | undefined, code: string | null | undefined, actor: Actor, field = 'password'): Promise<void> {
     const account = await this.findAccount('id', customerId);
     // findAccount already carries the flag; only a customer without a password needs asking.
     const twoFactor = account
@@ -263,7 +263,7 @@ export class AccountService {
     if (password && account) return this.checkPassword(account, password, actor);
     if (code && twoFactor) return failOn(await this.deps.twoFactor.checkForLogin(customerId, code, actor));
     if (!account && !twoFactor) return;
-    throw DomainError.badInput('password', twoFactor ? 'enter your password or a two-factor code to confirm' : 'enter your password to confirm');
+    throw DomainError.badInput(field, twoFactor ? 'enter your password or a two-factor code to confirm' : 'enter your password to confirm');
   }
 
   /** A live customer with a password, by id or by (normalised) email. */

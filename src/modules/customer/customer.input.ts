@@ -3,7 +3,7 @@ import { Field, ID, InputType } from 'type-graphql';
 import { CustomerOrderField, CustomerStatus, CustomerType, Gender, RegistrationSource, SortDirection } from '../../common/enums';
 import { IsE164 } from '../../common/phone';
 import { DateScalar, DateTimeScalar, JSONScalar } from '../../common/scalars';
-import { lowerCaseEmail, Normalize, phoneNumber } from '../../common/validation';
+import { keep, lowerCaseEmail, Normalize, phoneNumber } from '../../common/validation';
 import { IsDeliverableDomain } from '../../common/email';
 
 
@@ -43,6 +43,20 @@ export class UpdateCustomerInput {
   @Field(() => Gender, { nullable: true }) @IsOptional() @IsEnum(Gender) gender?: Gender | null;
   @Field(() => CustomerType, { nullable: true }) @IsOptional() @IsEnum(CustomerType) customerType?: CustomerType | null;
   @Field(() => JSONScalar, { nullable: true }) @IsOptional() @IsObject({ message: 'metadata must be a JSON object' }) metadata?: Record<string, unknown> | null;
+  @Field(() => String, {
+    nullable: true,
+    description: 'A customer changing their own email confirms it is them: their current password (if they have one) ...',
+  })
+  @Normalize(keep)
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  currentPassword?: string | null;
+  @Field(() => String, { nullable: true, description: '... or, when two-factor is on, a TOTP or recovery code instead.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  twoFactorCode?: string | null;
 }
 
 @InputType()

@@ -11,6 +11,8 @@ import { CreateCustomerInput, CustomerFilter, CustomerOrder, UpdateCustomerInput
 import { CustomerConnection } from './customer-connection.type';
 import { Customer } from './customer.type';
 
+const EMAIL_ONLY: ReadonlySet<string> = new Set(['email']);
+
 @Resolver(() => Customer)
 export class CustomerResolver {
   @Query(() => Customer, { nullable: true, description: 'The signed-in customer; null when the request carries no customer token.' })
@@ -57,13 +59,23 @@ export class CustomerResolver {
   }
 
   @Mutation(() => Customer)
-  updateCustomer(
+  async updateCustomer(
     @Arg('id', () => ID) id: string,
     @Arg('input', () => UpdateCustomerInput) input: UpdateCustomerInput,
     @Ctx() ctx: Context,
   ): Promise<CustomerRecord> {
     policy.requireWriteCustomer(ctx.viewer, id);
-    return ctx.services.customers.update(id, input, ctx);
+    const { currentPassword, twoFactorCode, ...change } = input;
+    // A customer moving their account to another address proves it is them, as for erasure:
+    // with a stolen session alone, the address, and then a password reset sent to it, would
+    // hand the account over for good.
+    if (ctx.viewer.kind === 'customer' && change.email != null) {
+      const current = await ctx.loaders.customerById.load(customerKey(id, EMAIL_ONLY));
+      if (current && current.email !== change.email) {
+        await ctx.services.accounts.confirmIdentity(id, currentPassword, twoFactorCode, ctx, 'input.currentPassword');
+      }
+    }
+    return ctx.services.customers.update(id, change, ctx);
   }
 
   @Mutation(() => Customer, { description: 'ADMIN.' })
