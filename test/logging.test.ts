@@ -87,7 +87,7 @@ describe('operation log lines', () => {
 
     const newEmail = uniqueEmail('log.changed');
     secrets.push(newEmail);
-    const upd = await run(UPDATE, { id: customer.id, input: { email: newEmail } }, loginToken);
+    const upd = await run(UPDATE, { id: customer.id, input: { email: newEmail, currentPassword: password } }, loginToken);
     expect(upd.res.errors).toBeUndefined();
     expect(upd.line).toMatchObject({ operation: 'UpdateEmail', type: 'mutation', fields: ['updateCustomer'], role: 'CUSTOMER', outcome: 'ok' });
 
