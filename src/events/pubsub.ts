@@ -23,6 +23,9 @@ export function redisOptions(addr: string, password: string | null): RedisOption
     tls: url.protocol === 'rediss:' ? {} : undefined,
     // Reconnect forever with a capped delay: Redis coming back must need no restart.
     retryStrategy: (times) => Math.min(times * 200, 2000),
+    // On disconnect, a socket Redis has not closed after this long is destroyed. ioredis waits
+    // 2 s by default, on a timer that holds the process: a stop took up to 2 s longer.
+    disconnectTimeout: 200,
   };
 }
 
