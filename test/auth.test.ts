@@ -326,6 +326,11 @@ describe('password reset and change', () => {
     expect(done.data!.updateCustomer.email).toBe(target);
     const byAdmin = await server.gql(CHANGE, { id: account.id, input: { email: uniqueEmail('admin') } }, tokens.admin());
     expect(byAdmin.errors).toBeUndefined();
+    // A customer with no password and no second factor has nothing to confirm with: not themselves.
+    const backOffice = await server.gql('mutation($e: String!) { createCustomer(input: { email: $e }) { id } }', { e: uniqueEmail('bo') }, tokens.admin());
+    const boId = backOffice.data!.createCustomer.id;
+    expect(code(await server.gql(CHANGE, { id: boId, input: { email: uniqueEmail('taken.over') } }, tokens.customer(boId)))).toBe('FORBIDDEN');
+    expect(code(await server.gql(CHANGE, { id: boId, input: { firstName: 'Still fine' } }, tokens.customer(boId)))).toBeUndefined();
     // The confirmation is never stored: not in the audit row, not in the event.
     const rows = await server.db.query<{ t: string }>(
       "SELECT old_values::text || new_values::text || metadata::text AS t FROM audit_events WHERE customer_id = $1 UNION ALL SELECT payload::text FROM outbox_events WHERE customer_id = $1",

@@ -8,7 +8,7 @@ describe('configuration', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({ httpPort: 8003, databaseDsn: null, bcryptCost: 12, jwtSecretIsDefault: true, tracingEnabled: false });
     expect(c.dataDir).toMatch(/\.data\/pglite$/);
-    expect(c.dbTimeouts).toEqual({ statementMs: 30000, idleInTransactionMs: 60000 });
+    expect(c.dbTimeouts).toEqual({ statementMs: 120000, idleInTransactionMs: 60000 });
     expect(c.subscriptionCallbackUrls).toEqual([]);
     const routers = loadConfig({ CUSTOMER_SUBSCRIPTION_CALLBACK_URLS: 'http://router-a:4000/callback, https://router-b/cb' }).subscriptionCallbackUrls;
     expect(routers.map(String)).toEqual(['http://router-a:4000/callback', 'https://router-b/cb']);

@@ -326,8 +326,15 @@ describe('redis outage', () => {
           "SELECT status, attempts FROM outbox_events WHERE customer_id = $1 AND type = 'customer.updated'",
           [c.id],
         );
-      const tried = await until(attempts, (rows) => rows.every((r) => r.attempts >= 4), 15000);
-      expect(tried.every((r) => r.attempts >= 4 && r.status === 'PENDING')).toBe(true);
+      // Several failed rounds (100 ms apart at this backoff), none of them counted.
+      await until(
+        () => server.db.query<{ n: number }>("SELECT count(*)::int AS n FROM outbox_events WHERE customer_id = $1 AND type = 'customer.updated' AND last_error IS NOT NULL", [c.id]),
+        ([r]) => r.n === 10,
+        15000,
+      );
+      await new Promise((r) => setTimeout(r, 1500));
+      const tried = await attempts();
+      expect(tried.every((r) => r.attempts === 0 && r.status === 'PENDING')).toBe(true);
 
       await proxy.start(proxyPort);
       const delivered = await until(
@@ -360,7 +367,8 @@ describe('redis outage', () => {
             WHERE customer_id = $1 AND type = 'customer.updated' ORDER BY seq`,
           [c.id],
         );
-      const failed = await until(rows, (rs) => rs.length === 3 && rs.every((r) => r.attempts >= 1), 15000);
+      const failed = await until(rows, (rs) => rs.length === 3 && rs.every((r) => r.lastError !== null), 15000);
+      expect(failed.map((r) => r.attempts)).toEqual([0, 0, 0]); // an outage: not counted towards DEAD
       expect(failed.map((r) => r.status)).toEqual(['PENDING', 'PENDING', 'PENDING']);
       expect(failed[0].lastError).toMatch(/timed out/i);
 

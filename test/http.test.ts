@@ -60,7 +60,7 @@ describe('HTTP surface', () => {
 
   it('records no address, and still works, when a trusted proxy forwards one that is not an IP', async () => {
     const update = 'mutation($id: ID!) { updatePreferences(customerId: $id, input: { newsletter: true }) { consentLog { ipAddress } } }';
-    for (const [forwarded, recorded] of [['unknown', null], ['fe80::1%eth0', 'fe80::1'], ['_hidden', null]] as const) {
+    for (const [forwarded, recorded] of [['unknown', null], ['fe80::1%eth0', 'fe80::1'], ['_hidden', null], ['203.0.113.7:51234', '203.0.113.7'], ['[2001:db8::7]:443', '2001:db8::7']] as const) {
       const c = await createCustomer(server);
       const res = await server.gql(update, { id: c.id }, tokens.admin(), { 'x-forwarded-for': forwarded });
       expect(res.errors).toBeUndefined();

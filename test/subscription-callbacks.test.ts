@@ -132,7 +132,7 @@ describe('with the router configured (CUSTOMER_SUBSCRIPTION_CALLBACK_URLS)', () 
   it('refuses a heartbeat faster than once a second with 400 BAD_USER_INPUT', async () => {
     const c = await createCustomer(server);
     const before = router.received.length;
-    for (const heartbeatIntervalMs of [10, 999, -5, 'soon']) {
+    for (const heartbeatIntervalMs of [10, 999, -5, 'soon', 2 ** 31]) {
       const res = await callbackRequest(server.url, tokens.customer(c.id), { callbackUrl: `${routerBase}/callback`, heartbeatIntervalMs });
       expect(res.status).toBe(400);
       const body = (await res.json()) as any;

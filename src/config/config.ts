@@ -247,7 +247,9 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: path.resolve(str(env, 'CUSTOMER_DATA_DIR') ?? '.data/pglite'),
     dbPoolSize: int(env, 'CUSTOMER_DB_POOL_SIZE', 10, 1, 200),
     dbTimeouts: {
-      statementMs: int(env, 'CUSTOMER_DB_STATEMENT_TIMEOUT_MS', 30000, 0, 86400000),
+      // Above a scheduled refresh of every segment over a large shop: customer writes wait for
+      // it (they re-score under its locks), and must not time out while they do.
+      statementMs: int(env, 'CUSTOMER_DB_STATEMENT_TIMEOUT_MS', 120000, 0, 86400000),
       idleInTransactionMs: int(env, 'CUSTOMER_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 60000, 0, 86400000),
     },
     redisAddr: str(env, 'CUSTOMER_REDIS_ADDR'),

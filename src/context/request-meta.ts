@@ -22,11 +22,16 @@ export function compileTrust(setting: string): TrustFn {
 /**
  * The client address as audit rows, sessions and consent records store it (PostgreSQL inet), or
  * null: what a trusted proxy forwards in X-Forwarded-For is text ("unknown", an obfuscated
- * name) and must not make the statement that records it fail. A zone (fe80::1%eth0) names an
- * interface of the proxy's host, meaningless here, and is dropped.
+ * name) and must not make the statement that records it fail. A port is dropped, and so is a
+ * zone (fe80::1%eth0: an interface of the proxy's host, meaningless here).
  */
 export function asIpAddress(forwarded: string): string | null {
-  const address = forwarded.trim().replace(/%.*$/, '');
+  let address = forwarded.trim();
+  // Some proxies forward the client's port too: 203.0.113.7:51234, [2001:db8::7]:443.
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(address);
+  if (bracketed) address = bracketed[1];
+  else if (/^[\d.]+:\d+$/.test(address)) address = address.slice(0, address.lastIndexOf(':'));
+  address = address.replace(/%.*$/, '');
   return isIP(address) ? address : null;
 }
 

@@ -144,7 +144,7 @@ export class OutboxRelay {
         const outage = this.publisher.isOutage(err);
         await tx.queryAndCommit(
           `UPDATE outbox_events
-              SET attempts = attempts + 1, last_attempted_at = now(), last_error = left($2, 500),
+              SET attempts = attempts + (CASE WHEN $6 THEN 0 ELSE 1 END), last_attempted_at = now(), last_error = left($2, 500),
                   next_attempt_at = now() + make_interval(secs => least($3::float8 * power(2, least(attempts, 30)), $4::float8) / 1000),
                   status = CASE WHEN NOT $6 AND attempts + 1 >= $5 THEN 'DEAD' ELSE 'PENDING' END
             WHERE seq = ANY($1::bigint[])`,

@@ -5,6 +5,8 @@ import { DomainError } from '../errors/domain-error';
 
 /** Below this a client could make us post to its URL many times a second (the router's default is 5 s). */
 export const MIN_HEARTBEAT_MS = 1000;
+/** setInterval's longest delay: Node runs a longer one every millisecond. */
+const MAX_HEARTBEAT_MS = 2 ** 31 - 1;
 
 interface CallbackExtension {
   callbackUrl?: unknown;
@@ -37,8 +39,9 @@ export function callbackRefusal(extension: CallbackExtension, allowed: readonly 
   const permitted = !url.username && !url.password && allowed.some((a) => url.origin === a.origin && isUnder(url.pathname, a.pathname));
   if (!permitted) return new DomainError('FORBIDDEN', `${field}: is not a callback URL of a configured router`);
   const heartbeat = extension.heartbeatIntervalMs ?? extension.heartbeat_interval_ms;
-  if (heartbeat !== undefined && heartbeat !== 0 && !(Number.isInteger(heartbeat) && (heartbeat as number) >= MIN_HEARTBEAT_MS)) {
-    return DomainError.badInput('extensions.subscription.heartbeatIntervalMs', `must be 0 (none) or a whole number of at least ${MIN_HEARTBEAT_MS}`);
+  const ok = heartbeat === undefined || heartbeat === 0 || (Number.isInteger(heartbeat) && (heartbeat as number) >= MIN_HEARTBEAT_MS && (heartbeat as number) <= MAX_HEARTBEAT_MS);
+  if (!ok) {
+    return DomainError.badInput('extensions.subscription.heartbeatIntervalMs', `must be 0 (none) or a whole number from ${MIN_HEARTBEAT_MS} to ${MAX_HEARTBEAT_MS}`);
   }
   return null;
 }

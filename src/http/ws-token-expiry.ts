@@ -11,6 +11,8 @@ const MAX_DELAY_MS = 2 ** 31 - 1;
  */
 export function closeWhenExpired(socket: WebSocket, viewer: Viewer): void {
   if (viewer.kind === 'anonymous' || viewer.expiresAt === undefined) return;
+  // Closed while its token was being checked: its 'close' has fired already, so a timer set now would never be cleared.
+  if (socket.readyState === socket.CLOSING || socket.readyState === socket.CLOSED) return;
   const expiresAt = viewer.expiresAt;
   let timer: NodeJS.Timeout;
   const arm = () => {

@@ -254,7 +254,13 @@ export class AccountService {
    * with neither (created by the back office, signed in by the platform's auth service) has
    * nothing to re-enter.
    */
-  async confirmIdentity(customerId: string, password: string | null | undefined, code: string | null | undefined, actor: Actor, field = 'password'): Promise<void> {
+  async confirmIdentity(
+    customerId: string,
+    password: string | null | undefined,
+    code: string | null | undefined,
+    actor: Actor,
+    { field = 'password', requireFactor = false } = {},
+  ): Promise<void> {
     const account = await this.findAccount('id', customerId);
     // findAccount already carries the flag; only a customer without a password needs asking.
     const twoFactor = account
@@ -262,7 +268,12 @@ export class AccountService {
       : (await this.deps.db.query<{ enabled: boolean }>('SELECT two_factor_enabled AS enabled FROM customers WHERE id = $1', [customerId]))[0]?.enabled === true;
     if (password && account) return this.checkPassword(account, password, actor);
     if (code && twoFactor) return failOn(await this.deps.twoFactor.checkForLogin(customerId, code, actor));
-    if (!account && !twoFactor) return;
+    if (!account && !twoFactor) {
+      // Nothing to re-enter: fine for erasure, not for what would hand the account to whoever
+      // holds the session (a change of email, then a reset sent to the new address).
+      if (!requireFactor) return;
+      throw new DomainError('FORBIDDEN', 'Set a password first (requestPasswordReset) to change this yourself, or ask support');
+    }
     throw DomainError.badInput(field, twoFactor ? 'enter your password or a two-factor code to confirm' : 'enter your password to confirm');
   }
 
