@@ -9,10 +9,7 @@ import type { Queryable } from './database';
  * checks from other tables. NOT_FOUND when there is no live customer.
  */
 export async function lockCustomer(tx: Queryable, customerId: string): Promise<void> {
-  const rows = isUuid(customerId)
-    ? await tx.query('SELECT id FROM customers WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE', [customerId])
-    : [];
-  if (rows.length === 0) throw DomainError.notFound('Customer');
+  if (!isUuid(customerId) || !(await lockLiveCustomer(tx, customerId))) throw DomainError.notFound('Customer');
 }
 
 /**

@@ -112,8 +112,7 @@ export class AccountService {
     const { customer, session } = await work.run(signedIn, async (w) => {
       // The customer's row lock orders this sign-in with an erasure running at the same time:
       // after it, there is no live customer and no session may be written.
-      const [live] = await w.tx.query('SELECT 1 FROM customers WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE', [account.id]);
-      if (!live) throw INVALID_CREDENTIALS();
+      if (!(await lockLiveCustomer(w.tx, account.id))) throw INVALID_CREDENTIALS();
       await w.tx.query('UPDATE customer_credentials SET last_login_at = now() WHERE customer_id = $1', [account.id]);
       const session = await sessions.create(w.tx, account.id, settings.sessionTtlSeconds, actor.meta, sessionId);
       const [customer] = await w.tx.query<CustomerRecord>(`SELECT ${CUSTOMER_COLUMNS} FROM customers c WHERE c.id = $1`, [account.id]);
