@@ -52,7 +52,7 @@ async function fullCustomer(marker: string) {
   await login(server, values.email, `Pw-${marker}-secret`, undefined, headers);
   await gql('mutation { requestEmailVerification }', {});
   const step = await awayFromStepEdge();
-  const { secret } = (await gql('mutation($id: ID!) { enableTwoFactor(customerId: $id) { secret } }', { id: account.id })).data!.enableTwoFactor;
+  const { secret } = (await gql('mutation($id: ID!, $pw: String) { enableTwoFactor(customerId: $id, currentPassword: $pw) { secret } }', { id: account.id, pw: `Pw-${marker}-secret` })).data!.enableTwoFactor;
   await gql('mutation($id: ID!, $c: String!) { confirmTwoFactor(customerId: $id, code: $c) { codes } }', { id: account.id, c: totpAt(secret, step - 1) });
   const segment = await server.gql(
     'mutation($input: SegmentInput!) { createSegment(input: $input) { id } }',
