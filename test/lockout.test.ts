@@ -245,6 +245,29 @@ describe('per-IP limit', () => {
     }
   });
 
+  it('changePassword: bounded per customer (from any address) and per address, so one customer cannot keep bcrypt busy', async () => {
+    const server = await startTestServer({ CUSTOMER_AUTH_RATE_LIMIT: '3' });
+    try {
+      const account = await register(server, {}, fromIp('192.0.2.70'));
+      const change = (n: number, ip: string) =>
+        server.gql('mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }', { c: PASSWORD, n: PASSWORD }, account.token, fromIp(ip));
+      // Three from three addresses: fine. The fourth, from a fourth address: this account's allowance is spent.
+      for (let i = 0; i < 3; i++) expect((await change(i, `192.0.2.${80 + i}`)).data).toEqual({ changePassword: true });
+      const limited = await change(4, '192.0.2.90');
+      expect(code(limited)).toBe('RATE_LIMITED');
+      expect(limited.errors![0].message).toMatch(/this account/);
+      // Another customer from one of those addresses still has the address's allowance left... until it is spent.
+      const other = await register(server, {}, fromIp('192.0.2.71'));
+      const fromOne = (ip: string) =>
+        server.gql('mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }', { c: PASSWORD, n: PASSWORD }, other.token, fromIp(ip));
+      expect((await fromOne('192.0.2.80')).data).toEqual({ changePassword: true });
+      expect((await fromOne('192.0.2.80')).data).toEqual({ changePassword: true });
+      expect(errorMessage(await fromOne('192.0.2.80'))).toMatch(/this address/);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('works in-process without Redis, and successful logins give their attempt back', async () => {
     const server = await startTestServer({ CUSTOMER_AUTH_RATE_LIMIT: '3' });
     try {
@@ -258,3 +281,5 @@ describe('per-IP limit', () => {
     }
   });
 });
+
+const errorMessage = (res: { errors?: { message: string }[] }) => res.errors?.[0]?.message;
