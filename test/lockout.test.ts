@@ -249,11 +249,11 @@ describe('per-IP limit', () => {
     const server = await startTestServer({ CUSTOMER_AUTH_RATE_LIMIT: '3' });
     try {
       const account = await register(server, {}, fromIp('192.0.2.70'));
-      const change = (n: number, ip: string) =>
+      const change = (ip: string) =>
         server.gql('mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }', { c: PASSWORD, n: PASSWORD }, account.token, fromIp(ip));
       // Three from three addresses: fine. The fourth, from a fourth address: this account's allowance is spent.
-      for (let i = 0; i < 3; i++) expect((await change(i, `192.0.2.${80 + i}`)).data).toEqual({ changePassword: true });
-      const limited = await change(4, '192.0.2.90');
+      for (let i = 0; i < 3; i++) expect((await change(`192.0.2.${80 + i}`)).data).toEqual({ changePassword: true });
+      const limited = await change('192.0.2.90');
       expect(code(limited)).toBe('RATE_LIMITED');
       expect(limited.errors![0].message).toMatch(/this account/);
       // Another customer from one of those addresses still has the address's allowance left... until it is spent.

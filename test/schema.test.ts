@@ -3,6 +3,7 @@ import path from 'node:path';
 import { composeServices } from '@apollo/composition';
 import * as addPlugin from '@graphql-codegen/add';
 import { codegen } from '@graphql-codegen/core';
+import type { Types } from '@graphql-codegen/plugin-helpers';
 import * as typescriptPlugin from '@graphql-codegen/typescript';
 import { parse as parseYaml } from 'yaml';
 import { buildSchema, lexicographicSortSchema, parse } from 'graphql';
@@ -32,7 +33,7 @@ describe('schema', () => {
     // codegen.yml's plugins and config, run through @graphql-codegen/core (the CLI is ESM-only under Jest).
     const { schema, generates } = parseYaml(fs.readFileSync(path.join(root, 'codegen.yml'), 'utf8'));
     const [[filename, target]] = Object.entries(generates) as [string, { plugins: Record<string, unknown>[] | string[]; config: Record<string, unknown> }][];
-    const plugins = target.plugins.map((p) => (typeof p === 'string' ? { [p]: {} } : p));
+    const plugins = target.plugins.map((p) => (typeof p === 'string' ? { [p]: {} } : p)) as Types.ConfiguredPlugin[];
     const content = await codegen({
       filename,
       // The CLI loads the schema sorted (its `sort` option, on by default).
