@@ -123,6 +123,8 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
   const formatError = createFormatError(logger);
   const apollo = new ApolloServer<Context>({
     schema,
+    // Apollo's own warnings (a failing plugin hook, ...) through the service's logger, not console.
+    logger,
     formatError,
     includeStacktraceInErrorResponses: false,
     // main.ts owns shutdown (relay, pools, deadline); Apollo's own signal handler would race it.
