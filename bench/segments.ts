@@ -4,7 +4,8 @@ import { SegmentField, SegmentOperator } from '../src/common/enums';
 import { runMigrations } from '../src/db/migrate';
 import { lockCustomer } from '../src/db/locks';
 import { PostgresDatabase } from '../src/db/postgres';
-import { systemActor, Transactor } from '../src/db/unit-of-work';
+import { systemActor } from '../src/auth/actor';
+import { Transactor } from '../src/db/unit-of-work';
 import { SegmentService } from '../src/modules/segment/segment.service';
 
 /**

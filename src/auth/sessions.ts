@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, Queryable } from '../db/database';
-import type { RequestMeta } from '../context/context';
+import type { RequestMeta } from './actor';
 
 /**
  * Server-side sessions: every token `login`/`register` issues names one (`sid`). Revoking

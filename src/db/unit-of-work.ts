@@ -1,25 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { actorId, Viewer } from '../auth/viewer';
+import type { Actor } from '../auth/actor';
+import { actorId } from '../auth/viewer';
 import { AuditSeverity } from '../common/enums';
 import { isUuid } from '../common/ids';
-import type { RequestMeta } from '../context/context';
 import { cloudEvent } from '../events/cloud-event';
 import { AUDIT_RECORDED } from '../events/topics';
 import type { Database, Queryable, Transaction } from './database';
-
-/** Who did it: written into every audit row of the unit of work. */
-export interface Actor {
-  viewer: Viewer;
-  meta: RequestMeta;
-}
-
-/** The service itself acting (scheduled jobs, stream consumers): audited as SERVICE `name`. */
-export function systemActor(name: string): Actor {
-  return {
-    viewer: { kind: 'staff', role: 'SERVICE', subject: name, sessionId: null },
-    meta: { ip: null, userAgent: null, clientSource: null, traceId: null },
-  };
-}
 
 export interface AuditEntry {
   /** From the original service's list: customer.profile.update, customer.address.default_changed, ... */

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { ExecutionArgs, getOperationAST, GraphQLError } from 'graphql';
 import {
@@ -21,9 +22,10 @@ import { defaultResource, detectResources, envDetector, resourceFromAttributes }
 import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import type { TracingConfig } from '../config/config';
-import type { RequestHandler } from './tracing';
 import { DomainError } from '../errors/domain-error';
-import type { Logger } from './logger';
+import type { Logger } from 'pino';
+
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 /**
  * The OpenTelemetry side of src/observability/tracing.ts, loaded only when tracing is on.

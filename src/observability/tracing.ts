@@ -1,10 +1,12 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { Attributes } from '@opentelemetry/api';
 import type { ExecutionArgs } from 'graphql';
 import type { Config } from '../config/config';
-import type { Logger } from './logger';
-import type { OtelTracing } from './tracing-sdk';
+// pino's type, not ./logger's alias: logger.ts imports this module (its log mixin).
+import type { Logger } from 'pino';
+import type { OtelTracing, RequestHandler } from './tracing-sdk';
+
+export type { RequestHandler };
 
 /**
  * The tracing facade the rest of the code calls (SQL in src/db, DataLoader batches in
@@ -28,7 +30,6 @@ import type { OtelTracing } from './tracing-sdk';
 let otel: OtelTracing | null = null;
 let users = 0;
 
-export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 /** graphql's execute or subscribe, as graphql-ws calls them. */
 type Execution<R> = (args: ExecutionArgs) => R;
 

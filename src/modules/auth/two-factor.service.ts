@@ -3,7 +3,8 @@ import { isUuid } from '../../common/ids';
 import type { SecretBox } from '../../auth/secret-box';
 import { looksLikeRecoveryCode, matchTotp, newRecoveryCodes, newTotpSecret, normaliseCode, totpUri } from '../../auth/totp';
 import type { Queryable } from '../../db/database';
-import { Actor, AuditEntry, Transactor, UnitOfWork } from '../../db/unit-of-work';
+import type { Actor } from '../../auth/actor';
+import { AuditEntry, Transactor, UnitOfWork } from '../../db/unit-of-work';
 import { DomainError } from '../../errors/domain-error';
 
 export interface TwoFactorSettings {

@@ -1,6 +1,7 @@
 import { isUuid } from '../../common/ids';
 import type { Database, Queryable } from '../../db/database';
-import { Actor, changedValues, Transactor } from '../../db/unit-of-work';
+import type { Actor } from '../../auth/actor';
+import { changedValues, Transactor } from '../../db/unit-of-work';
 import { isUniqueViolation } from '../../db/errors';
 import { DomainError } from '../../errors/domain-error';
 import { GROUP_COLUMNS, GroupRecord } from './group.entity';

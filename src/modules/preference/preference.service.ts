@@ -1,7 +1,7 @@
 import type { Viewer } from '../../auth/viewer';
 import { isUuid } from '../../common/ids';
 import { jsonObject } from '../../common/json';
-import type { RequestMeta } from '../../context/context';
+import type { RequestMeta } from '../../auth/actor';
 import { Transactor } from '../../db/unit-of-work';
 import { DomainError } from '../../errors/domain-error';
 import { CHANNEL_COLUMN, CONSENT_CHANNELS, ConsentChannel, PREFERENCES_COLUMNS, PreferencesRecord } from './preference.entity';

@@ -1,4 +1,4 @@
-import { systemActor } from '../../db/unit-of-work';
+import { systemActor } from '../../auth/actor';
 import type { Logger } from '../../observability/logger';
 import type { SegmentService } from './segment.service';
 

@@ -1,4 +1,5 @@
-import { Actor, Transactor } from '../../db/unit-of-work';
+import type { Actor } from '../../auth/actor';
+import { Transactor } from '../../db/unit-of-work';
 import { lockCustomer } from '../../db/locks';
 import { DomainError } from '../../errors/domain-error';
 import { MAX_WISHLIST_ITEMS, toWishlistRecord, WISHLIST_COLUMNS, WishlistRecord, WishlistRow } from './wishlist.entity';
