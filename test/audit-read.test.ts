@@ -408,7 +408,7 @@ describe('AuditRetention', () => {
     await server.db.query('DELETE FROM audit_events');
     await seedAges(10, 4);
     const retention = new AuditRetention(server.db, { retentionDays: 365, batchSize: 3, intervalMs: 60_000 }, logger);
-    let deleted = 0;
+    let deleted: number;
     const statements: string[] = [];
     const off = server.db.onStatement((text) => statements.push(text));
     try {
