@@ -1,5 +1,7 @@
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
 import { policy } from '../../auth/policy';
+import { isWellFormedText } from '../../common/text';
+import { DomainError } from '../../errors/domain-error';
 import type { Context } from '../../context/context';
 import { Customer } from '../customer/customer.type';
 import type { CustomerRecord } from '../customer/customer.entity';
@@ -21,6 +23,11 @@ export class AuthResolver {
 
   @Mutation(() => AuthPayload)
   async login(@Arg('input', () => LoginInput) input: LoginInput, @Ctx() ctx: Context): Promise<AuthResult> {
+    // Text no account can hold (NUL, an unpaired surrogate; PostgreSQL refuses NUL) fails as an
+    // unknown account does, with the same error: argument-guard.ts leaves this field's text to us.
+    if (![input.email, input.password, input.twoFactorCode].every(isWellFormedText)) {
+      throw new DomainError('INVALID_CREDENTIALS', 'The email or password is not correct');
+    }
     return signIn(ctx, await ctx.services.accounts.login(input.email, input.password, input.twoFactorCode, ctx));
   }
 
@@ -40,7 +47,9 @@ export class AuthResolver {
   }
 
   @Mutation(() => Boolean, { description: 'Always true, whether or not the email exists.' })
-  requestPasswordReset(@Arg('email', () => String) email: string, @Ctx() ctx: Context): Promise<boolean> {
+  async requestPasswordReset(@Arg('email', () => String) email: string, @Ctx() ctx: Context): Promise<boolean> {
+    // No account has such an address; the answer is the same as for any unknown one.
+    if (!isWellFormedText(email)) return true;
     return ctx.services.accounts.requestPasswordReset(email, ctx);
   }
 
