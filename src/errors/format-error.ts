@@ -36,7 +36,16 @@ export function createFormatError(logger: Logger) {
     if (typeof code === 'string' && CLIENT_CODES.has(code)) {
       return { message, locations, path, extensions: { code } };
     }
+    // Apollo refuses some requests with a 4xx status but no code (an APQ hash that does not
+    // match its query, an unknown APQ version): the client's fault, so BAD_REQUEST, not a 500's code.
+    if (isApolloClientRefusal(original)) return { message, locations, path, extensions: { code: 'BAD_REQUEST' } };
     logger.error({ err: original, path }, 'unexpected error while executing an operation');
     return { message: 'Internal server error', locations, path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
   };
+}
+
+function isApolloClientRefusal(error: unknown): boolean {
+  if (!(error instanceof GraphQLError) || error.originalError || error.path) return false;
+  const status = (error.extensions?.http as { status?: unknown } | undefined)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500;
 }
