@@ -1,6 +1,6 @@
 import type { Client } from 'graphql-ws';
 import { createCustomer, startTestServer, TestServer, tokens } from './helpers/server';
-import { wsClient } from './helpers/ws';
+import { subscribe, wsClient } from './helpers/ws';
 
 /** A server with the defaults (development), one with NODE_ENV=production, one with tight limits. */
 let dev: TestServer;
@@ -383,5 +383,29 @@ describe('malformed inputs get a stable code', () => {
     expect(res.errors).toHaveLength(1);
     expect(res.errors?.[0]).toMatchObject({ path: ['a', 'auditTrail'], extensions: { code: 'BAD_USER_INPUT' } });
     expect(res.data).toEqual({ a: null, b: { auditTrail: { nodes: [{ eventType: 'customer.profile.create' }] } } });
+  });
+});
+
+describe('ids are validated, lower-cased UUIDs everywhere', () => {
+  it('refuses customer(id: "<uuid>|erased") before any loader (it answered an erased customer through the loader key)', async () => {
+    const c = await createCustomer(prod);
+    await prod.gql('mutation($id: ID!) { deleteCustomer(id: $id) { customerId } }', { id: c.id }, tokens.admin());
+    const res = await prod.gql('query($id: ID!) { customer(id: $id) { id status } }', { id: `${c.id}|erased` }, tokens.admin());
+    expect(res.data).toEqual({ customer: null });
+    expect(res.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', fieldErrors: [{ field: 'id', message: 'must be a UUID' }] });
+  });
+
+  it('delivers customerChanged(customerId:) to an ADMIN who sent the id in upper case', async () => {
+    const c = await createCustomer(prod);
+    const client = wsClient(prod.url, tokens.admin());
+    try {
+      const sub = await subscribe(client, 'subscription($id: ID) { customerChanged(customerId: $id) { customerId type } }', { id: c.id.toUpperCase() });
+      await prod.gql('mutation($id: ID!) { updateCustomer(id: $id, input: { lastName: "Live" }) { id } }', { id: c.id.toUpperCase() }, tokens.admin());
+      const [event] = await sub.waitFor(1);
+      expect(event.customerChanged).toEqual({ customerId: c.id, type: 'CUSTOMER_UPDATED' });
+      sub.close();
+    } finally {
+      await client.dispose();
+    }
   });
 });
