@@ -1,5 +1,7 @@
-import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
+import { getNamedType, GraphQLObjectType, GraphQLResolveInfo, isLeafType } from 'graphql';
+import { Arg, Ctx, Info, Mutation, Resolver } from 'type-graphql';
 import { policy } from '../../auth/policy';
+import { selectedFields } from '../../common/selection';
 import { isWellFormedText } from '../../common/text';
 import { DomainError } from '../../errors/domain-error';
 import type { Context } from '../../context/context';
@@ -42,7 +44,17 @@ export class AuthResolver {
   }
 
   @Mutation(() => Customer)
-  verifyEmail(@Arg('token', () => String) token: string, @Ctx() ctx: Context): Promise<CustomerRecord> {
+  verifyEmail(@Arg('token', () => String) token: string, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<CustomerRecord> {
+    // The emailed token proves the address, not the account: a caller who is not signed in
+    // reads back the customer's own fields only. Checked before the token is used: selecting
+    // more (addresses, statistics, ...) used to commit the verification and then answer
+    // data: null, those fields refusing an anonymous caller.
+    if (ctx.viewer.kind === 'anonymous') {
+      const more = beyondOwnFields(info);
+      if (more.length) {
+        throw new DomainError('UNAUTHENTICATED', `Sign in to read ${more.join(', ')} of the customer; the token was not used`);
+      }
+    }
     return ctx.services.accounts.verifyEmail(token, ctx);
   }
 
@@ -70,6 +82,12 @@ export class AuthResolver {
   ): Promise<boolean> {
     return ctx.services.accounts.changePassword(currentPassword, newPassword, ctx);
   }
+}
+
+/** Selected fields of the answer that are not its own values (other objects, lists of them). */
+function beyondOwnFields(info: GraphQLResolveInfo): string[] {
+  const fields = (getNamedType(info.returnType) as GraphQLObjectType).getFields();
+  return [...selectedFields(info)].filter((name) => fields[name] && !isLeafType(getNamedType(fields[name].type)));
 }
 
 function signIn(ctx: Context, result: AuthResult): AuthResult {
