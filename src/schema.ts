@@ -15,7 +15,7 @@ import { CustomerConnectionResolver, CustomerResolver } from './modules/customer
 import { GroupResolver } from './modules/group/group.resolver';
 import { SubscriptionResolver } from './modules/events/subscription.resolver';
 import { schemaPubSub } from './modules/events/schema-pubsub';
-import { CustomerPreferencesFieldResolver, PreferenceResolver } from './modules/preference/preference.resolver';
+import { ConsentRecordResolver, CustomerPreferencesFieldResolver, PreferenceResolver } from './modules/preference/preference.resolver';
 import { AddressResolver, CustomerAddressFieldsResolver } from './modules/address/address.resolver';
 import { AuditResolver, CustomerAuditTrailFieldResolver } from './modules/audit/audit.resolver';
 import { CustomerStatisticsFieldResolver } from './modules/statistics/statistics.resolver';
@@ -139,6 +139,7 @@ export function buildCustomerSchema(): BuiltSchema {
       GroupResolver,
       PreferenceResolver,
       CustomerPreferencesFieldResolver,
+      ConsentRecordResolver,
       AddressResolver,
       CustomerAddressFieldsResolver,
       WishlistResolver,

@@ -77,3 +77,44 @@ describe('updatePreferences', () => {
     expect(unknown.errors?.[0].extensions?.code).toBe('NOT_FOUND');
   });
 });
+
+describe('consent log privacy', () => {
+  const LOG = 'query($id: ID!) { customer(id: $id) { preferences { newsletter consentLog { channel source ipAddress } } } }';
+  const update = (id: string, input: Record<string, boolean>, token: string, ip: string) =>
+    server.gql('mutation($id: ID!, $input: PreferencesInput!) { updatePreferences(customerId: $id, input: $input) { newsletter } }', { id, input }, token, { 'x-forwarded-for': ip });
+
+  it('shows a customer the address of their own consents, not of those an ADMIN recorded (ADMIN sees both), in the log and in the export', async () => {
+    const c = await createCustomer(server);
+    await update(c.id, { newsletter: true }, tokens.customer(c.id), '198.51.100.7');
+    await update(c.id, { smsMarketing: true }, tokens.admin('staff-ann'), '203.0.113.9');
+
+    const own = await server.gql(LOG, { id: c.id }, tokens.customer(c.id));
+    expect(own.data!.customer.preferences.consentLog).toEqual([
+      { channel: 'smsMarketing', source: 'ADMIN', ipAddress: null },
+      { channel: 'newsletter', source: 'API', ipAddress: '198.51.100.7' },
+    ]);
+    const admin = await server.gql(LOG, { id: c.id }, tokens.admin());
+    expect(admin.data!.customer.preferences.consentLog.map((r: { ipAddress: string }) => r.ipAddress)).toEqual(['203.0.113.9', '198.51.100.7']);
+
+    // The customer's export (asked by them or by an ADMIN: it is their document) leaves it out too.
+    for (const token of [tokens.customer(c.id), tokens.admin()]) {
+      const exported = await server.gql('mutation($id: ID!) { exportCustomerData(id: $id) }', { id: c.id }, token);
+      const log = exported.data!.exportCustomerData.consentLog as Record<string, unknown>[];
+      expect(log.map((r) => [r.channel, r.ipAddress])).toEqual([
+        ['newsletter', '198.51.100.7'],
+        ['smsMarketing', null],
+      ]);
+      expect(JSON.stringify(log)).not.toMatch(/staff-ann|203\.0\.113\.9/);
+    }
+  });
+
+  it('refuses the consent log to SERVICE tokens (the policy: customer and ADMIN only), which still read the consent flags', async () => {
+    const c = await createCustomer(server);
+    await update(c.id, { newsletter: true }, tokens.admin(), '203.0.113.9');
+    const res = await server.gql(LOG, { id: c.id }, tokens.service());
+    expect(res.errors?.[0]).toMatchObject({ path: ['customer', 'preferences', 'consentLog'], extensions: { code: 'FORBIDDEN' } });
+    expect(JSON.stringify(res)).not.toContain('203.0.113.9');
+    const flags = await server.gql('query($id: ID!) { customer(id: $id) { preferences { newsletter } } }', { id: c.id }, tokens.service());
+    expect(flags.data).toEqual({ customer: { preferences: { newsletter: true } } });
+  });
+});

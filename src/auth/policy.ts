@@ -1,4 +1,5 @@
 import { DomainError } from '../errors/domain-error';
+import { actedByOther } from '../modules/audit/audit.entity';
 import type { Viewer } from './viewer';
 
 /**
@@ -78,6 +79,28 @@ export const policy = {
   requireOwner(viewer: Viewer, customerId: string): void {
     policy.requireAuthenticated(viewer);
     if (!policy.isOwner(viewer, customerId)) throw new DomainError('FORBIDDEN', 'Only the customer themselves may do this');
+  },
+
+  /**
+   * The consent log (proof of consent, with the address each consent came from): the customer
+   * and ADMIN. Not SERVICE: other services read the consent flags themselves
+   * (CustomerPreferences), not the record of who gave them from where.
+   */
+  requireReadConsentLog(viewer: Viewer, customerId: string): void {
+    policy.requireAuthenticated(viewer);
+    if (!policy.isAdmin(viewer) && !policy.isOwner(viewer, customerId)) {
+      throw new DomainError('FORBIDDEN', 'Only the customer or an ADMIN may read the consent log');
+    }
+  },
+
+  /**
+   * Whether the viewer may see who made a change to a customer's account and from where (actor,
+   * IP address, user agent of an audit row or consent record). A customer does not, for
+   * changes someone else (an ADMIN, a service) made: that is the other person's data. The same
+   * predicate leaves it out of their GDPR export.
+   */
+  seesActorOf(viewer: Viewer, record: { actorId: string | null }): boolean {
+    return viewer.kind !== 'customer' || !actedByOther(record, viewer.customerId);
   },
 
   /** The customer themselves or ADMIN (personal settings such as consents and addresses). */

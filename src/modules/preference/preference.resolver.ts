@@ -4,7 +4,7 @@ import { pageSize } from '../../common/cursor';
 import type { Context } from '../../context/context';
 import type { CustomerRecord } from '../customer/customer.entity';
 import { Customer } from '../customer/customer.type';
-import type { PreferencesRecord } from './preference.entity';
+import type { ConsentRecordRow, PreferencesRecord } from './preference.entity';
 import { PreferencesInput } from './preference.input';
 import { ConsentRecord, CustomerPreferences } from './preference.type';
 
@@ -26,7 +26,18 @@ export class PreferenceResolver {
     @Ctx() ctx: Context,
     @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first?: number | null,
   ) {
+    policy.requireReadConsentLog(ctx.viewer, p.customerId);
     return ctx.loaders.consentLog.load(`${p.customerId}:${pageSize(first, 20)}`);
+  }
+}
+
+@Resolver(() => ConsentRecord)
+export class ConsentRecordResolver {
+  // A customer sees that an ADMIN or a service changed a consent, not from where (as in their
+  // audit trail and their GDPR export).
+  @FieldResolver(() => String, { nullable: true })
+  ipAddress(@Root() r: ConsentRecordRow, @Ctx() ctx: Context): string | null {
+    return policy.seesActorOf(ctx.viewer, r) ? r.ipAddress : null;
   }
 }
 
