@@ -409,3 +409,16 @@ describe('ids are validated, lower-cased UUIDs everywhere', () => {
     }
   });
 });
+
+describe('graphql-ws request errors', () => {
+  it('answers a variable of the wrong type sent over graphql-ws with BAD_USER_INPUT naming it (it answered INTERNAL_SERVER_ERROR)', async () => {
+    const client = wsClient(prod.url, tokens.admin());
+    try {
+      const sub = await subscribe(client, 'subscription($f: AuditEventFilter) { auditEventRecorded(filter: $f) { id } }', { f: 12 });
+      expect(sub.errors).toEqual([expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT', fieldErrors: [{ field: 'f', message: expect.stringMatching(/^Variable "\$f" got invalid value 12/) }] } })]);
+      sub.close();
+    } finally {
+      await client.dispose();
+    }
+  });
+});
