@@ -108,13 +108,18 @@ describe('consent log privacy', () => {
     }
   });
 
-  it('refuses the consent log to SERVICE tokens (the policy: customer and ADMIN only), which still read the consent flags', async () => {
+  it('gives SERVICE tokens the consent records but no IP address (the policy: addresses are for the customer and ADMIN)', async () => {
     const c = await createCustomer(server);
-    await update(c.id, { newsletter: true }, tokens.admin(), '203.0.113.9');
+    await update(c.id, { newsletter: true }, tokens.customer(c.id), '198.51.100.7');
+    await update(c.id, { smsMarketing: true }, tokens.admin(), '203.0.113.9');
     const res = await server.gql(LOG, { id: c.id }, tokens.service());
-    expect(res.errors?.[0]).toMatchObject({ path: ['customer', 'preferences', 'consentLog'], extensions: { code: 'FORBIDDEN' } });
-    expect(JSON.stringify(res)).not.toContain('203.0.113.9');
-    const flags = await server.gql('query($id: ID!) { customer(id: $id) { preferences { newsletter } } }', { id: c.id }, tokens.service());
-    expect(flags.data).toEqual({ customer: { preferences: { newsletter: true } } });
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.customer.preferences.consentLog).toEqual([
+      { channel: 'smsMarketing', source: 'ADMIN', ipAddress: null },
+      { channel: 'newsletter', source: 'API', ipAddress: null },
+    ]);
+    // Through _entities (another subgraph via the router) alike.
+    const entities = await server.gql('query($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { preferences { consentLog { ipAddress } } } } }', { r: [{ __typename: 'Customer', id: c.id }] }, tokens.service());
+    expect(entities.data!._entities[0].preferences.consentLog).toEqual([{ ipAddress: null }, { ipAddress: null }]);
   });
 });

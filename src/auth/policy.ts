@@ -82,15 +82,13 @@ export const policy = {
   },
 
   /**
-   * The consent log (proof of consent, with the address each consent came from): the customer
-   * and ADMIN. Not SERVICE: other services read the consent flags themselves
-   * (CustomerPreferences), not the record of who gave them from where.
+   * The IP address a consent was given from. The consent log itself (channel, granted, source,
+   * time) is readable by whoever reads the customer: services (through `_entities` too) need the
+   * proof of consent, not where the person was. ADMIN sees every address; the customer their
+   * own, not an ADMIN's or a service's (seesActorOf); SERVICE none.
    */
-  requireReadConsentLog(viewer: Viewer, customerId: string): void {
-    policy.requireAuthenticated(viewer);
-    if (!policy.isAdmin(viewer) && !policy.isOwner(viewer, customerId)) {
-      throw new DomainError('FORBIDDEN', 'Only the customer or an ADMIN may read the consent log');
-    }
+  seesConsentAddress(viewer: Viewer, record: { actorId: string | null }): boolean {
+    return policy.isAdmin(viewer) || (viewer.kind === 'customer' && policy.seesActorOf(viewer, record));
   },
 
   /**

