@@ -343,10 +343,12 @@ function runWsCase(c: WsCase): Promise<WsOutcome> {
     const socket = new WebSocket(server.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
     const received: string[] = [];
     let settled = false;
+    let windowTimer: NodeJS.Timeout | undefined;
     const finish = (closeCode?: number) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearTimeout(windowTimer);
       socket.removeAllListeners();
       socket.on('error', () => undefined);
       if (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING) socket.terminate();
@@ -359,7 +361,7 @@ function runWsCase(c: WsCase): Promise<WsOutcome> {
       received.push(text);
       if (JSON.parse(text).type === 'connection_ack') {
         for (const step of c.steps()) socket.send(JSON.stringify(step));
-        setTimeout(() => finish(), c.windowMs ?? 250);
+        windowTimer = setTimeout(() => finish(), c.windowMs ?? 250);
       }
     });
     socket.on('close', (code) => finish(code));
