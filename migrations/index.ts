@@ -5,6 +5,7 @@ import { AuditOutbox1764200000000 } from './1764200000000-AuditOutbox';
 import { Accounts1764300000000 } from './1764300000000-Accounts';
 import { SegmentsStatistics1764400000000 } from './1764400000000-SegmentsStatistics';
 import { LoginLockouts1764500000000 } from './1764500000000-LoginLockouts';
+import { ConsentActor1764510000000 } from './1764510000000-ConsentActor';
 
 /** Every migration, oldest first. Add new ones at the end. */
 export const migrations: MigrationInterface[] = [
@@ -14,4 +15,5 @@ export const migrations: MigrationInterface[] = [
   new Accounts1764300000000(),
   new SegmentsStatistics1764400000000(),
   new LoginLockouts1764500000000(),
+  new ConsentActor1764510000000(),
 ];

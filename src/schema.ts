@@ -4,15 +4,18 @@ import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import { GraphQLFieldResolver, GraphQLResolveInfo, GraphQLSchema, parse } from 'graphql';
 import { buildSchemaSync, createResolversMap } from 'type-graphql';
 import { policy } from './auth/policy';
+import { guardArguments } from './common/argument-guard';
+import { parseUuid } from './common/ids';
 import { selectedFields } from './common/selection';
 import { validateArgument } from './common/validation';
+import { DomainError, FieldError } from './errors/domain-error';
 import type { Context } from './context/context';
 import { customerKey } from './modules/customer/customer.loader';
 import { CustomerConnectionResolver, CustomerResolver } from './modules/customer/customer.resolver';
 import { GroupResolver } from './modules/group/group.resolver';
 import { SubscriptionResolver } from './modules/events/subscription.resolver';
 import { schemaPubSub } from './modules/events/schema-pubsub';
-import { CustomerPreferencesFieldResolver, PreferenceResolver } from './modules/preference/preference.resolver';
+import { ConsentRecordResolver, CustomerPreferencesFieldResolver, PreferenceResolver } from './modules/preference/preference.resolver';
 import { AddressResolver, CustomerAddressFieldsResolver } from './modules/address/address.resolver';
 import { AuditResolver, CustomerAuditTrailFieldResolver } from './modules/audit/audit.resolver';
 import { CustomerStatisticsFieldResolver } from './modules/statistics/statistics.resolver';
@@ -31,29 +34,33 @@ type Representation = { __typename: string; id?: unknown };
 /**
  * `_entities` goes through the same loaders and the same policy as the root fields: a
  * representation the viewer may not read answers FORBIDDEN for that entity; an id with no
- * live row answers null, in representation order. The resolvers are async so a refusal
- * rejects only its own list item (a synchronous throw would fail the whole `_entities`).
+ * live row (or that is no UUID) answers null, in representation order. The resolvers are
+ * async so a refusal rejects only its own list item (a synchronous throw would fail the whole
+ * `_entities`). Ids pass parseUuid, as arguments do, before any loader sees them.
  */
 const referenceResolvers = {
   Customer: {
     async __resolveReference(ref: Representation, ctx: Context, info: GraphQLResolveInfo) {
-      if (typeof ref.id !== 'string') return null;
-      policy.requireReadCustomer(ctx.viewer, ref.id);
+      const id = parseUuid(ref.id);
+      if (id === null) return null;
+      policy.requireReadCustomer(ctx.viewer, id);
       // An erased customer answers as such (status DELETED, no personal data), not as an error.
-      return ctx.loaders.customerById.load(customerKey(ref.id, selectedFields(info), true));
+      return ctx.loaders.customerById.load(customerKey(id, selectedFields(info), true));
     },
   },
   CustomerGroup: {
     async __resolveReference(ref: Representation, ctx: Context) {
       policy.requireAuthenticated(ctx.viewer);
-      return typeof ref.id === 'string' ? ctx.loaders.groupById.load(ref.id) : null;
+      const id = parseUuid(ref.id);
+      return id === null ? null : ctx.loaders.groupById.load(id);
     },
   },
   CustomerAddress: {
     async __resolveReference(ref: Representation, ctx: Context) {
-      if (typeof ref.id !== 'string') return null;
+      const id = parseUuid(ref.id);
+      if (id === null) return null;
       policy.requireAuthenticated(ctx.viewer);
-      const address = await ctx.loaders.addressById.load(ref.id);
+      const address = await ctx.loaders.addressById.load(id);
       if (!address) return null;
       policy.requireOwnedResource(ctx.viewer, address.customerId, 'Address');
       return address;
@@ -61,12 +68,35 @@ const referenceResolvers = {
   },
   CustomerSegment: {
     async __resolveReference(ref: Representation, ctx: Context) {
-      if (typeof ref.id !== 'string') return null;
+      const id = parseUuid(ref.id);
+      if (id === null) return null;
       policy.requireAdmin(ctx.viewer);
-      return ctx.loaders.segmentById.load(ref.id);
+      return ctx.loaders.segmentById.load(id);
     },
   },
 };
+
+/**
+ * A representation must name one of our entities: @apollo/subgraph throws a plain Error for
+ * an unknown or missing `__typename`, which answered INTERNAL_SERVER_ERROR. A router never
+ * sends one, so it is the caller's mistake: BAD_USER_INPUT naming each bad representation.
+ */
+function checkRepresentations(schema: GraphQLSchema): void {
+  const entities = Object.keys(referenceResolvers);
+  const field = schema.getQueryType()!.getFields()._entities;
+  const resolve = field.resolve!;
+  field.resolve = (source, args, ctx, info) => {
+    const errors: FieldError[] = [];
+    (args.representations as unknown[]).forEach((rep, i) => {
+      const typename = (rep as Partial<Representation> | null)?.__typename;
+      if (typeof typename !== 'string' || !entities.includes(typename)) {
+        errors.push({ field: `representations[${i}].__typename`, message: `must name an entity of this subgraph: ${entities.join(', ')}` });
+      }
+    });
+    if (errors.length) throw new DomainError('BAD_USER_INPUT', `Invalid input: ${errors.length} representation(s) name no entity of this subgraph`, errors.slice(0, 20));
+    return resolve(source, args, ctx, info);
+  };
+}
 
 /**
  * Fields that a list statement may already have joined onto its rows (the customers page
@@ -109,6 +139,7 @@ export function buildCustomerSchema(): BuiltSchema {
       GroupResolver,
       PreferenceResolver,
       CustomerPreferencesFieldResolver,
+      ConsentRecordResolver,
       AddressResolver,
       CustomerAddressFieldsResolver,
       WishlistResolver,
@@ -134,6 +165,9 @@ export function buildCustomerSchema(): BuiltSchema {
     resolvers[typeName] = { ...(resolvers[typeName] ?? {}), ...extra };
   }
   const schema = buildSubgraphSchema([{ typeDefs: parse(sdl), resolvers: resolvers as never }]);
+  checkRepresentations(schema);
+  // Last: its checks run before everything above, _entities' included.
+  guardArguments(schema);
   built = { schema, sdl };
   return built;
 }

@@ -235,7 +235,11 @@ describe('auditEvents (ADMIN)', () => {
     expect(await eventIds({ customerId: customerA })).toEqual(where((s) => s.customer_id === customerA));
     expect(await eventIds({ customerId: customerB })).toEqual(where((s) => s.customer_id === customerB));
     expect(await eventIds({ customerId: randomUUID() })).toEqual([]);
-    expect(await eventIds({ customerId: 'not-a-uuid' })).toEqual([]);
+    // A malformed id is refused before any SQL, naming the field (it used to match nothing).
+    const malformed = await server.gql(EVENTS, { filter: { customerId: 'not-a-uuid' } }, tokens.admin());
+    expect(malformed.errors?.[0].extensions).toEqual({ code: 'BAD_USER_INPUT', fieldErrors: [{ field: 'filter.customerId', message: 'must be a UUID' }] });
+    // An upper-case id is the same customer.
+    expect(await eventIds({ customerId: customerA.toUpperCase() })).toEqual(where((s) => s.customer_id === customerA));
 
     expect(await eventIds({ eventTypes: ['customer.login.failed', 'customer.address.created'] })).toEqual(
       where((s) => s.event_type === 'customer.login.failed' || s.event_type === 'customer.address.created'),

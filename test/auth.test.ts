@@ -231,6 +231,18 @@ describe('email verification', () => {
     expect(await lastEvent(server, account.id, 'customer.email_verified')).not.toBeNull();
   });
 
+  it('refuses an anonymous verifyEmail that selects more than the customer\'s own fields before using the token (it committed, then answered data: null)', async () => {
+    const account = await register(server);
+    const token = (await lastEvent(server, account.id, 'customer.verification_requested'))!.data.token as string;
+    const more = await server.gql('mutation($t: String!) { verifyEmail(token: $t) { id addresses { city } statistics { totalOrders } } }', { t: token });
+    expect(code(more)).toBe('UNAUTHENTICATED');
+    expect(more.errors![0].message).toMatch(/addresses, statistics/);
+    expect((await server.gql(ME, {}, account.token)).data!.me.emailVerified).toBe(false);
+    // The token still works, for the customer's own fields.
+    const ok = await server.gql('mutation($t: String!) { verifyEmail(token: $t) { id emailVerified displayName } }', { t: token });
+    expect(ok.data!.verifyEmail).toMatchObject({ id: account.id, emailVerified: true });
+  });
+
   it('keeps only a hash of the token, expires it after 24 hours, and refuses an expired one', async () => {
     const account = await register(server);
     const token = (await lastEvent(server, account.id, 'customer.verification_requested'))!.data.token as string;

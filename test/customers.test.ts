@@ -113,12 +113,13 @@ describe('reading customers', () => {
     expect((await server.gql('{ me { id } }', {}, tokens.admin())).data).toEqual({ me: null });
   });
 
-  it('returns null for unknown ids, malformed ids and unknown emails', async () => {
+  it('returns null for unknown ids and unknown emails; a malformed id is BAD_USER_INPUT', async () => {
     const unknown = await server.gql(CUSTOMER, { id: '00000000-0000-4000-8000-000000000000' }, tokens.admin());
     expect(unknown).toMatchObject({ data: { customer: null } });
     expect(unknown.errors).toBeUndefined();
     const malformed = await server.gql(CUSTOMER, { id: 'not-a-uuid' }, tokens.admin());
     expect(malformed).toMatchObject({ data: { customer: null } });
+    expect(malformed.errors?.[0].extensions).toEqual({ code: 'BAD_USER_INPUT', fieldErrors: [{ field: 'id', message: 'must be a UUID' }] });
     const byEmail = await server.gql('query($e: String!) { customerByEmail(email: $e) { id } }', { e: uniqueEmail() }, tokens.service());
     expect(byEmail).toMatchObject({ data: { customerByEmail: null } });
   });

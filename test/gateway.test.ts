@@ -7,6 +7,7 @@ import { COMPOSE_URLS, composeSupergraph, ROOT, SUPERGRAPH_FILE } from '../gatew
 import { FORWARDED_HEADERS, Gateway, startGateway } from '../gateway/local';
 import { ORDERS_ENV, OrdersSubgraph, startOrdersSubgraph } from '../gateway/orders-subgraph';
 import { loadConfig } from '../src/config/config';
+import { compileTrust } from '../src/context/request-meta';
 import { createCustomer, GqlResponse, postGraphql, startTestServer, TestServer, tokens } from './helpers/server';
 
 const ORDER_QUERY = `query($id: ID!) { order(id: $id) { id total { amount currencyCode } shippingAddress { id city } customer { id email addresses { city } } } }`;
@@ -135,9 +136,13 @@ type Service = {
   volumes?: string[];
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[] };
+  networks?: Record<string, { ipv4_address?: string }>;
 };
 
-const compose = YAML.parse(fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service> };
+const compose = YAML.parse(fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8')) as {
+  services: Record<string, Service>;
+  networks?: Record<string, { ipam?: { config?: { subnet: string }[] } }>;
+};
 const services = compose.services;
 
 /** host port -> container port, for "host:container" entries. */
@@ -254,6 +259,22 @@ describe('docker-compose.yml', () => {
     expect(routerYaml.supergraph.listen).toBe(`0.0.0.0:${containerPort}`);
     expect(routerYaml.headers.all.request).toContainEqual({ propagate: { named: 'authorization' } });
     expect(routerYaml.include_subgraph_errors).toEqual({ all: true });
+  });
+
+  it('trusts the router, and only the router, to forward the client address (clients must not share one per-IP allowance)', () => {
+    const routerAddress = services.router.networks?.default?.ipv4_address;
+    expect(routerAddress).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    const [subnet] = compose.networks?.default?.ipam?.config ?? [];
+    expect(compileTrust(subnet.subnet)(routerAddress!, 0)).toBe(true);
+    const config = loadConfig({ ...dockerfileEnv(), ...services.customer.environment });
+    const trust = compileTrust(config.trustedProxies);
+    expect(trust(routerAddress!, 0)).toBe(true);
+    // Any other container of the network (its next address, the subnet's first) is not a trusted hop.
+    const next = routerAddress!.replace(/\d+$/, (n) => String(Number(n) + 1));
+    for (const other of [next, subnet.subnet.replace(/0\/\d+$/, '2'), '127.0.0.1']) expect({ other, trusted: trust(other, 0) }).toEqual({ other, trusted: false });
+    // The router passes the client address on.
+    const routerYaml = YAML.parse(fs.readFileSync(path.join(ROOT, 'gateway/router.yaml'), 'utf8'));
+    expect(routerYaml.headers.all.request).toContainEqual({ propagate: { named: 'x-forwarded-for' } });
   });
 
   it('has every published port explained in the README', () => {

@@ -1,6 +1,6 @@
 import type { Client } from 'graphql-ws';
-import { startTestServer, TestServer, tokens } from './helpers/server';
-import { wsClient } from './helpers/ws';
+import { createCustomer, startTestServer, TestServer, tokens } from './helpers/server';
+import { subscribe, wsClient } from './helpers/ws';
 
 /** A server with the defaults (development), one with NODE_ENV=production, one with tight limits. */
 let dev: TestServer;
@@ -249,3 +249,176 @@ function wsErrors(client: Client, query: string): Promise<{ message: string }[]>
     );
   });
 }
+
+/**
+ * Inputs that answered INTERNAL_SERVER_ERROR (or reached the database or a loader's internal
+ * key format) now get a stable client code, in production mode.
+ */
+describe('malformed inputs get a stable code', () => {
+  const UPDATE = 'mutation($id: ID!, $i: UpdateCustomerInput!) { updateCustomer(id: $id, input: $i) { id firstName metadata } }';
+  const fieldErrors = (res: Res) => res.errors?.[0]?.extensions?.fieldErrors;
+  const expectBadInput = (res: Res, field: string) => {
+    expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(fieldErrors(res)).toContainEqual({ field, message: expect.any(String) });
+    expect(JSON.stringify(res)).not.toMatch(/INTERNAL_SERVER_ERROR|stack/);
+  };
+
+  it('refuses deeply nested JSON in metadata and custom (it overflowed the stack) with fieldErrors', async () => {
+    const c = await createCustomer(prod);
+    // 100,000 levels sent as raw JSON (the client's own JSON.stringify would overflow first).
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    const raw = await fetch(prod.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.admin()}` },
+      body: `{"query":${JSON.stringify(UPDATE)},"variables":{"id":"${c.id}","i":{"metadata":{"a":${deep}}}}}`,
+    });
+    expect(raw.status).toBe(200);
+    expectBadInput((await raw.json()) as Res, 'input.metadata');
+
+    let nested: unknown = 1;
+    for (let i = 0; i < 40; i++) nested = { a: nested };
+    expectBadInput(await prod.gql(UPDATE, { id: c.id, i: { metadata: nested } }, tokens.admin()), 'input.metadata');
+    const prefs = 'mutation($id: ID!, $i: PreferencesInput!) { updatePreferences(customerId: $id, input: $i) { custom } }';
+    expectBadInput(await prod.gql(prefs, { id: c.id, i: { custom: nested } }, tokens.admin()), 'input.custom');
+    // Ten levels are fine.
+    let shallow: unknown = 'x';
+    for (let i = 0; i < 10; i++) shallow = { a: shallow };
+    expect((await prod.gql(UPDATE, { id: c.id, i: { metadata: shallow } }, tokens.admin())).data?.updateCustomer.metadata).toEqual(shallow);
+  });
+
+  it('refuses a lone UTF-16 surrogate (the email validator threw on it) and NUL bytes in any string argument, naming the field', async () => {
+    const c = await createCustomer(prod);
+    const create = 'mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }';
+    expectBadInput(await prod.gql(create, { i: { email: 'ann\uD800@example.com' } }, tokens.admin()), 'input.email');
+    expectBadInput(await prod.gql(create, { i: { email: 'ann@example.com', lastName: '\uDC00' } }, tokens.admin()), 'input.lastName');
+    const reg = 'mutation($i: RegisterInput!) { register(input: $i) { accessToken } }';
+    expectBadInput(await prod.gql(reg, { i: { email: 'bo\uD83D@example.com', password: 'correct horse battery' } }), 'input.email');
+    expectBadInput(await prod.gql(reg, { i: { email: 'bo@example.com', password: 'correct\u0000horse battery' } }), 'input.password');
+    expectBadInput(await prod.gql(UPDATE, { id: c.id, i: { firstName: 'An\u0000n' } }, tokens.admin()), 'input.firstName');
+    const address = 'mutation($id: ID!, $i: AddressInput!) { createAddress(customerId: $id, input: $i) { id } }';
+    expectBadInput(await prod.gql(address, { id: c.id, i: { addressLine1: '1 Road\u0000', city: 'Rotterdam', postalCode: '3011 AA', countryCode: 'NL' } }, tokens.admin()), 'input.addressLine1');
+    expectBadInput(await prod.gql('query($e: String!) { customerByEmail(email: $e) { id } }', { e: 'a\u0000@example.com' }, tokens.admin()), 'email');
+    expectBadInput(await prod.gql('query($s: String) { customers(filter: { search: $s }) { totalCount } }', { s: 'ann\u0000' }, tokens.admin()), 'filter.search');
+    expectBadInput(await prod.gql('mutation($t: String!) { verifyEmail(token: $t) { id } }', { t: 'x\u0000' }), 'token');
+    // JSON values too (JSONB refuses NUL), keys included.
+    expectBadInput(await prod.gql(UPDATE, { id: c.id, i: { metadata: { 'k\u0000': 1 } } }, tokens.admin()), 'input.metadata');
+    // Emoji (paired surrogates) are text like any other.
+    expect((await prod.gql(UPDATE, { id: c.id, i: { firstName: 'Ann 🎉' } }, tokens.admin())).data?.updateCustomer.firstName).toBe('Ann 🎉');
+  });
+
+  it('keeps login and requestPasswordReset non-revealing for such text', async () => {
+    const LOGIN_Q = 'mutation($i: LoginInput!) { login(input: $i) { accessToken } }';
+    const unknown = await prod.gql(LOGIN_Q, { i: { email: 'nobody@example.com', password: 'whatever-123' } });
+    expect(unknown.errors?.[0]?.extensions?.code).toBe('INVALID_CREDENTIALS');
+    for (const i of [
+      { email: 'no\u0000body@example.com', password: 'whatever-123' },
+      { email: 'nobody@example.com', password: 'what\u0000ever-123' },
+      { email: 'no\uD800body@example.com', password: 'whatever-123' },
+    ]) {
+      const res = await prod.gql(LOGIN_Q, { i });
+      expect(res.errors).toEqual(unknown.errors);
+    }
+    const reset = 'mutation($e: String!) { requestPasswordReset(email: $e) }';
+    for (const e of ['no\u0000body@example.com', 'no\uDC00body@example.com']) expect(await prod.gql(reset, { e })).toMatchObject({ data: { requestPasswordReset: true } });
+  });
+
+  it('answers a subscription sent over plain HTTP POST with 400 BAD_REQUEST before any resolver runs', async () => {
+    let res!: Res;
+    const sent = await prod.countStatements(async () => {
+      res = await prod.gql('subscription { customerChanged { eventId } }', {}, tokens.admin());
+    });
+    expect(sent).toBe(0);
+    expect(res.status).toBe(400);
+    expect(res.errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
+    expect(res.errors?.[0]?.message).toMatch(/WebSocket/);
+  });
+
+  it('answers _entities with an unknown or missing __typename with BAD_USER_INPUT naming the representation', async () => {
+    const ENTITIES = 'query($r: [_Any!]!) { _entities(representations: $r) { __typename } }';
+    const c = await createCustomer(prod);
+    const res = await prod.gql(ENTITIES, { r: [{ __typename: 'Customer', id: c.id }, { __typename: 'Nope', id: c.id }, { id: c.id }] }, tokens.admin());
+    expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(fieldErrors(res)?.map((f) => f.field)).toEqual(['representations[1].__typename', 'representations[2].__typename']);
+    // An id that is no UUID still reads as "not found", and the upper-case one is the customer.
+    const ok = await prod.gql(ENTITIES.replace('__typename }', '... on Customer { id } }'), { r: [{ __typename: 'Customer', id: 'nope' }, { __typename: 'Customer', id: c.id.toUpperCase() }] }, tokens.admin());
+    expect(ok).toMatchObject({ data: { _entities: [null, { id: c.id }] } });
+    expect(ok.errors).toBeUndefined();
+  });
+
+  it('answers an APQ hash that does not match its query, or an unknown APQ version, with 400 BAD_REQUEST', async () => {
+    for (const persistedQuery of [{ version: 1, sha256Hash: 'deadbeef' }, { version: 2, sha256Hash: 'deadbeef' }]) {
+      const res = await fetch(prod.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ me { id } }', extensions: { persistedQuery } }),
+      });
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as Res;
+      expect(body.errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
+    }
+  });
+
+  it('refuses cursors PostgreSQL would reject (NUL, impossible dates) with fieldErrors on after', async () => {
+    const cursor = (parts: unknown[]) => Buffer.from(JSON.stringify(parts)).toString('base64url');
+    const id = '00000000-0000-4000-8000-000000000000';
+    const LIST = 'query($a: String, $o: CustomerOrder) { customers(after: $a, orderBy: $o) { totalCount } }';
+    for (const [after, orderBy] of [
+      [cursor(['EMAIL:ASC', 'a\u0000', id]), { field: 'EMAIL', direction: 'ASC' }],
+      [cursor(['CREATED_AT:DESC', '2026-02-30 00:00:00+00', id]), null],
+      [cursor(['CREATED_AT:DESC', '0000-01-01 00:00:00+00', id]), null],
+    ] as const) {
+      expectBadInput(await prod.gql(LIST, { a: after, o: orderBy }, tokens.admin()), 'after');
+    }
+    expectBadInput(await prod.gql('query($a: String) { auditEvents(after: $a) { nodes { id } } }', { a: cursor(['AUDIT:CREATED_AT:DESC', '2026-02-30T00:00:00.000000Z', id]) }, tokens.admin()), 'after');
+  });
+
+  it('refuses an audit cursor with an impossible date for its own field only, not for a sibling alias', async () => {
+    const [a, b] = [await createCustomer(prod), await createCustomer(prod)];
+    const bad = Buffer.from(JSON.stringify(['AUDIT:CREATED_AT:DESC', '2026-02-30T12:00:00.000000Z', a.id])).toString('base64url');
+    const res = await prod.gql(
+      'query($a: ID!, $b: ID!, $bad: String) { a: customer(id: $a) { auditTrail(after: $bad) { nodes { id } } } b: customer(id: $b) { auditTrail { nodes { eventType } } } }',
+      { a: a.id, b: b.id, bad },
+      tokens.admin(),
+    );
+    expect(res.errors).toHaveLength(1);
+    expect(res.errors?.[0]).toMatchObject({ path: ['a', 'auditTrail'], extensions: { code: 'BAD_USER_INPUT' } });
+    expect(res.data).toEqual({ a: null, b: { auditTrail: { nodes: [{ eventType: 'customer.profile.create' }] } } });
+  });
+});
+
+describe('ids are validated, lower-cased UUIDs everywhere', () => {
+  it('refuses customer(id: "<uuid>|erased") before any loader (it answered an erased customer through the loader key)', async () => {
+    const c = await createCustomer(prod);
+    await prod.gql('mutation($id: ID!) { deleteCustomer(id: $id) { customerId } }', { id: c.id }, tokens.admin());
+    const res = await prod.gql('query($id: ID!) { customer(id: $id) { id status } }', { id: `${c.id}|erased` }, tokens.admin());
+    expect(res.data).toEqual({ customer: null });
+    expect(res.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', fieldErrors: [{ field: 'id', message: 'must be a UUID' }] });
+  });
+
+  it('delivers customerChanged(customerId:) to an ADMIN who sent the id in upper case', async () => {
+    const c = await createCustomer(prod);
+    const client = wsClient(prod.url, tokens.admin());
+    try {
+      const sub = await subscribe(client, 'subscription($id: ID) { customerChanged(customerId: $id) { customerId type } }', { id: c.id.toUpperCase() });
+      await prod.gql('mutation($id: ID!) { updateCustomer(id: $id, input: { lastName: "Live" }) { id } }', { id: c.id.toUpperCase() }, tokens.admin());
+      const [event] = await sub.waitFor(1);
+      expect(event.customerChanged).toEqual({ customerId: c.id, type: 'CUSTOMER_UPDATED' });
+      sub.close();
+    } finally {
+      await client.dispose();
+    }
+  });
+});
+
+describe('graphql-ws request errors', () => {
+  it('answers a variable of the wrong type sent over graphql-ws with BAD_USER_INPUT naming it (it answered INTERNAL_SERVER_ERROR)', async () => {
+    const client = wsClient(prod.url, tokens.admin());
+    try {
+      const sub = await subscribe(client, 'subscription($f: AuditEventFilter) { auditEventRecorded(filter: $f) { id } }', { f: 12 });
+      expect(sub.errors).toEqual([expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT', fieldErrors: [{ field: 'f', message: expect.stringMatching(/^Variable "\$f" got invalid value 12/) }] } })]);
+      sub.close();
+    } finally {
+      await client.dispose();
+    }
+  });
+});

@@ -77,3 +77,49 @@ describe('updatePreferences', () => {
     expect(unknown.errors?.[0].extensions?.code).toBe('NOT_FOUND');
   });
 });
+
+describe('consent log privacy', () => {
+  const LOG = 'query($id: ID!) { customer(id: $id) { preferences { newsletter consentLog { channel source ipAddress } } } }';
+  const update = (id: string, input: Record<string, boolean>, token: string, ip: string) =>
+    server.gql('mutation($id: ID!, $input: PreferencesInput!) { updatePreferences(customerId: $id, input: $input) { newsletter } }', { id, input }, token, { 'x-forwarded-for': ip });
+
+  it('shows a customer the address of their own consents, not of those an ADMIN recorded (ADMIN sees both), in the log and in the export', async () => {
+    const c = await createCustomer(server);
+    await update(c.id, { newsletter: true }, tokens.customer(c.id), '198.51.100.7');
+    await update(c.id, { smsMarketing: true }, tokens.admin('staff-ann'), '203.0.113.9');
+
+    const own = await server.gql(LOG, { id: c.id }, tokens.customer(c.id));
+    expect(own.data!.customer.preferences.consentLog).toEqual([
+      { channel: 'smsMarketing', source: 'ADMIN', ipAddress: null },
+      { channel: 'newsletter', source: 'API', ipAddress: '198.51.100.7' },
+    ]);
+    const admin = await server.gql(LOG, { id: c.id }, tokens.admin());
+    expect(admin.data!.customer.preferences.consentLog.map((r: { ipAddress: string }) => r.ipAddress)).toEqual(['203.0.113.9', '198.51.100.7']);
+
+    // The customer's export (asked by them or by an ADMIN: it is their document) leaves it out too.
+    for (const token of [tokens.customer(c.id), tokens.admin()]) {
+      const exported = await server.gql('mutation($id: ID!) { exportCustomerData(id: $id) }', { id: c.id }, token);
+      const log = exported.data!.exportCustomerData.consentLog as Record<string, unknown>[];
+      expect(log.map((r) => [r.channel, r.ipAddress])).toEqual([
+        ['newsletter', '198.51.100.7'],
+        ['smsMarketing', null],
+      ]);
+      expect(JSON.stringify(log)).not.toMatch(/staff-ann|203\.0\.113\.9/);
+    }
+  });
+
+  it('gives SERVICE tokens the consent records but no IP address (the policy: addresses are for the customer and ADMIN)', async () => {
+    const c = await createCustomer(server);
+    await update(c.id, { newsletter: true }, tokens.customer(c.id), '198.51.100.7');
+    await update(c.id, { smsMarketing: true }, tokens.admin(), '203.0.113.9');
+    const res = await server.gql(LOG, { id: c.id }, tokens.service());
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.customer.preferences.consentLog).toEqual([
+      { channel: 'smsMarketing', source: 'ADMIN', ipAddress: null },
+      { channel: 'newsletter', source: 'API', ipAddress: null },
+    ]);
+    // Through _entities (another subgraph via the router) alike.
+    const entities = await server.gql('query($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { preferences { consentLog { ipAddress } } } } }', { r: [{ __typename: 'Customer', id: c.id }] }, tokens.service());
+    expect(entities.data!._entities[0].preferences.consentLog).toEqual([{ ipAddress: null }, { ipAddress: null }]);
+  });
+});

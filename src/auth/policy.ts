@@ -1,4 +1,5 @@
 import { DomainError } from '../errors/domain-error';
+import { actedByOther } from '../modules/audit/audit.entity';
 import type { Viewer } from './viewer';
 
 /**
@@ -78,6 +79,26 @@ export const policy = {
   requireOwner(viewer: Viewer, customerId: string): void {
     policy.requireAuthenticated(viewer);
     if (!policy.isOwner(viewer, customerId)) throw new DomainError('FORBIDDEN', 'Only the customer themselves may do this');
+  },
+
+  /**
+   * The IP address a consent was given from. The consent log itself (channel, granted, source,
+   * time) is readable by whoever reads the customer: services (through `_entities` too) need the
+   * proof of consent, not where the person was. ADMIN sees every address; the customer their
+   * own, not an ADMIN's or a service's (seesActorOf); SERVICE none.
+   */
+  seesConsentAddress(viewer: Viewer, record: { actorId: string | null }): boolean {
+    return policy.isAdmin(viewer) || (viewer.kind === 'customer' && policy.seesActorOf(viewer, record));
+  },
+
+  /**
+   * Whether the viewer may see who made a change to a customer's account and from where (actor,
+   * IP address, user agent of an audit row or consent record). A customer does not, for
+   * changes someone else (an ADMIN, a service) made: that is the other person's data. The same
+   * predicate leaves it out of their GDPR export.
+   */
+  seesActorOf(viewer: Viewer, record: { actorId: string | null }): boolean {
+    return viewer.kind !== 'customer' || !actedByOther(record, viewer.customerId);
   },
 
   /** The customer themselves or ADMIN (personal settings such as consents and addresses). */

@@ -34,9 +34,43 @@ export function createFormatError(logger: Logger) {
     }
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && CLIENT_CODES.has(code)) {
-      return { message, locations, path, extensions: { code } };
+      return { message, locations, path, extensions: { code, ...variableFieldErrors(code, message) } };
     }
+    // graphql-js's own request errors (a variable of the wrong type, no operation to run) carry
+    // no code where Apollo's pipeline does not add one: operations over graphql-ws.
+    if (isRequestError(original)) {
+      const clientCode = /^Variable "\$/.test(message) ? 'BAD_USER_INPUT' : 'BAD_REQUEST';
+      return { message, locations, path, extensions: { code: clientCode, ...variableFieldErrors(clientCode, message) } };
+    }
+    // Apollo refuses some requests with a 4xx status but no code (an APQ hash that does not
+    // match its query, an unknown APQ version): the client's fault, so BAD_REQUEST, not a 500's code.
+    if (isApolloClientRefusal(original)) return { message, locations, path, extensions: { code: 'BAD_REQUEST' } };
     logger.error({ err: original, path }, 'unexpected error while executing an operation');
     return { message: 'Internal server error', locations, path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
   };
+}
+
+function isApolloClientRefusal(error: unknown): boolean {
+  if (!(error instanceof GraphQLError) || error.originalError || error.path) return false;
+  const status = (error.extensions?.http as { status?: unknown } | undefined)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}
+
+/**
+ * Raised by graphql-js before execution: tied to no field, and wrapping nothing but its own
+ * errors (a variable's coercion error wraps the input's), never one thrown by our code.
+ */
+function isRequestError(error: unknown): boolean {
+  return (
+    error instanceof GraphQLError &&
+    !error.path &&
+    error.extensions?.code === undefined &&
+    (error.originalError === undefined || error.originalError instanceof GraphQLError)
+  );
+}
+
+/** `Variable "$input" got invalid value ...`: the variable is the field, as BAD_USER_INPUT promises. */
+function variableFieldErrors(code: string, message: string): { fieldErrors?: { field: string; message: string }[] } {
+  const m = code === 'BAD_USER_INPUT' ? /^Variable "\$([_A-Za-z][_0-9A-Za-z]*)"/.exec(message) : null;
+  return m ? { fieldErrors: [{ field: m[1], message }] } : {};
 }

@@ -1,4 +1,4 @@
-import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import type { ApolloServerPlugin, BaseContext, GraphQLRequestListener } from '@apollo/server';
 import { ApolloServerPluginSubscriptionCallback } from '@apollo/server/plugin/subscriptionCallback';
 import { GraphQLError } from 'graphql';
 import { DomainError } from '../errors/domain-error';
@@ -52,6 +52,20 @@ function isUnder(path: string, base: string): boolean {
   return path.startsWith(base.endsWith('/') ? base : `${base}/`);
 }
 
+/**
+ * A subscription over HTTP without the callback extension has no way to receive events:
+ * graphql-js ran its resolver as a query and failed on a null (INTERNAL_SERVER_ERROR). It is
+ * refused before execution, so no resolver runs.
+ */
+const plainHttpSubscriptions: GraphQLRequestListener<BaseContext> = {
+  async didResolveOperation({ operation }) {
+    if (operation?.operation !== 'subscription') return;
+    throw new GraphQLError('Subscriptions are served over WebSocket (graphql-ws, same path) or through a router\'s HTTP callbacks, not over plain HTTP', {
+      extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+    });
+  },
+};
+
 const STATUS: Partial<Record<DomainError['code'], number>> = { FORBIDDEN: 403, BAD_USER_INPUT: 400 };
 
 /**
@@ -65,7 +79,7 @@ export function subscriptionCallbacks(allowed: readonly URL[]): ApolloServerPlug
     serverWillStart: apollo.serverWillStart?.bind(apollo),
     async requestDidStart(request) {
       const extension = request.request.extensions?.subscription as CallbackExtension | undefined;
-      if (!extension) return;
+      if (!extension) return plainHttpSubscriptions;
       const refusal = callbackRefusal(extension, allowed);
       if (refusal === null) return apollo.requestDidStart?.(request);
       return {

@@ -4,7 +4,7 @@ import { pageSize } from '../../common/cursor';
 import type { Context } from '../../context/context';
 import type { CustomerRecord } from '../customer/customer.entity';
 import { Customer } from '../customer/customer.type';
-import { actedByOther, AuditRecord } from './audit.entity';
+import type { AuditRecord } from './audit.entity';
 import { AuditEventFilter } from './audit.input';
 import { auditTrailKey } from './audit.loader';
 import { AUDIT_EVENTS_DEFAULT_FIRST, AUDIT_TRAIL_DEFAULT_FIRST, AuditPage, decodeAuditCursor } from './audit.service';
@@ -27,22 +27,18 @@ export class AuditResolver {
   // who or from where (as in their GDPR export).
   @FieldResolver(() => ID, { nullable: true })
   actorId(@Root() e: AuditRecord, @Ctx() ctx: Context): string | null {
-    return hiddenFrom(ctx, e) ? null : e.actorId;
+    return policy.seesActorOf(ctx.viewer, e) ? e.actorId : null;
   }
 
   @FieldResolver(() => String, { nullable: true })
   ipAddress(@Root() e: AuditRecord, @Ctx() ctx: Context): string | null {
-    return hiddenFrom(ctx, e) ? null : e.ipAddress;
+    return policy.seesActorOf(ctx.viewer, e) ? e.ipAddress : null;
   }
 
   @FieldResolver(() => String, { nullable: true })
   userAgent(@Root() e: AuditRecord, @Ctx() ctx: Context): string | null {
-    return hiddenFrom(ctx, e) ? null : e.userAgent;
+    return policy.seesActorOf(ctx.viewer, e) ? e.userAgent : null;
   }
-}
-
-function hiddenFrom({ viewer }: Context, e: AuditRecord): boolean {
-  return viewer.kind === 'customer' && actedByOther(e, viewer.customerId);
 }
 
 @Resolver(() => Customer)

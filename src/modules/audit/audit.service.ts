@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor, pageSize } from '../../common/cursor';
+import { decodeCursor, encodeCursor, isTimestampText, pageSize } from '../../common/cursor';
 import type { AuditSeverity } from '../../common/enums';
 import { isUuid } from '../../common/ids';
 import type { PageInfo } from '../../common/page-info.type';
@@ -47,7 +47,7 @@ export const AUDIT_TRAIL_DEFAULT_FIRST = 20;
 /** Refuses (BAD_USER_INPUT on `after`) anything that is not a cursor of this ordering. */
 export function decodeAuditCursor(after: string): AuditKeyset {
   const [, createdAt, id] = decodeCursor(after, CURSOR_TAG, 3);
-  if (typeof createdAt !== 'string' || !SORT_KEY_TEXT.test(createdAt) || Number.isNaN(Date.parse(createdAt)) || !isUuid(id)) {
+  if (typeof createdAt !== 'string' || !SORT_KEY_TEXT.test(createdAt) || !isTimestampText(createdAt) || !isUuid(id)) {
     throw DomainError.badInput('after', 'is not a valid cursor');
   }
   return { createdAt, id };

@@ -1,5 +1,5 @@
 import { CustomerOrderField, CustomerStatus, CustomerType, SortDirection } from '../../common/enums';
-import { decodeCursor, encodeCursor } from '../../common/cursor';
+import { decodeCursor, encodeCursor, isTimestampText } from '../../common/cursor';
 import { isUuid } from '../../common/ids';
 import { SqlParams } from '../../db/sql-params';
 import { DomainError } from '../../errors/domain-error';
@@ -91,7 +91,9 @@ export function keyset(order: CustomerListOrder, after: string | null | undefine
   const where: string[] = [];
   if (after) {
     const [, value, id] = decodeCursor(after, tag, 3);
-    if (typeof value !== 'string' || !isUuid(id)) throw DomainError.badInput('after', 'is not a valid cursor');
+    if (typeof value !== 'string' || !isUuid(id) || (key.cast === 'timestamptz' && !isTimestampText(value))) {
+      throw DomainError.badInput('after', 'is not a valid cursor');
+    }
     const cmp = dir === 'ASC' ? '>' : '<';
     where.push(`(${key.expr}, c.id) ${cmp} (${p.add(value)}::${key.cast}, ${p.add(id)}::uuid)`);
   }

@@ -90,11 +90,14 @@ export class GdprService {
         customer,
         group: (await q.query(`SELECT ${GROUP_COLUMNS} FROM customer_groups g JOIN customers c ON c.group_id = g.id WHERE c.id = $1`, [customerId]))[0] ?? null,
         preferences: (await q.query(`SELECT ${PREFERENCES_COLUMNS} FROM customer_preferences p WHERE p.customer_id = $1`, [customerId]))[0] ?? null,
-        consentLog: await q.query(
-          `SELECT channel, granted, source, host(ip_address) AS "ipAddress", recorded_at AS "recordedAt"
-             FROM consent_log WHERE customer_id = $1 ORDER BY recorded_at, id`,
-          [customerId],
-        ),
+        // A consent someone else recorded (an ADMIN, a service) without their address, as in the trail below.
+        consentLog: (
+          await q.query<{ actorId: string | null; ipAddress: string | null }>(
+            `SELECT channel, granted, source, host(ip_address) AS "ipAddress", recorded_at AS "recordedAt", actor_id AS "actorId"
+               FROM consent_log WHERE customer_id = $1 ORDER BY recorded_at, id`,
+            [customerId],
+          )
+        ).map(({ actorId, ...record }) => (actedByOther({ actorId }, customerId) ? { ...record, ipAddress: null } : record)),
         // Soft-deleted addresses are still held, so they are exported too.
         addresses: await q.query(`SELECT ${ADDRESS_COLUMNS}, a.deleted_at AS "deletedAt" FROM customer_addresses a WHERE a.customer_id = $1 ORDER BY a.created_at, a.id`, [
           customerId,

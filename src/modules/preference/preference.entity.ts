@@ -48,5 +48,7 @@ export interface ConsentRecordRow {
   granted: boolean;
   source: string | null;
   ipAddress: string | null;
+  /** Who recorded it (as audit rows' actorId); not a GraphQL field. */
+  actorId: string | null;
   recordedAt: Date;
 }

@@ -32,7 +32,7 @@ export function consentLogLoader(db: Queryable) {
       // LATERAL + LIMIT walks the (customer_id, recorded_at DESC) index per customer.
       const rows = await db.query<ConsentRecordRow>(
         `SELECT l.customer_id AS "customerId", l.channel, l.granted, l.source, host(l.ip_address) AS "ipAddress",
-                l.recorded_at AS "recordedAt"
+                l.actor_id AS "actorId", l.recorded_at AS "recordedAt"
            FROM unnest($1::uuid[]) AS k(id)
            CROSS JOIN LATERAL (
              SELECT * FROM consent_log c WHERE c.customer_id = k.id ORDER BY c.recorded_at DESC, c.id DESC LIMIT $2

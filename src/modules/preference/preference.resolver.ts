@@ -4,7 +4,7 @@ import { pageSize } from '../../common/cursor';
 import type { Context } from '../../context/context';
 import type { CustomerRecord } from '../customer/customer.entity';
 import { Customer } from '../customer/customer.type';
-import type { PreferencesRecord } from './preference.entity';
+import type { ConsentRecordRow, PreferencesRecord } from './preference.entity';
 import { PreferencesInput } from './preference.input';
 import { ConsentRecord, CustomerPreferences } from './preference.type';
 
@@ -27,6 +27,16 @@ export class PreferenceResolver {
     @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first?: number | null,
   ) {
     return ctx.loaders.consentLog.load(`${p.customerId}:${pageSize(first, 20)}`);
+  }
+}
+
+@Resolver(() => ConsentRecord)
+export class ConsentRecordResolver {
+  // A customer sees that an ADMIN or a service changed a consent, not from where (as in their
+  // audit trail and their GDPR export); a service sees no address at all.
+  @FieldResolver(() => String, { nullable: true })
+  ipAddress(@Root() r: ConsentRecordRow, @Ctx() ctx: Context): string | null {
+    return policy.seesConsentAddress(ctx.viewer, r) ? r.ipAddress : null;
   }
 }
 

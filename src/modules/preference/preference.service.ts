@@ -1,4 +1,4 @@
-import type { Viewer } from '../../auth/viewer';
+import { actorId, Viewer } from '../../auth/viewer';
 import { isUuid } from '../../common/ids';
 import { jsonObject } from '../../common/json';
 import type { RequestMeta } from '../../auth/actor';
@@ -56,9 +56,9 @@ export class PreferenceService {
       w.segmentsMayChange(customerId);
       if (changed.length > 0) {
         await tx.query(
-          `INSERT INTO consent_log (customer_id, channel, granted, source, ip_address)
-           SELECT $1, ch, granted, $4, $5::inet FROM unnest($2::text[], $3::boolean[]) AS t(ch, granted)`,
-          [customerId, changed, changed.map((ch) => change[ch]), consentSource(viewer, meta), meta.ip],
+          `INSERT INTO consent_log (customer_id, channel, granted, source, ip_address, actor_id)
+           SELECT $1, ch, granted, $4, $5::inet, $6 FROM unnest($2::text[], $3::boolean[]) AS t(ch, granted)`,
+          [customerId, changed, changed.map((ch) => change[ch]), consentSource(viewer, meta), meta.ip, actorId(viewer)],
         );
       }
       return updated;
