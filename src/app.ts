@@ -7,9 +7,8 @@ import {
   ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
 import express from 'express';
-import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import { execute, getOperationAST, GraphQLError, parse, subscribe } from 'graphql';
+import { GraphQLError } from 'graphql';
 import { Authenticator } from './auth/authenticator';
 import { TokenIssuer, TokenVerifier } from './auth/jwt';
 import { IpRateLimiter } from './auth/rate-limit';
@@ -32,7 +31,7 @@ import { DomainError } from './errors/domain-error';
 import { createFormatError } from './errors/format-error';
 import { graphqlHandler, MAX_BODY_BYTES } from './http/graphql-handler';
 import { subscriptionCallbacks } from './http/subscription-callbacks';
-import { closeWhenExpired } from './http/ws-token-expiry';
+import { startGraphqlWs } from './http/graphql-ws';
 import { healthRoutes } from './http/health';
 import { queryProtection, wsDocumentChecks } from './http/query-limits';
 import { securityHeaders } from './http/security-headers';
@@ -169,60 +168,20 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
     }
   });
 
-  // graphql-ws on the same path: the JWT comes in connectionParams.authorization; a bad one
-  // closes the socket (4403), like a bad header answers 401 over HTTP.
-  // Messages are capped like HTTP bodies (ws allows 100 MiB by default), and operations sent
-  // this way pass the same limits.
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: MAX_BODY_BYTES });
-  const wsChecks = wsDocumentChecks(config, protection);
-  const wsLog = new SubscriptionObserver(config.logOperations ? logger : null);
-  const codesOf = (errors: readonly { extensions?: { code?: unknown } }[] | undefined) =>
-    (errors ?? []).map((e) => (typeof e.extensions?.code === 'string' ? e.extensions.code : 'INTERNAL_SERVER_ERROR'));
-  const ws = useServer<{ authorization?: string }>(
-    {
-      schema,
-      parse: (source) => parse(source, wsChecks.parse),
-      validate: wsChecks.validate,
-      // Tracing on: each operation in a span of its own (none when off).
-      ...tracing.wsExecution(execute, subscribe),
-      onOperation: (ctx, id, _payload, args) => {
-        wsLog.started(ctx, id, getOperationAST(args.document, args.operationName), args.operationName, args.contextValue as Context);
-      },
-      // The same error mapping as over HTTP: stable codes, nothing internal.
-      onNext: (ctx, id, _payload, _args, result) => {
-        const formatted = result.errors ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) } : undefined;
-        wsLog.sent(ctx, id, codesOf(formatted?.errors));
-        return formatted;
-      },
-      // Errors before execution are the document's fault (parse, validation, limits).
-      onError: (ctx, id, _payload, errors) => {
-        const formatted = errors.map((e) =>
-          e.originalError ? formatError(e.toJSON(), e) : { message: e.message, locations: e.locations, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } },
-        );
-        wsLog.failed(ctx, id, codesOf(formatted));
-        return formatted;
-      },
-      onComplete: (ctx, id) => wsLog.completed(ctx, id),
-      onConnect: async (ctx) => {
-        try {
-          closeWhenExpired(ctx.extra.socket, await tokens.viewerFor(ctx.connectionParams?.authorization));
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      // Asked again for every subscription started on the socket: a session ended since the
-      // connection opened refuses new subscriptions.
-      context: async (ctx): Promise<Context> => ({
-        viewer: await tokens.viewerFor(ctx.connectionParams?.authorization),
-        services,
-        loaders: createLoaders(db, lookups),
-        meta: requestMeta(ctx.extra.request, trust),
-        pubsub: bus.pubsub,
-      }),
-    },
-    wsServer,
-  );
+  // graphql-ws on the same path: the JWT comes in connectionParams.authorization. Messages
+  // are capped like HTTP bodies (ws allows 100 MiB by default), and operations sent this way
+  // pass the same limits.
+  const ws = startGraphqlWs({
+    schema,
+    wsServer: new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: MAX_BODY_BYTES }),
+    tokens,
+    contextFor: (viewer, request) => ({ viewer, services, loaders: createLoaders(db, lookups), meta: requestMeta(request, trust), pubsub: bus.pubsub }),
+    checks: wsDocumentChecks(config, protection),
+    formatError,
+    tracing,
+    observer: new SubscriptionObserver(config.logOperations ? logger : null),
+    logger,
+  });
 
   app.use(healthRoutes(db, bus));
   if (metrics) app.get('/metrics', metricsRoute(metrics));
@@ -252,7 +211,6 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
       }),
     close: async () => {
       await ws.dispose();
-      wsServer.close();
       await apollo.stop();
       await retention.stop();
       await segmentSchedule.stop();

@@ -190,7 +190,7 @@ describe('subscriptions over graphql-ws', () => {
     }
     const bad = wsClient(server.url, 'not-a-token');
     const closed = await subscribe(bad, CHANGED);
-    await expect(closed.waitFor(1, 3000)).rejects.toThrow(/4403|Forbidden/i);
+    await expect(closed.waitFor(1, 3000)).rejects.toThrow(/4401|Unauthorized/);
     await bad.dispose();
   });
 
