@@ -55,6 +55,9 @@ export async function startGateway(options: { subgraphs: SubgraphUrls; port?: nu
     },
   });
 
+  // Load the supergraph now: an HTTP request would do it on its way in, but a graphql-ws
+  // operation reaches the runtime past those hooks and would find no schema yet.
+  await runtime.getSchema();
   const server = http.createServer(runtime);
   const wsServer = new WebSocketServer({ server, path: GATEWAY_PATH });
   const ws = useServer(
