@@ -46,12 +46,13 @@ describe('the admin feed page, outside production, with CORS for one dashboard o
     // No inline script or style for the CSP to refuse.
     expect(html).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>/);
     expect(html).not.toMatch(/\sstyle=|<style/);
-    expect(html.match(/(?:src|href)="([^"]+)"/g)).toEqual(['href="/admin/feed/feed.css"', 'src="/admin/feed/graphql-ws.js"', 'src="/admin/feed/feed.js"']);
+    expect(html.match(/(?:src|href)="([^"]+)"/g)).toEqual(['href="/admin/feed/favicon.svg"', 'href="/admin/feed/feed.css"', 'src="/admin/feed/graphql-ws.js"', 'src="/admin/feed/feed.js"']);
   });
 
   it.each([
     ['/admin/feed/feed.js', 'text/javascript; charset=utf-8', 'graphqlWs.createClient'],
     ['/admin/feed/feed.css', 'text/css; charset=utf-8', '.events'],
+    ['/admin/feed/favicon.svg', 'image/svg+xml', '<svg'],
     // graphql-ws's own browser build, from node_modules: no CDN.
     ['/admin/feed/graphql-ws.js', 'text/javascript; charset=utf-8', 'graphqlWs'],
   ])('serves %s', async (path, type, content) => {

@@ -49,6 +49,7 @@ export function adminFeedRoutes(): Router {
     '/admin/feed': load(path.join(dir, 'index.html'), 'text/html; charset=utf-8'),
     '/admin/feed/feed.js': load(path.join(dir, 'feed.js'), 'text/javascript; charset=utf-8'),
     '/admin/feed/feed.css': load(path.join(dir, 'feed.css'), 'text/css; charset=utf-8'),
+    '/admin/feed/favicon.svg': load(path.join(dir, 'favicon.svg'), 'image/svg+xml'),
     '/admin/feed/graphql-ws.js': load(graphqlWs, 'text/javascript; charset=utf-8'),
   };
   const router = Router();

@@ -32,7 +32,7 @@
   };
 
   var session = null; // { token, client, disposers: [] }
-  var entries = []; // newest first: { row: <tr>, customer: string (lower case), type: string (lower case) }
+  var entries = []; // newest first: { row, customerId, nameEl, email, type } (filter texts in lower case)
   var names = new Map(); // customerId -> display name, learnt from change events
 
   function setState(name, text) {
@@ -154,15 +154,13 @@
     return id ? id.slice(0, 8) : '';
   }
 
+  /** The customer's name (when known: audit events carry only the id), email and short id. */
   function customerCell(id, name, email) {
     var td = document.createElement('td');
-    var label = name || names.get(id) || '';
-    if (label) {
-      var strong = document.createElement('span');
-      strong.className = 'name';
-      strong.textContent = label;
-      td.appendChild(strong);
-    }
+    var nameEl = document.createElement('span');
+    nameEl.className = 'name';
+    nameEl.textContent = name || names.get(id) || '';
+    td.appendChild(nameEl);
     if (email) {
       var mail = document.createElement('span');
       mail.className = 'email';
@@ -177,6 +175,18 @@
       td.appendChild(small);
     }
     return td;
+  }
+
+  /** A change event told us a customer's name: show it on their rows that lacked it. */
+  function learnName(id, name) {
+    names.set(id, name);
+    entries.forEach(function (entry) {
+      if (entry.customerId === id && !entry.nameEl.textContent) {
+        entry.nameEl.textContent = name;
+        entry.row.hidden = !matches(entry);
+      }
+    });
+    refreshCount();
   }
 
   function show(value) {
@@ -208,8 +218,8 @@
     return td;
   }
 
-  function add(row, customerText, typeText) {
-    var entry = { row: row, customer: customerText.toLowerCase(), type: typeText.toLowerCase() };
+  function add(row, customerId, email, type) {
+    var entry = { row: row, customerId: customerId || '', nameEl: row.querySelector('.name'), email: (email || '').toLowerCase(), type: type.toLowerCase() };
     entries.unshift(entry);
     el.rows.insertBefore(row, el.rows.firstChild);
     while (entries.length > MAX_ROWS) el.rows.removeChild(entries.pop().row);
@@ -228,12 +238,11 @@
     tr.appendChild(customerCell(e.customerId, null, null));
     tr.appendChild(cell(e.actorId || '\u2014', 'who'));
     tr.appendChild(changesCell(e.oldValues, e.newValues));
-    add(tr, [e.customerId, names.get(e.customerId)].join(' '), e.eventType);
+    add(tr, e.customerId, null, e.eventType);
   }
 
   function addChange(e) {
     var customer = e.customer || {};
-    if (customer.displayName) names.set(e.customerId, customer.displayName);
     var tr = document.createElement('tr');
     tr.className = 'change';
     tr.appendChild(timeCell(e.occurredAt));
@@ -242,7 +251,8 @@
     tr.appendChild(customerCell(e.customerId, customer.displayName, customer.email));
     tr.appendChild(cell('\u2014', 'who'));
     tr.appendChild(cell(e.customer ? '' : 'deleted', 'changes'));
-    add(tr, [e.customerId, customer.displayName, customer.email].join(' '), e.type);
+    add(tr, e.customerId, customer.email, e.type);
+    if (customer.displayName) learnName(e.customerId, customer.displayName);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -251,7 +261,8 @@
   function matches(entry) {
     var customer = el.filterCustomer.value.trim().toLowerCase();
     var type = el.filterType.value.trim().toLowerCase();
-    return (!customer || entry.customer.indexOf(customer) >= 0) && (!type || entry.type.indexOf(type) >= 0);
+    var who = [entry.customerId, entry.nameEl.textContent, entry.email].join(' ').toLowerCase();
+    return (!customer || who.indexOf(customer) >= 0) && (!type || entry.type.indexOf(type) >= 0);
   }
 
   function refreshCount() {
