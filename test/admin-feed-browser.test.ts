@@ -5,6 +5,7 @@ import jwt from 'jsonwebtoken';
 import type { Browser, Page } from 'playwright-core';
 import { ARTIFACTS_DIR, CHROMIUM_PATH, chromiumInstalled, launchChromium } from './helpers/browser';
 import { createCustomer, startTestServer, TestServer, TEST_JWT_SECRET, tokens } from './helpers/server';
+import { TcpProxy } from './helpers/tcp-proxy';
 
 /**
  * The admin feed page in a real browser (headless Chromium) over a real WebSocket to the
@@ -28,9 +29,9 @@ describeInBrowser('the admin feed page in headless Chromium', () => {
   /** Console errors and CSP violations the page reported. */
   let problems: string[];
 
-  /** Opens the page and signs in with `token`. */
-  async function signIn(token: string): Promise<void> {
-    await page.goto(`${origin}/admin/feed`);
+  /** Opens the page (from `at`, the service by default) and signs in with `token`. */
+  async function signIn(token: string, at = origin): Promise<void> {
+    await page.goto(`${at}/admin/feed`);
     await page.fill('#token', token);
     await page.click('#sign-in-form button[type=submit]');
   }
@@ -142,6 +143,25 @@ describeInBrowser('the admin feed page in headless Chromium', () => {
     await signIn(shortLived);
     await page.locator('#state', { hasText: 'Connected' }).waitFor({ timeout: 2000 });
     await page.locator('#state', { hasText: 'Signed out (token expired)' }).waitFor({ timeout: 8000 });
+  });
+
+  it('shows "reconnecting" while the service cannot be reached, and goes on once it can', async () => {
+    // The page and its WebSocket go through a TCP proxy that the test cuts and restores.
+    const proxy = new TcpProxy(Number(new URL(origin).port));
+    const port = await proxy.start();
+    try {
+      await signIn(tokens.admin(), `http://127.0.0.1:${port}`);
+      await page.locator('#state', { hasText: 'Connected' }).waitFor({ timeout: 5000 });
+      await proxy.cut();
+      await page.locator('#state', { hasText: 'Reconnecting' }).waitFor({ timeout: 2000 });
+      await proxy.start(port);
+      await page.locator('#state', { hasText: 'Connected' }).waitFor({ timeout: 8000 });
+      // And the feed flows again on the new socket.
+      const c = await createCustomer(server);
+      await page.locator('#rows tr.change', { hasText: c.email }).waitFor({ timeout: 2000 });
+    } finally {
+      await proxy.cut();
+    }
   });
 
   it('refuses a token that is not an ADMIN\'s, saying so', async () => {
