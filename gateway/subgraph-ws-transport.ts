@@ -69,27 +69,58 @@ function isFormattedErrors(err: unknown): err is GraphQLFormattedError[] {
   return Array.isArray(err) && err.every((e) => typeof e?.message === 'string');
 }
 
-async function* subscribeOnce(url: string, request: ExecutionRequest): AsyncGenerator<ExecutionResult> {
+type Step = IteratorResult<ExecutionResult, undefined>;
+const DONE: Step = { done: true, value: undefined };
+
+/**
+ * One subscription on a socket of its own. A hand-written iterator rather than an async
+ * generator: the gateway calls `return()` when its client unsubscribes, and a generator
+ * waiting for the next event would only see that call once another event came, keeping the
+ * subgraph socket (and subscription) open until then, or for good on a quiet feed.
+ */
+function subscribeOnce(url: string, request: ExecutionRequest): AsyncIterableIterator<ExecutionResult> {
   const authorization = callerAuthorization(request.context);
-  let client: Client | undefined;
-  try {
-    client = createClient({
-      url,
-      webSocketImpl: WebSocket,
-      lazy: true,
-      retryAttempts: 0,
-      connectionAckWaitTimeout: ACK_TIMEOUT_MS,
-      connectionParams: authorization ? { authorization } : {},
-    });
-    const results = client.iterate({ query: print(request.document), variables: request.variables, operationName: request.operationName });
-    // The gateway ends the operation (its client unsubscribed) by aborting this signal.
-    request.signal?.addEventListener('abort', () => void results.return?.(undefined), { once: true });
-    for await (const result of results) yield result as ExecutionResult;
-  } catch (err) {
-    yield isFormattedErrors(err) ? ({ errors: err } as unknown as ExecutionResult) : { errors: [subscriptionEndError(err)] };
-  } finally {
-    await client?.dispose();
-  }
+  const client: Client = createClient({
+    url,
+    webSocketImpl: WebSocket,
+    lazy: true,
+    retryAttempts: 0,
+    connectionAckWaitTimeout: ACK_TIMEOUT_MS,
+    connectionParams: authorization ? { authorization } : {},
+  });
+  const results = client.iterate({ query: print(request.document), variables: request.variables, operationName: request.operationName });
+  let finished = false;
+  let stopped!: (step: Step) => void;
+  const stop = new Promise<Step>((resolve) => (stopped = resolve));
+  const finish = async (): Promise<Step> => {
+    if (!finished) {
+      finished = true;
+      stopped(DONE);
+      await results.return?.(undefined);
+      await client.dispose();
+    }
+    return DONE;
+  };
+  // The gateway may also end the operation by aborting its signal.
+  request.signal?.addEventListener('abort', () => void finish(), { once: true });
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    async next(): Promise<Step> {
+      if (finished) return DONE;
+      try {
+        const step = await Promise.race([results.next(), stop]);
+        if (step.done) return finish();
+        return { done: false, value: step.value as ExecutionResult };
+      } catch (err) {
+        await finish();
+        // The last result: the subgraph's own errors, or one error with a code for how it ended.
+        return { done: false, value: isFormattedErrors(err) ? ({ errors: err } as unknown as ExecutionResult) : { errors: [subscriptionEndError(err)] } };
+      }
+    },
+    return: finish,
+  };
 }
 
 /**

@@ -223,3 +223,48 @@ describe("what Apollo Router's passthrough mode sends the subgraph: connection_i
     }
   });
 });
+
+describe('ending a subscription through the gateway ends it on the subgraph', () => {
+  let customer: TestServer;
+  let orders: OrdersSubgraph;
+  let gateway: Gateway;
+  const lines: { transport?: string; fields?: string[]; events?: number }[] = [];
+  /** The subgraph's log line for each graphql-ws operation that ended (src/observability/operations.ts). */
+  const ended = () => lines.filter((l) => l.transport === 'websocket' && l.fields?.includes('customerChanged'));
+
+  async function waitForEnded(n: number): Promise<void> {
+    const deadline = Date.now() + 2000;
+    while (ended().length < n) {
+      if (Date.now() > deadline) throw new Error(`${ended().length} of ${n} subgraph subscriptions ended`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  beforeAll(async () => {
+    customer = await startTestServer({ CUSTOMER_LOG_LEVEL: 'info' }, { log: (line) => lines.push(JSON.parse(line)) });
+    orders = await startOrdersSubgraph({ port: 0, host: '127.0.0.1' });
+    gateway = await startGateway({ subgraphs: { customer: customer.url, orders: orders.url }, port: 0, host: '127.0.0.1' });
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    await orders?.close();
+    await customer?.close();
+  });
+
+  it('when the client unsubscribes, and when it goes away, on a feed where nothing happens', async () => {
+    const ws = wsClient(gateway.url, tokens.admin());
+    try {
+      const first = await subscribe(ws, 'subscription { customerChanged { type } }');
+      expect(ended()).toEqual([]);
+      first.close();
+      await waitForEnded(1);
+      await subscribe(ws, 'subscription { customerChanged { type } }');
+      await new Promise((r) => setTimeout(r, 200));
+      expect(ended()).toHaveLength(1);
+    } finally {
+      await ws.dispose();
+    }
+    await waitForEnded(2);
+  });
+});
