@@ -4,6 +4,7 @@ import { AddressesWishlists1764100000000 } from './1764100000000-AddressesWishli
 import { AuditOutbox1764200000000 } from './1764200000000-AuditOutbox';
 import { Accounts1764300000000 } from './1764300000000-Accounts';
 import { SegmentsStatistics1764400000000 } from './1764400000000-SegmentsStatistics';
+import { LoginLockouts1764500000000 } from './1764500000000-LoginLockouts';
 
 /** Every migration, oldest first. Add new ones at the end. */
 export const migrations: MigrationInterface[] = [
@@ -12,4 +13,5 @@ export const migrations: MigrationInterface[] = [
   new AuditOutbox1764200000000(),
   new Accounts1764300000000(),
   new SegmentsStatistics1764400000000(),
+  new LoginLockouts1764500000000(),
 ];

@@ -44,6 +44,7 @@ import { operationObserver, SubscriptionObserver } from './observability/operati
 import { cacheHints } from './http/cache-hints';
 import { buildCustomerSchema } from './schema';
 import { createServices } from './services';
+import { Deferred } from './common/deferred';
 
 export interface App {
   httpServer: http.Server;
@@ -85,10 +86,14 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
   // CUSTOMER_METRICS_ENABLED=false: no registry, no counting, no /metrics route.
   const metrics = config.metricsEnabled ? new Metrics(db, logger) : null;
   if (metrics) work.onCommit((committed) => metrics.observeCommit(committed));
+  const deferred = new Deferred(logger);
   const services = createServices(db, work, config, {
     sessions,
     issuer: new TokenIssuer(config.jwtSecret),
     limiter: new IpRateLimiter(bus.redis, config.auth.ipLimit, config.auth.ipWindowSeconds, `${config.eventsNamespace}customer:auth-ip`),
+    // The same allowance per customer for what a signed-in caller can make us hash.
+    accountLimiter: new IpRateLimiter(bus.redis, config.auth.ipLimit, config.auth.ipWindowSeconds, `${config.eventsNamespace}customer:auth-account`, 'this account'),
+    deferred,
   });
   const retention = new AuditRetention(db, { retentionDays: config.auditRetentionDays, intervalMs: 3_600_000 }, logger);
   const segmentSchedule = new SegmentSchedule(services.segments, config.segments.refreshIntervalSeconds, logger);
@@ -120,6 +125,8 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
   const formatError = createFormatError(logger);
   const apollo = new ApolloServer<Context>({
     schema,
+    // Apollo's own warnings (a failing plugin hook, ...) through the service's logger, not console.
+    logger,
     formatError,
     includeStacktraceInErrorResponses: false,
     // main.ts owns shutdown (relay, pools, deadline); Apollo's own signal handler would race it.
@@ -196,6 +203,10 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
     res.status(404).json({ error: 'not found' });
   });
 
+  // Lockout rows of emails nobody has tried for a day (unknown ones included) are dropped.
+  const lockoutPruning = setInterval(() => {
+    services.accounts.pruneLockouts().catch((err: unknown) => logger.warn({ err }, 'pruning login lockouts failed'));
+  }, 3_600_000).unref();
   relay.start();
   orderEvents?.start();
   retention.start();
@@ -220,6 +231,8 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
       await ws.dispose();
       await apollo.stop();
       await retention.stop();
+      clearInterval(lockoutPruning);
+      await deferred.drain();
       await segmentSchedule.stop();
       await orderEvents?.stop();
       await relay.stop();

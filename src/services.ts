@@ -10,6 +10,8 @@ import { AddressService } from './modules/address/address.service';
 import { AuditService } from './modules/audit/audit.service';
 import { GdprService } from './modules/gdpr/gdpr.service';
 import { AccountService } from './modules/auth/account.service';
+import { Lockout } from './modules/auth/lockout';
+import type { Deferred } from './common/deferred';
 import { TwoFactorService } from './modules/auth/two-factor.service';
 import { CustomerService } from './modules/customer/customer.service';
 import { GroupService } from './modules/group/group.service';
@@ -39,12 +41,16 @@ export interface AuthParts {
   sessions: SessionStore;
   issuer: TokenIssuer;
   limiter: IpRateLimiter;
+  accountLimiter: IpRateLimiter;
+  deferred: Deferred;
 }
 
 /** `work` runs each mutation's unit of work (row changes + audit rows + outbox events). */
 export function createServices(db: Database, work: Transactor, config: Config, auth: AuthParts): Services {
   const customers = new CustomerService(db, work, auth.sessions);
-  const twoFactor = new TwoFactorService(work, new SecretBox(config.auth.twoFactorKey, config.jwtSecret), {
+  const secrets = new SecretBox(config.auth.twoFactorKey, config.jwtSecret);
+  const lockout = new Lockout(db, config.auth, (value) => secrets.mac(value));
+  const twoFactor = new TwoFactorService(work, secrets, {
     enabled: config.enable2fa,
     issuer: config.auth.twoFactorIssuer,
     maxAttempts: config.auth.twoFactorMaxAttempts,
@@ -65,11 +71,12 @@ export function createServices(db: Database, work: Transactor, config: Config, a
       twoFactor,
       hasher: new PasswordHasher(config.bcryptCost),
       settings: config.auth,
+      lockout,
       ...auth,
     }),
     twoFactor,
     segments: new SegmentService(db, work, config.enableSegments),
-    gdpr: new GdprService(work, audit),
+    gdpr: new GdprService(work, audit, lockout),
     sessions: auth.sessions,
     statistics: new StatisticsService(config.orders.shopCurrency),
   };

@@ -52,7 +52,7 @@ async function fullCustomer(marker: string) {
   await login(server, values.email, `Pw-${marker}-secret`, undefined, headers);
   await gql('mutation { requestEmailVerification }', {});
   const step = await awayFromStepEdge();
-  const { secret } = (await gql('mutation($id: ID!) { enableTwoFactor(customerId: $id) { secret } }', { id: account.id })).data!.enableTwoFactor;
+  const { secret } = (await gql('mutation($id: ID!, $pw: String) { enableTwoFactor(customerId: $id, currentPassword: $pw) { secret } }', { id: account.id, pw: `Pw-${marker}-secret` })).data!.enableTwoFactor;
   await gql('mutation($id: ID!, $c: String!) { confirmTwoFactor(customerId: $id, code: $c) { codes } }', { id: account.id, c: totpAt(secret, step - 1) });
   const segment = await server.gql(
     'mutation($input: SegmentInput!) { createSegment(input: $input) { id } }',
@@ -92,8 +92,10 @@ describe('erasure', () => {
 
   it('keeps the id, marks the customer DELETED, removes secrets and memberships, and audits it without personal data', async () => {
     const marker = `k${Date.now().toString(36)}`;
-    const { account, secret, step, segmentId } = await fullCustomer(marker);
-    const res = await server.gql(DELETE, { id: account.id, c: totpAt(secret, step) }, account.token);
+    const { account, values, secret, step, segmentId } = await fullCustomer(marker);
+    // A code stands in for the password only in a session opened after the factor was enrolled.
+    const signedIn = await login(server, values.email, `Pw-${marker}-secret`, totpAt(secret, step));
+    const res = await server.gql(DELETE, { id: account.id, c: totpAt(secret, step + 1) }, signedIn.data!.login.accessToken);
     expect(res.data!.deleteCustomer.customerId).toBe(account.id);
 
     const [row] = await server.db.query<Record<string, unknown>>('SELECT email, first_name, last_name, phone, date_of_birth, metadata, status, deleted_at FROM customers WHERE id = $1', [account.id]);

@@ -1,4 +1,4 @@
-import { fromIp, login, PASSWORD, register } from './helpers/accounts';
+import { currentStep, enrol, fromIp, lastEvent, login, PASSWORD, register, totpAt } from './helpers/accounts';
 import { postGraphql, redisEnv, startReplica, startTestServer, TestServer, uniqueEmail, errorCode as code } from './helpers/server';
 
 // The login lockout (stored in PostgreSQL) and the per-IP limit (Redis, or in-process).
@@ -48,11 +48,16 @@ describe('account lockout', () => {
   });
 
   it('counts failures only within the window', async () => {
-    const account = await register(server);
-    for (let i = 0; i < 4; i++) await login(server, account.email, 'wrong password');
-    await server.db.query("UPDATE customer_credentials SET failure_window_start = now() - interval '16 minutes' WHERE customer_id = $1", [account.id]);
-    for (let i = 0; i < 4; i++) expect(code(await login(server, account.email, 'wrong password'))).toBe('INVALID_CREDENTIALS');
-    expect((await login(server, account.email, PASSWORD)).data!.login.accessToken).toEqual(expect.any(String));
+    const short = await startTestServer({ CUSTOMER_LOGIN_FAILURE_WINDOW_SECONDS: '1' });
+    try {
+      const account = await register(short);
+      for (let i = 0; i < 4; i++) await login(short, account.email, 'wrong password');
+      await new Promise((r) => setTimeout(r, 1100));
+      for (let i = 0; i < 4; i++) expect(code(await login(short, account.email, 'wrong password'))).toBe('INVALID_CREDENTIALS');
+      expect((await login(short, account.email, PASSWORD)).data!.login.accessToken).toEqual(expect.any(String));
+    } finally {
+      await short.close();
+    }
   });
 
   it('the cooling period grows with repeated lockouts and ends by itself', async () => {
@@ -60,23 +65,157 @@ describe('account lockout', () => {
     try {
       const account = await register(short);
       const lockOnce = async () => {
-        for (let i = 0; i < 5; i++) await login(short, account.email, 'wrong password');
+        for (let i = 0; i < 5; i++) expect(code(await login(short, account.email, 'wrong password'))).toBe('INVALID_CREDENTIALS');
         const res = await login(short, account.email, PASSWORD);
         expect(code(res)).toBe('ACCOUNT_LOCKED');
-        const [row] = await short.db.query<{ seconds: number }>(
-          'SELECT extract(epoch FROM locked_until - updated_at) AS seconds FROM customer_credentials WHERE customer_id = $1',
-          [account.id],
-        );
-        return Number(row.seconds);
+        return (res.errors![0].extensions as { retryAfterSeconds: number }).retryAfterSeconds;
       };
-      expect(await lockOnce()).toBeCloseTo(1, 1);
+      // Each lockout takes 5 fresh failures, and lasts twice as long as the one before.
+      expect(await lockOnce()).toBe(1);
       await new Promise((r) => setTimeout(r, 1100));
-      expect(await lockOnce()).toBeCloseTo(2, 1);
+      expect(await lockOnce()).toBe(2);
       await new Promise((r) => setTimeout(r, 2100));
       expect((await login(short, account.email, PASSWORD)).data!.login.accessToken).toEqual(expect.any(String));
     } finally {
       await short.close();
     }
+  });
+});
+
+describe('parallel correct passwords', () => {
+  let slow: TestServer;
+  beforeAll(async () => {
+    // bcrypt at cost 8: compares slow enough that many are in flight at once.
+    slow = await startTestServer({ CUSTOMER_BCRYPT_COST: '8' });
+  });
+  afterAll(() => slow.close());
+
+  it('16 parallel logins with the right password all sign in: none is told the account is locked, none fails', async () => {
+    const account = await register(slow);
+    const results = await Promise.all(Array.from({ length: 16 }, () => login(slow, account.email, PASSWORD)));
+    expect(results.map((r) => code(r) ?? 'ok')).toEqual(Array(16).fill('ok'));
+    // And the count is clear afterwards: 4 wrong guesses still leave the owner in.
+    for (let i = 0; i < 4; i++) expect(code(await login(slow, account.email, 'wrong password'))).toBe('INVALID_CREDENTIALS');
+    expect(code(await login(slow, account.email, PASSWORD))).toBeUndefined();
+  });
+
+  it('8 parallel changePassword calls with the right current password all succeed', async () => {
+    const account = await register(slow);
+    const change = (n: number) =>
+      slow.gql('mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }', { c: PASSWORD, n: `next secret ${n}` }, account.token);
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => change(i)));
+    expect(results.map((r) => code(r) ?? 'ok')).toEqual(Array(8).fill('ok'));
+  });
+
+  it('right and wrong passwords in parallel: the right ones sign in, the wrong ones are refused, nothing else', async () => {
+    const account = await register(slow);
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => login(slow, account.email, i % 3 === 0 ? 'wrong password' : PASSWORD)));
+    results.forEach((r, i) => expect(code(r) ?? 'ok').toBe(i % 3 === 0 ? 'INVALID_CREDENTIALS' : 'ok'));
+  });
+});
+
+describe('the lockout tells nothing about which emails exist', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => server.close());
+
+  it('an unknown email is locked after 5 guesses exactly like a known one, with the same answers', async () => {
+    const account = await register(server);
+    const ghost = uniqueEmail('ghost');
+    const answers = async (email: string) => {
+      const out: string[] = [];
+      for (let i = 0; i < 7; i++) {
+        const res = await login(server, email, `guess-${i}-password`);
+        out.push(`${code(res)} ${JSON.stringify(res.errors![0].extensions)} ${res.errors![0].message}`);
+      }
+      return out;
+    };
+    const known = await answers(account.email);
+    const unknown = await answers(ghost);
+    expect(unknown).toEqual(known);
+    expect(known[5]).toMatch(/^ACCOUNT_LOCKED/);
+    // Case does not make a second allowance.
+    expect(code(await login(server, ghost.toUpperCase(), 'again-a-guess'))).toBe('ACCOUNT_LOCKED');
+  });
+
+  it('100 parallel guesses at an unknown email: 5 compared, 95 meet the lock, as for a known one', async () => {
+    const ghost = uniqueEmail('ghost');
+    const parallel = await Promise.all(Array.from({ length: 100 }, (_, i) => login(server, ghost, `guess-number-${i}`)));
+    const codes = parallel.map(code);
+    expect(codes.filter((c) => c === 'INVALID_CREDENTIALS')).toHaveLength(5);
+    expect(codes.filter((c) => c === 'ACCOUNT_LOCKED')).toHaveLength(95);
+  });
+
+  it('login and requestPasswordReset take as long for a known email as for an unknown one (50 interleaved pairs)', async () => {
+    const open = await startTestServer({ CUSTOMER_LOGIN_MAX_FAILURES: '100' });
+    try {
+      const account = await register(open);
+      const ghost = uniqueEmail('ghost');
+      const timed = async (fn: () => Promise<unknown>) => {
+        const started = performance.now();
+        await fn();
+        const ms = performance.now() - started;
+        // Work a request left behind (a reset issued after its answer) settles before the next.
+        await new Promise((r) => setTimeout(r, 15));
+        return ms;
+      };
+      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+      const compare = async (request: (email: string) => Promise<unknown>) => {
+        const known: number[] = [];
+        const unknown: number[] = [];
+        for (let i = 0; i < 5; i++) await request(i % 2 ? account.email : ghost); // warm-up
+        for (let i = 0; i < 50; i++) {
+          // Interleaved, alternating which goes first, so drift in the machine's load hits both.
+          const pair = i % 2 ? [account.email, ghost] : [ghost, account.email];
+          for (const email of pair) (email === ghost ? unknown : known).push(await timed(() => request(email)));
+        }
+        return { known: median(known), unknown: median(unknown) };
+      };
+      const withinNoise = ({ known, unknown }: { known: number; unknown: number }) => (process.env.SHOW_TIMING && process.stdout.write(`${known} ${unknown}\n`),
+        expect(Math.abs(known - unknown)).toBeLessThan(Math.max(1, 0.2 * Math.max(known, unknown))));
+
+      const logins = await compare(async (email) => expect(code(await login(open, email, 'not-the-password'))).toBe('INVALID_CREDENTIALS'));
+      withinNoise(logins);
+      const resets = await compare(async (email) =>
+        expect((await open.gql('mutation($e: String!) { requestPasswordReset(email: $e) }', { e: email })).data).toEqual({ requestPasswordReset: true }),
+      );
+      withinNoise(resets);
+    } finally {
+      await open.close();
+    }
+  });
+});
+
+describe('a lockout cannot keep the owner out', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => server.close());
+
+  it('a login that passes the second factor is let through while the account is locked', async () => {
+    const account = await enrol(server);
+    for (let i = 0; i < 5; i++) await login(server, account.email, `attacker-guess-${i}`);
+    expect(code(await login(server, account.email, PASSWORD))).toBe('ACCOUNT_LOCKED');
+    // Without the factor, a right password (or a wrong code) changes nothing: the same answer as for anyone.
+    expect(code(await login(server, account.email, PASSWORD, '000000'))).toBe('ACCOUNT_LOCKED');
+    expect(code(await login(server, account.email, 'attacker-guess-x', '000000'))).toBe('ACCOUNT_LOCKED');
+    // The owner with their factor: in, and the lock is lifted.
+    const owner = await login(server, account.email, PASSWORD, totpAt(account.secret, currentStep()));
+    expect(owner.data?.login.accessToken).toEqual(expect.any(String));
+    expect(code(await login(server, account.email, 'attacker-guess-y'))).toBe('INVALID_CREDENTIALS');
+  });
+
+  it('a password reset by email lifts the lockout', async () => {
+    const account = await register(server);
+    for (let i = 0; i < 5; i++) await login(server, account.email, `attacker-guess-${i}`);
+    expect(code(await login(server, account.email, PASSWORD))).toBe('ACCOUNT_LOCKED');
+    await server.gql('mutation($e: String!) { requestPasswordReset(email: $e) }', { e: account.email });
+    const token = (await lastEvent(server, account.id, 'customer.password_reset_requested'))!.data.token;
+    expect((await server.gql('mutation($t: String!) { resetPassword(token: $t, newPassword: "a fresh passphrase") }', { t: token })).data).toEqual({ resetPassword: true });
+    expect(code(await login(server, account.email, 'a fresh passphrase'))).toBeUndefined();
   });
 });
 
@@ -106,6 +245,29 @@ describe('per-IP limit', () => {
     }
   });
 
+  it('changePassword: bounded per customer (from any address) and per address, so one customer cannot keep bcrypt busy', async () => {
+    const server = await startTestServer({ CUSTOMER_AUTH_RATE_LIMIT: '3' });
+    try {
+      const account = await register(server, {}, fromIp('192.0.2.70'));
+      const change = (ip: string) =>
+        server.gql('mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }', { c: PASSWORD, n: PASSWORD }, account.token, fromIp(ip));
+      // Three from three addresses: fine. The fourth, from a fourth address: this account's allowance is spent.
+      for (let i = 0; i < 3; i++) expect((await change(`192.0.2.${80 + i}`)).data).toEqual({ changePassword: true });
+      const limited = await change('192.0.2.90');
+      expect(code(limited)).toBe('RATE_LIMITED');
+      expect(limited.errors![0].message).toMatch(/this account/);
+      // Another customer from one of those addresses still has the address's allowance left... until it is spent.
+      const other = await register(server, {}, fromIp('192.0.2.71'));
+      const fromOne = (ip: string) =>
+        server.gql('mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }', { c: PASSWORD, n: PASSWORD }, other.token, fromIp(ip));
+      expect((await fromOne('192.0.2.80')).data).toEqual({ changePassword: true });
+      expect((await fromOne('192.0.2.80')).data).toEqual({ changePassword: true });
+      expect(errorMessage(await fromOne('192.0.2.80'))).toMatch(/this address/);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('works in-process without Redis, and successful logins give their attempt back', async () => {
     const server = await startTestServer({ CUSTOMER_AUTH_RATE_LIMIT: '3' });
     try {
@@ -119,3 +281,5 @@ describe('per-IP limit', () => {
     }
   });
 });
+
+const errorMessage = (res: { errors?: { message: string }[] }) => res.errors?.[0]?.message;

@@ -55,7 +55,7 @@ async function run(query: string, variables: Record<string, unknown>, token: str
 const REGISTER = 'mutation Register($input: RegisterInput!) { register(input: $input) { accessToken customer { id email } } }';
 const LOGIN = 'mutation Login($input: LoginInput!) { login(input: $input) { accessToken } }';
 const UPDATE = 'mutation UpdateEmail($id: ID!, $input: UpdateCustomerInput!) { updateCustomer(id: $id, input: $input) { id email } }';
-const ENABLE = 'mutation Enable2fa($id: ID!) { enableTwoFactor(customerId: $id) { secret otpauthUri } }';
+const ENABLE = 'mutation Enable2fa($id: ID!, $pw: String) { enableTwoFactor(customerId: $id, currentPassword: $pw) { secret otpauthUri } }';
 const CONFIRM = 'mutation Confirm2fa($id: ID!, $code: String!) { confirmTwoFactor(customerId: $id, code: $code) { codes } }';
 const REQUEST_RESET = 'mutation RequestReset($email: String!) { requestPasswordReset(email: $email) }';
 const RESET = 'mutation Reset($token: String!, $password: String!) { resetPassword(token: $token, newPassword: $password) }';
@@ -96,7 +96,7 @@ describe('operation log lines', () => {
 
     // Two-factor: the secret, its URI and the recovery codes.
     const step = await awayFromStepEdge();
-    const enable = await run(ENABLE, { id: customer.id }, loginToken);
+    const enable = await run(ENABLE, { id: customer.id, pw: password }, loginToken);
     const { secret, otpauthUri } = enable.res.data!.enableTwoFactor;
     secrets.push(secret, otpauthUri);
     const confirm = await run(CONFIRM, { id: customer.id, code: totpAt(secret, step) }, loginToken);

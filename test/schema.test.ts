@@ -1,7 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { composeServices } from '@apollo/composition';
-import { parse } from 'graphql';
+import * as addPlugin from '@graphql-codegen/add';
+import { codegen } from '@graphql-codegen/core';
+import type { Types } from '@graphql-codegen/plugin-helpers';
+import * as typescriptPlugin from '@graphql-codegen/typescript';
+import { parse as parseYaml } from 'yaml';
+import { buildSchema, lexicographicSortSchema, parse } from 'graphql';
+import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import { ORDERS_SDL } from '../gateway/orders-subgraph';
 import { buildCustomerSchema } from '../src/schema';
 import { contractGaps } from './helpers/contract';
@@ -21,6 +27,23 @@ describe('schema', () => {
 
   it('contains the whole public contract: every type, field, argument, default and enum value', () => {
     expect(contractGaps(vendoredContract, sdl)).toEqual([]);
+  });
+
+  it('test/generated/schema-types.ts is what `npm run codegen` makes of the committed schema', async () => {
+    // codegen.yml's plugins and config, run through @graphql-codegen/core (the CLI is ESM-only under Jest).
+    const { schema, generates } = parseYaml(fs.readFileSync(path.join(root, 'codegen.yml'), 'utf8'));
+    const [[filename, target]] = Object.entries(generates) as [string, { plugins: Record<string, unknown>[] | string[]; config: Record<string, unknown> }][];
+    const plugins = target.plugins.map((p) => (typeof p === 'string' ? { [p]: {} } : p)) as Types.ConfiguredPlugin[];
+    const content = await codegen({
+      filename,
+      // The CLI loads the schema sorted (its `sort` option, on by default).
+      schema: parse(printSchemaWithDirectives(lexicographicSortSchema(buildSchema(fs.readFileSync(path.join(root, schema), 'utf8'), { assumeValidSDL: true })))),
+      documents: [],
+      config: target.config,
+      plugins,
+      pluginMap: { add: addPlugin, typescript: typescriptPlugin },
+    });
+    expect(fs.readFileSync(path.join(root, filename), 'utf8')).toBe(content);
   });
 
   it('uses a vendored contract identical to the shared one, when the shared one is present', () => {

@@ -1,4 +1,4 @@
-import { Account, awayFromStepEdge, lastEvent, login, ME, PASSWORD, register, totpAt } from './helpers/accounts';
+import { awayFromStepEdge, enrol, lastEvent, login, ME, PASSWORD, register, totpAt } from './helpers/accounts';
 import { startTestServer, TestServer, tokens, errorCode as code } from './helpers/server';
 
 // TOTP two-factor over HTTP. Codes come from totpAt (RFC 6238 written in the test helper),
@@ -11,26 +11,18 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-const ENABLE = 'mutation($id: ID!) { enableTwoFactor(customerId: $id) { secret otpauthUri } }';
+const ENABLE = 'mutation($id: ID!, $pw: String) { enableTwoFactor(customerId: $id, currentPassword: $pw) { secret otpauthUri } }';
 const CONFIRM = 'mutation($id: ID!, $code: String!) { confirmTwoFactor(customerId: $id, code: $code) { codes } }';
 const VERIFY = 'mutation($id: ID!, $code: String!) { verifyTwoFactor(customerId: $id, code: $code) }';
 const DISABLE = 'mutation($id: ID!, $code: String!) { disableTwoFactor(customerId: $id, code: $code) }';
 
 
-/** A customer with two-factor on, confirmed with the code of step `confirmStep` (default: the previous step). */
-async function enrolled(): Promise<Account & { secret: string; recovery: string[]; step: number }> {
-  const account = await register(server);
-  const step = await awayFromStepEdge();
-  const { secret } = (await server.gql(ENABLE, { id: account.id }, account.token)).data!.enableTwoFactor;
-  const res = await server.gql(CONFIRM, { id: account.id, code: totpAt(secret, step - 1) }, account.token);
-  if (!res.data) throw new Error(JSON.stringify(res.errors));
-  return { ...account, secret, recovery: res.data.confirmTwoFactor.codes, step };
-}
+const enrolled = () => enrol(server);
 
 describe('enrolment', () => {
   it('enableTwoFactor makes a 160-bit secret and an otpauth URI but leaves two-factor off', async () => {
     const account = await register(server);
-    const res = await server.gql(ENABLE, { id: account.id }, account.token);
+    const res = await server.gql(ENABLE, { id: account.id, pw: account.password }, account.token);
     expect(res.errors).toBeUndefined();
     const { secret, otpauthUri } = res.data!.enableTwoFactor;
     expect(secret).toMatch(/^[A-Z2-7]{32}$/); // 32 base32 characters = 160 bits
@@ -46,7 +38,7 @@ describe('enrolment', () => {
 
   it('keeps the secret encrypted at rest', async () => {
     const account = await register(server);
-    const { secret } = (await server.gql(ENABLE, { id: account.id }, account.token)).data!.enableTwoFactor;
+    const { secret } = (await server.gql(ENABLE, { id: account.id, pw: account.password }, account.token)).data!.enableTwoFactor;
     const [row] = await server.db.query<{ hex: string; text: string }>(
       "SELECT encode(secret_ciphertext, 'hex') AS hex, encode(secret_ciphertext, 'escape') AS text FROM customer_two_factor WHERE customer_id = $1",
       [account.id],
@@ -59,7 +51,7 @@ describe('enrolment', () => {
   it('confirmTwoFactor refuses a wrong code, then turns two-factor on with a valid one and answers ten recovery codes', async () => {
     const account = await register(server);
     const step = await awayFromStepEdge();
-    const { secret } = (await server.gql(ENABLE, { id: account.id }, account.token)).data!.enableTwoFactor;
+    const { secret } = (await server.gql(ENABLE, { id: account.id, pw: account.password }, account.token)).data!.enableTwoFactor;
     expect(code(await server.gql(CONFIRM, { id: account.id, code: totpAt(secret, step - 5) }, account.token))).toBe('INVALID_TWO_FACTOR_CODE');
     expect((await server.gql(ME, {}, account.token)).data!.me.twoFactorEnabled).toBe(false);
 
@@ -74,7 +66,7 @@ describe('enrolment', () => {
     expect(stored).toHaveLength(10);
     for (const c of codes) expect(JSON.stringify(stored)).not.toContain(Buffer.from(c).toString('hex'));
     // Once on, enrolment cannot restart (that would swap the secret without a code).
-    expect(code(await server.gql(ENABLE, { id: account.id }, account.token))).toBe('BAD_USER_INPUT');
+    expect(code(await server.gql(ENABLE, { id: account.id, pw: account.password }, account.token))).toBe('BAD_USER_INPUT');
   });
 });
 
@@ -105,13 +97,13 @@ describe('codes', () => {
   it('accepts one step either side and refuses codes from further windows', async () => {
     const account = await register(server);
     const step = await awayFromStepEdge();
-    const { secret } = (await server.gql(ENABLE, { id: account.id }, account.token)).data!.enableTwoFactor;
+    const { secret } = (await server.gql(ENABLE, { id: account.id, pw: account.password }, account.token)).data!.enableTwoFactor;
     await server.gql(CONFIRM, { id: account.id, code: totpAt(secret, step - 1) }, account.token);
     expect((await server.gql(VERIFY, { id: account.id, code: totpAt(secret, step + 2) }, account.token)).data).toEqual({ verifyTwoFactor: false });
     expect((await server.gql(VERIFY, { id: account.id, code: totpAt(secret, step + 1) }, account.token)).data).toEqual({ verifyTwoFactor: true });
 
     const other = await register(server);
-    const { secret: s2 } = (await server.gql(ENABLE, { id: other.id }, other.token)).data!.enableTwoFactor;
+    const { secret: s2 } = (await server.gql(ENABLE, { id: other.id, pw: other.password }, other.token)).data!.enableTwoFactor;
     expect(code(await server.gql(CONFIRM, { id: other.id, code: totpAt(s2, step - 2) }, other.token))).toBe('INVALID_TWO_FACTOR_CODE');
     expect(code(await server.gql(CONFIRM, { id: other.id, code: 'abcdef' }, other.token))).toBe('INVALID_TWO_FACTOR_CODE');
   });
@@ -171,7 +163,7 @@ describe('disable and authorization', () => {
     const intruder = await register(server);
     const valid = totpAt(victim.secret, victim.step);
     for (const token of [intruder.token, tokens.admin(), tokens.customer(intruder.id)]) {
-      expect(code(await server.gql(ENABLE, { id: victim.id }, token))).toBe('FORBIDDEN');
+      expect(code(await server.gql(ENABLE, { id: victim.id, pw: 'whatever-password' }, token))).toBe('FORBIDDEN');
       expect(code(await server.gql(CONFIRM, { id: victim.id, code: valid }, token))).toBe('FORBIDDEN');
       expect(code(await server.gql(VERIFY, { id: victim.id, code: valid }, token))).toBe('FORBIDDEN');
       expect(code(await server.gql(DISABLE, { id: victim.id, code: valid }, token))).toBe('FORBIDDEN');
@@ -194,12 +186,71 @@ describe('disable and authorization', () => {
   });
 });
 
+describe('a stolen session cannot take the account over', () => {
+  const UPDATE_EMAIL = 'mutation($id: ID!, $e: String!, $p: String, $c: String) { updateCustomer(id: $id, input: { email: $e, currentPassword: $p, twoFactorCode: $c }) { email } }';
+  const ERASE = 'mutation($id: ID!, $p: String, $c: String) { deleteCustomer(id: $id, password: $p, twoFactorCode: $c) { anonymized } }';
+  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('enrolling a second factor asks for the password: the token alone cannot start the takeover', async () => {
+    const victim = await register(server);
+    // The chain the review found: enable -> confirm -> change the email with a code -> reset.
+    const noPassword = await server.gql('mutation($id: ID!) { enableTwoFactor(customerId: $id) { secret } }', { id: victim.id }, victim.token);
+    expect(code(noPassword)).toBe('BAD_USER_INPUT');
+    expect(noPassword.errors![0].extensions!.fieldErrors).toEqual([{ field: 'currentPassword', message: 'enter your password to confirm' }]);
+    expect(code(await server.gql(ENABLE, { id: victim.id, pw: 'a guessed password' }, victim.token))).toBe('INVALID_CREDENTIALS');
+    expect((await server.gql(ME, {}, victim.token)).data!.me.twoFactorEnabled).toBe(false);
+    // Wrong guesses there count towards the lockout like logins.
+    for (let i = 0; i < 4; i++) await server.gql(ENABLE, { id: victim.id, pw: `guess number ${i}` }, victim.token);
+    expect(code(await server.gql(ENABLE, { id: victim.id, pw: victim.password }, victim.token))).toBe('ACCOUNT_LOCKED');
+  });
+
+  it('a customer without a password (back office, platform token) sets one first', async () => {
+    const created = await server.gql('mutation($e: String!) { createCustomer(input: { email: $e }) { id } }', { e: `${Date.now()}.nopass@example.com` }, tokens.admin());
+    const id = created.data!.createCustomer.id;
+    const res = await server.gql(ENABLE, { id, pw: null }, tokens.customer(id));
+    expect(code(res)).toBe('FORBIDDEN');
+    expect(res.errors![0].message).toMatch(/requestPasswordReset/);
+  });
+
+  it('a factor enrolled after the token was issued does not stand in for the password; one enrolled before does', async () => {
+    const account = await register(server);
+    await pause(1100); // the factor is confirmed in a later second than the token's iat
+    const enrolledNow = await enrol(server, account);
+    const step = await awayFromStepEdge();
+    const sameSession = await server.gql(UPDATE_EMAIL, { id: account.id, e: `${Date.now()}.moved@example.com`, c: totpAt(enrolledNow.secret, step) }, account.token);
+    expect(code(sameSession)).toBe('BAD_USER_INPUT');
+    expect(sameSession.errors![0].message).toMatch(/enrolled since you signed in/);
+    expect(code(await server.gql(ERASE, { id: account.id, c: totpAt(enrolledNow.secret, step) }, account.token))).toBe('BAD_USER_INPUT');
+    // A later sign-in (password and code): now the factor predates the token.
+    await pause(1100);
+    const later = await login(server, account.email, PASSWORD, totpAt(enrolledNow.secret, step));
+    const fresh = later.data!.login.accessToken as string;
+    // The step after the login's (a step once used is never accepted again; one ahead is within the window).
+    const moved = await server.gql(UPDATE_EMAIL, { id: account.id, e: `${Date.now()}.moved@example.com`, c: totpAt(enrolledNow.secret, step + 1) }, fresh);
+    expect(moved.errors).toBeUndefined();
+  });
+
+  it('changing the email ends every other session of the customer; the one that changed it stays', async () => {
+    const account = await register(server);
+    const other = (await login(server, account.email, PASSWORD)).data!.login.accessToken as string;
+    const moved = await server.gql(UPDATE_EMAIL, { id: account.id, e: `${Date.now()}.new@example.com`, p: PASSWORD }, account.token);
+    expect(moved.errors).toBeUndefined();
+    expect((await server.gql(ME, {}, account.token)).data!.me.id).toBe(account.id);
+    expect(code(await server.gql(ME, {}, other))).toBe('UNAUTHENTICATED');
+    // Staff changing it end them all.
+    const again = (await login(server, moved.data!.updateCustomer.email, PASSWORD)).data!.login.accessToken as string;
+    await server.gql(UPDATE_EMAIL, { id: account.id, e: `${Date.now()}.staff@example.com` }, tokens.admin());
+    expect(code(await server.gql(ME, {}, again))).toBe('UNAUTHENTICATED');
+    expect(code(await server.gql(ME, {}, account.token))).toBe('UNAUTHENTICATED');
+  });
+});
+
 describe('CUSTOMER_ENABLE_2FA=false', () => {
   it('turns the feature off with a clear error', async () => {
     const off = await startTestServer({ CUSTOMER_ENABLE_2FA: 'false' });
     try {
       const account = await register(off);
-      const res = await off.gql(ENABLE, { id: account.id }, account.token);
+      const res = await off.gql(ENABLE, { id: account.id, pw: account.password }, account.token);
       expect(code(res)).toBe('FORBIDDEN');
       expect(res.errors![0].message).toMatch(/CUSTOMER_ENABLE_2FA/);
       expect(code(await off.gql(VERIFY, { id: account.id, code: '123456' }, account.token))).toBe('FORBIDDEN');

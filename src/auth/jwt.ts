@@ -54,7 +54,7 @@ export class TokenVerifier {
       const expired = (err as Error).name === 'TokenExpiredError';
       throw new DomainError('UNAUTHENTICATED', expired ? 'The token has expired' : 'The token is invalid');
     }
-    const { sub, role, sid, exp } = claims as { sub?: unknown; role?: unknown; sid?: unknown; exp?: unknown };
+    const { sub, role, sid, exp, iat } = claims as { sub?: unknown; role?: unknown; sid?: unknown; exp?: unknown; iat?: unknown };
     if (typeof exp !== 'number') throw new DomainError('UNAUTHENTICATED', 'The token has no expiry (exp)');
     if (typeof sub !== 'string' || typeof role !== 'string' || !ROLES.has(role) || (sid !== undefined && typeof sid !== 'string')) {
       throw new DomainError('UNAUTHENTICATED', 'The token lacks a valid sub or role claim');
@@ -64,11 +64,12 @@ export class TokenVerifier {
     if (sid !== undefined && !isUuid(sid)) throw new DomainError('UNAUTHENTICATED', 'The token names an unknown session');
     const sessionId = sid === undefined ? null : sid.toLowerCase();
     const expiresAt = (exp + CLOCK_TOLERANCE_SECONDS) * 1000;
+    const issuedAt = typeof iat === 'number' ? iat * 1000 : undefined;
     if (role === 'CUSTOMER') {
       if (!isUuid(sub)) throw new DomainError('UNAUTHENTICATED', 'A customer token must carry the customer id as sub');
-      return { viewer: { kind: 'customer', customerId: sub.toLowerCase(), sessionId, expiresAt }, expiresAt };
+      return { viewer: { kind: 'customer', customerId: sub.toLowerCase(), sessionId, expiresAt, issuedAt }, expiresAt };
     }
-    return { viewer: { kind: 'staff', role: role as 'ADMIN' | 'SERVICE', subject: sub, sessionId, expiresAt }, expiresAt };
+    return { viewer: { kind: 'staff', role: role as 'ADMIN' | 'SERVICE', subject: sub, sessionId, expiresAt, issuedAt }, expiresAt };
   }
 }
 

@@ -10,7 +10,8 @@ import { DomainError } from '../errors/domain-error';
 export class IpRateLimiter {
   private readonly limiter: RateLimiterAbstract;
 
-  constructor(redis: Redis | null, points: number, windowSeconds: number, keyPrefix: string) {
+  /** `from`: how the error names what is limited ("this address", "this account"). */
+  constructor(redis: Redis | null, points: number, windowSeconds: number, keyPrefix: string, private readonly from = 'this address') {
     const memory = new RateLimiterMemory({ points, duration: windowSeconds, keyPrefix });
     this.limiter = redis
       ? new RateLimiterRedis({ storeClient: redis, points, duration: windowSeconds, keyPrefix, rejectIfRedisNotReady: true, insuranceLimiter: memory })
@@ -18,13 +19,13 @@ export class IpRateLimiter {
   }
 
   /** Takes one attempt, or answers RATE_LIMITED with the seconds until the next is allowed. */
-  async consume(ip: string | null): Promise<void> {
+  async consume(key: string | null): Promise<void> {
     try {
-      await this.limiter.consume(ip ?? 'unknown');
+      await this.limiter.consume(key ?? 'unknown');
     } catch (res) {
       if (res instanceof RateLimiterRes) {
         const retryAfterSeconds = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
-        throw new DomainError('RATE_LIMITED', `Too many attempts from this address; try again in ${retryAfterSeconds} s`, undefined, { retryAfterSeconds });
+        throw new DomainError('RATE_LIMITED', `Too many attempts from ${this.from}; try again in ${retryAfterSeconds} s`, undefined, { retryAfterSeconds });
       }
       throw res;
     }

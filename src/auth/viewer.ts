@@ -4,6 +4,8 @@ export type Role = 'CUSTOMER' | 'ADMIN' | 'SERVICE';
 /** When the token behind a viewer stops being valid (ms since the epoch, clock tolerance included); absent for in-process actors. */
 interface Expiring {
   expiresAt?: number;
+  /** When the token was issued (its `iat`, ms since the epoch); absent when it has none. */
+  issuedAt?: number;
 }
 
 export type Viewer =

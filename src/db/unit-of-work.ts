@@ -208,7 +208,8 @@ export function changedValues<T extends object>(
   for (const f of fields) {
     const a = before[f];
     const b = after[f];
-    if (JSON.stringify(a) !== JSON.stringify(b)) {
+    // A missing value and null are the same: a created row's empty fields did not "change".
+    if (JSON.stringify(a ?? null) !== JSON.stringify(b ?? null)) {
       oldValues[f] = a ?? null;
       newValues[f] = b ?? null;
     }

@@ -402,7 +402,7 @@ export type Mutation = {
   /** ADMIN. */
   deleteSegment: Scalars['Boolean']['output'];
   disableTwoFactor: Scalars['Boolean']['output'];
-  /** Starts enrolment; two-factor is not on until confirmTwoFactor succeeds. */
+  /** Starts enrolment; two-factor is not on until confirmTwoFactor succeeds. Confirm with `currentPassword`: a stolen session alone must not enrol a factor of its own. */
   enableTwoFactor: TwoFactorSetup;
   /** Re-scores one customer against every active segment; returns their segments. */
   evaluateCustomerSegments: Array<CustomerSegment>;
@@ -510,6 +510,7 @@ export type MutationDisableTwoFactorArgs = {
 
 
 export type MutationEnableTwoFactorArgs = {
+  currentPassword?: InputMaybe<Scalars['String']['input']>;
   customerId: Scalars['ID']['input'];
 };
 
@@ -812,6 +813,8 @@ export type TwoFactorSetup = {
 };
 
 export type UpdateCustomerInput = {
+  /** A customer changing their own email confirms it is them: their current password (if they have one) ... */
+  currentPassword?: InputMaybe<Scalars['String']['input']>;
   customerType?: InputMaybe<CustomerType>;
   dateOfBirth?: InputMaybe<Scalars['Date']['input']>;
   email?: InputMaybe<Scalars['String']['input']>;
@@ -820,6 +823,8 @@ export type UpdateCustomerInput = {
   lastName?: InputMaybe<Scalars['String']['input']>;
   metadata?: InputMaybe<Scalars['JSON']['input']>;
   phone?: InputMaybe<Scalars['String']['input']>;
+  /** ... or, when two-factor is on, a TOTP or recovery code instead. */
+  twoFactorCode?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type WishlistItem = {

@@ -32,13 +32,22 @@ export function login(server: TestServer, email: string, password: string, twoFa
   return server.gql(LOGIN, { input: { email, password, ...(twoFactorCode === undefined ? {} : { twoFactorCode }) } }, null, headers);
 }
 
-/** The latest outbox event of a type for a customer (what the notification service receives). */
-export async function lastEvent(server: TestServer, customerId: string, type: string): Promise<Record<string, any> | null> {
-  const rows = await server.db.query<{ payload: Record<string, any> }>(
-    'SELECT payload FROM outbox_events WHERE customer_id = $1 AND type = $2 ORDER BY seq DESC LIMIT 1',
-    [customerId, type],
-  );
-  return rows[0]?.payload ?? null;
+/**
+ * The latest outbox event of a type for a customer (what the notification service receives),
+ * waiting up to 5 s for one to exist: requestPasswordReset issues its token just after it
+ * answers. With `unlike`, waits for one whose token differs (a newer one).
+ */
+export async function lastEvent(server: TestServer, customerId: string, type: string, unlike?: string): Promise<Record<string, any> | null> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const rows = await server.db.query<{ payload: Record<string, any> }>(
+      'SELECT payload FROM outbox_events WHERE customer_id = $1 AND type = $2 ORDER BY seq DESC LIMIT 1',
+      [customerId, type],
+    );
+    const found = rows[0]?.payload ?? null;
+    if ((found && (unlike === undefined || found.data?.token !== unlike)) || Date.now() > deadline) return found;
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** A test's own X-Forwarded-For address (the loopback proxy is trusted), so IP limits do not collide. */
@@ -76,4 +85,20 @@ export async function awayFromStepEdge(margin = 3_000): Promise<number> {
   const left = 30_000 - (Date.now() % 30_000);
   if (left < margin) await new Promise((r) => setTimeout(r, left + 50));
   return currentStep();
+}
+
+/** A registered customer with two-factor on, confirmed with the code of the previous step. */
+export async function enrol(server: TestServer, account?: Account): Promise<Account & { secret: string; recovery: string[]; step: number }> {
+  account ??= await register(server);
+  const step = await awayFromStepEdge();
+  const enable = await server.gql(
+    'mutation($id: ID!, $pw: String) { enableTwoFactor(customerId: $id, currentPassword: $pw) { secret } }',
+    { id: account.id, pw: account.password },
+    account.token,
+  );
+  if (!enable.data) throw new Error(JSON.stringify(enable.errors));
+  const { secret } = enable.data.enableTwoFactor;
+  const res = await server.gql('mutation($id: ID!, $code: String!) { confirmTwoFactor(customerId: $id, code: $code) { codes } }', { id: account.id, code: totpAt(secret, step - 1) }, account.token);
+  if (!res.data) throw new Error(JSON.stringify(res.errors));
+  return { ...account, secret, recovery: res.data.confirmTwoFactor.codes, step };
 }

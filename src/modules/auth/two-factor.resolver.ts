@@ -6,9 +6,19 @@ import { TwoFactorRecoveryCodes, TwoFactorSetup } from './auth.type';
 /** Two-factor is the customer's own business: OWNER only, ADMIN included out. */
 @Resolver()
 export class TwoFactorResolver {
-  @Mutation(() => TwoFactorSetup, { description: 'Starts enrolment; two-factor is not on until confirmTwoFactor succeeds.' })
-  enableTwoFactor(@Arg('customerId', () => ID) customerId: string, @Ctx() ctx: Context): Promise<TwoFactorSetup> {
+  @Mutation(() => TwoFactorSetup, {
+    description:
+      'Starts enrolment; two-factor is not on until confirmTwoFactor succeeds. Confirm with `currentPassword`: a stolen session alone must not enrol a factor of its own.',
+  })
+  async enableTwoFactor(
+    @Arg('customerId', () => ID) customerId: string,
+    @Ctx() ctx: Context,
+    @Arg('currentPassword', () => String, { nullable: true, description: "The account's password (required; a customer without one sets it first with requestPasswordReset)." })
+    currentPassword?: string | null,
+  ): Promise<TwoFactorSetup> {
     policy.requireOwner(ctx.viewer, customerId);
+    ctx.services.twoFactor.requireFeature();
+    await ctx.services.accounts.confirmIdentity(customerId, currentPassword, null, ctx, { field: 'currentPassword', requireFactor: true, allowCode: false });
     return ctx.services.twoFactor.enable(customerId, ctx);
   }
 

@@ -170,7 +170,7 @@ export class TwoFactorService {
     return { ok: false, reason: 'invalid' };
   }
 
-  private requireFeature(): void {
+  requireFeature(): void {
     if (!this.settings.enabled) {
       throw new DomainError('FORBIDDEN', 'Two-factor authentication is turned off on this service (CUSTOMER_ENABLE_2FA=false)');
     }

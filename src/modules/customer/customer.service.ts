@@ -199,8 +199,18 @@ export class CustomerService {
         ),
       );
       const diff = changedValues(before, row, AUDITED_FIELDS);
+      // A new address ends every other session: one opened by someone else must not outlive the
+      // move (the session making the change, if it is the customer's, stays).
+      const sessionsRevoked = row.email !== before.email ? await this.sessions.revokeAll(w.tx, id, ownSession(actor, id)) : undefined;
       if (diff.changed.length) {
-        w.audit({ eventType: 'customer.profile.update', customerId: id, resourceId: id, operation: 'update', ...diff });
+        w.audit({
+          eventType: 'customer.profile.update',
+          customerId: id,
+          resourceId: id,
+          operation: 'update',
+          ...diff,
+          ...(sessionsRevoked !== undefined ? { metadata: { sessionsRevoked } } : {}),
+        });
         w.emit({ type: 'customer.updated', customerId: id, data: { customerId: id, changedFields: diff.changed } });
         w.segmentsMayChange(id);
       }
@@ -325,4 +335,9 @@ function checkProfile<T extends CustomerChange>(c: T): T {
   }
   if (c.metadata !== undefined && c.metadata !== null) jsonObject('input.metadata', c.metadata);
   return c;
+}
+
+/** The session the actor acts in, when the actor is this customer. */
+function ownSession(actor: Actor, customerId: string): string | null {
+  return actor.viewer.kind === 'customer' && actor.viewer.customerId === customerId ? actor.viewer.sessionId : null;
 }

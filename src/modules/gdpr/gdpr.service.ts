@@ -8,6 +8,7 @@ import { MEMBERSHIP_CHANGED } from '../../events/topics';
 import { ADDRESS_COLUMNS } from '../address/address.entity';
 import { actedByOther } from '../audit/audit.entity';
 import type { AuditService } from '../audit/audit.service';
+import type { Lockout } from '../auth/lockout';
 import { lockActiveSegments } from '../segment/segment.service';
 import { CUSTOMER_COLUMNS } from '../customer/customer.entity';
 import { GROUP_COLUMNS } from '../group/group.entity';
@@ -35,6 +36,7 @@ export class GdprService {
   constructor(
     private readonly work: Transactor,
     private readonly audit: AuditService,
+    private readonly lockout: Lockout,
   ) {}
 
   async erase(customerId: string, actor: Actor): Promise<DeletionReceiptRecord> {
@@ -42,7 +44,7 @@ export class GdprService {
     // The erasure's own audit row must not record the person's address either.
     const anonymous: Actor = { viewer: actor.viewer, meta: { ...actor.meta, ip: null, userAgent: null } };
     return this.work.run(anonymous, async (w) => {
-      const [row] = await w.tx.query<{ deletedAt: Date | null }>('SELECT deleted_at AS "deletedAt" FROM customers WHERE id = $1 FOR UPDATE', [customerId]);
+      const [row] = await w.tx.query<{ deletedAt: Date | null; email: string }>('SELECT deleted_at AS "deletedAt", email FROM customers WHERE id = $1 FOR UPDATE', [customerId]);
       if (!row) throw DomainError.notFound('Customer');
       // Erasing twice answers the first receipt.
       if (row.deletedAt) return { customerId, deletedAt: row.deletedAt, anonymized: true };
@@ -55,6 +57,7 @@ export class GdprService {
         [customerId, ERASED_EMAIL_DOMAIN],
       );
       await removePersonalRows(w, customerId);
+      await this.lockout.forget(w.tx, row.email);
       w.audit({
         eventType: 'customer.profile.delete',
         severity: AuditSeverity.WARN,
@@ -108,8 +111,7 @@ export class GdprService {
           [customerId],
         ),
         account: (await q.query(
-          `SELECT password_changed_at AS "passwordChangedAt", last_login_at AS "lastLoginAt", failed_login_count AS "failedLoginCount",
-                  locked_until AS "lockedUntil" FROM customer_credentials WHERE customer_id = $1`,
+          'SELECT password_changed_at AS "passwordChangedAt", last_login_at AS "lastLoginAt" FROM customer_credentials WHERE customer_id = $1',
           [customerId],
         ))[0] ?? null,
         // Sessions without tokens (tokens are never stored); two-factor without its secret.

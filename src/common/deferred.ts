@@ -1,0 +1,24 @@
+import type { Logger } from '../observability/logger';
+
+/**
+ * Work a request starts but does not wait for, so that its answer cannot depend on what the
+ * work finds (requestPasswordReset answers as fast for an unknown email as for a known one).
+ * A failure is logged, never answered; shutdown waits for what is still running (drain).
+ */
+export class Deferred {
+  private readonly running = new Set<Promise<void>>();
+
+  constructor(private readonly logger: Logger) {}
+
+  run(what: string, task: () => Promise<unknown>): void {
+    const done: Promise<void> = task()
+      .then(() => undefined)
+      .catch((err: unknown) => this.logger.error({ err }, `${what} failed`))
+      .finally(() => this.running.delete(done));
+    this.running.add(done);
+  }
+
+  async drain(): Promise<void> {
+    while (this.running.size) await Promise.all([...this.running]);
+  }
+}
