@@ -38,6 +38,8 @@ export async function startGateway(options: { subgraphs: SubgraphUrls; port?: nu
     // The subgraphs' errors (UNAUTHENTICATED, FORBIDDEN, ...) reach the client as they are, like
     // `include_subgraph_errors` in router.yaml; the subgraphs already keep internals out of them.
     maskedErrors: false,
+    // `as never`: our transport is typed with the top-level @graphql-tools/utils, the runtime
+    // with its own copy; the shapes are the same.
     transports: { http: HTTPTransport, ws: subgraphWsTransport as never },
     // Subscriptions to the customer subgraph over graphql-ws on its /graphql.
     transportEntries: { customer: { options: { subscriptions: { kind: 'ws' } } } },

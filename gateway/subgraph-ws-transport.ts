@@ -5,13 +5,13 @@ import WebSocket from 'ws';
 
 /**
  * Hive Gateway's transport for subscriptions to the customer subgraph over graphql-ws, used in
- * place of `@graphql-mesh/transport-ws` for one reason: how a refused token ends.
+ * place of `@graphql-mesh/transport-ws` for how a refused token ends.
  *
  * The stock transport builds a graphql-ws client with its default retry policy. graphql-ws
  * retries every close code it does not know to be fatal, 4403 (Forbidden) included, five times
- * with a randomised backoff, so a bad or expired token meant about 40 s of silence, and the
- * close event it finally rejected with is not an Error: the client saw an error with no message
- * and no code. Here each subscription gets a socket of its own (like Apollo Router's passthrough
+ * with a randomised backoff, so a bad or expired token meant about 40 s of silence; and the
+ * close event it rejects with (at once for 4401, which the subgraph now uses) is not an Error:
+ * the client saw an error with no message and no code. Here each subscription gets a socket of its own (like Apollo Router's passthrough
  * mode), is never retried, and however the subgraph ends it, the client gets one GraphQL error
  * with a code: 4401/4403 become `UNAUTHENTICATED`, any other close or a subgraph that cannot be
  * reached `SERVICE_UNAVAILABLE`. A dashboard reconnects on its own terms (with a fresh token).
@@ -24,7 +24,7 @@ import WebSocket from 'ws';
 /** How long the subgraph may take to acknowledge the connection (it checks the token first). */
 const ACK_TIMEOUT_MS = 2000;
 
-/** Close codes the customer subgraph uses for a token it refuses: 4401 (invalid or expired), 4403 (before the lead's change, and on expiry). */
+/** Close codes of a refused token: 4401 at connection_init (4403 from older subgraphs), 4403 when it expires on an open socket. */
 const AUTH_CLOSE_CODES: readonly number[] = [CloseCode.Unauthorized, CloseCode.Forbidden];
 
 interface GatewayRequestContext {
