@@ -16,6 +16,8 @@ ENV NODE_ENV=production
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
+# The admin feed page (CUSTOMER_ADMIN_FEED_ENABLED), read at start by src/http/admin-feed.ts.
+COPY static ./static
 USER node
 EXPOSE 8003
 CMD ["node", "dist/src/main.js"]

@@ -1,60 +1,91 @@
-import type { IncomingHttpHeaders } from 'node:http';
-import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
-import { ApolloServer } from '@apollo/server';
-import { startStandaloneServer } from '@apollo/server/standalone';
+import http from 'node:http';
+import { createGatewayRuntime, getGraphQLWSOptions, HTTPTransport } from '@graphql-hive/gateway';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
 import { composeSupergraph, SubgraphUrls } from './compose';
 import { DEFAULT_ORDERS_PORT, ordersPortFromEnv, OrdersSubgraph, startOrdersSubgraph } from './orders-subgraph';
+import { callerAuthorization, subgraphWsTransport } from './subgraph-ws-transport';
 
 /**
- * A Federation gateway without Docker (`npm run gateway`): @apollo/gateway in an Apollo Server,
- * on the same supergraph as the router in docker-compose.yml (composed from
- * schema/customer.graphql and the demo orders SDL at start, with local subgraph URLs), and
- * the demo orders subgraph in the same process. A development tool: @apollo/gateway is a
- * devDependency and the production image does not contain it (docker compose uses the router).
+ * A Federation gateway without Docker (`npm run gateway`): Hive Gateway (@graphql-hive/gateway)
+ * in this process, on the same supergraph as the router in docker-compose.yml (composed from
+ * schema/customer.graphql and the demo orders SDL at start, with local subgraph URLs), and the
+ * demo orders subgraph in the same process. Queries and mutations go to the subgraphs over
+ * HTTP; subscriptions to the customer subgraph over graphql-ws (subgraph-ws-transport.ts), as
+ * Apollo Router's passthrough mode does. Clients subscribe over graphql-ws on the gateway's
+ * /graphql, or over HTTP (SSE). A development tool: @graphql-hive/gateway is a devDependency and
+ * the production image does not contain it (docker compose uses the router).
  */
 
 /** Request headers passed on to every subgraph: the caller's JWT, and its W3C trace context. */
 export const FORWARDED_HEADERS = ['authorization', 'traceparent', 'tracestate'] as const;
 
-type GatewayContext = { forwarded: Record<string, string> };
-
-function pickForwarded(headers: IncomingHttpHeaders): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of FORWARDED_HEADERS) {
-    const v = headers[name];
-    if (typeof v === 'string' && v !== '') out[name] = v;
-  }
-  return out;
-}
-
-type Logger = { debug(m: unknown): void; info(m: unknown): void; warn(m: unknown): void; error(m: unknown): void };
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error: (m) => process.stderr.write(`${String(m)}\n`) };
+export const GATEWAY_PATH = '/graphql';
 
 export interface Gateway {
+  /** http://host:port/graphql (the same path takes graphql-ws: ws://host:port/graphql). */
   url: string;
   close(): Promise<void>;
 }
 
-export async function startGateway(options: { subgraphs: SubgraphUrls; port?: number; host?: string; logger?: Logger }): Promise<Gateway> {
-  const logger = options.logger ?? quiet;
-  const gateway = new ApolloGateway({
-    supergraphSdl: composeSupergraph(options.subgraphs),
-    logger,
-    buildService: ({ url }) =>
-      new RemoteGraphQLDataSource<GatewayContext>({
-        url,
-        willSendRequest({ request, context }) {
-          const forwarded: Record<string, string> = (context as Partial<GatewayContext>).forwarded ?? {};
-          for (const [name, value] of Object.entries(forwarded)) request.http?.headers.set(name, value);
-        },
-      }),
+export async function startGateway(options: { subgraphs: SubgraphUrls; port?: number; host?: string; log?: boolean }): Promise<Gateway> {
+  const runtime = createGatewayRuntime({
+    supergraph: composeSupergraph(options.subgraphs),
+    graphqlEndpoint: GATEWAY_PATH,
+    // Off by default: the subgraphs' errors (with their codes) are what a client needs to see.
+    logging: options.log ? 'info' : false,
+    landingPage: false,
+    // The subgraphs' errors (UNAUTHENTICATED, FORBIDDEN, ...) reach the client as they are, like
+    // `include_subgraph_errors` in router.yaml; the subgraphs already keep internals out of them.
+    maskedErrors: false,
+    // `as never`: our transport is typed with the top-level @graphql-tools/utils, the runtime
+    // with its own copy; the shapes are the same.
+    transports: { http: HTTPTransport, ws: subgraphWsTransport as never },
+    // Subscriptions to the customer subgraph over graphql-ws on its /graphql.
+    transportEntries: { customer: { options: { subscriptions: { kind: 'ws' } } } },
+    propagateHeaders: {
+      // A client on graphql-ws has its token in connectionParams, not in a header: the HTTP
+      // requests its subscription's joins make (Customer.orders, _entities) carry it too.
+      fromClientToSubgraphs: ({ request, context }) => {
+        const headers: Record<string, string> = {};
+        for (const name of FORWARDED_HEADERS) {
+          const value = name === 'authorization' ? callerAuthorization(context) : request.headers.get(name);
+          if (value) headers[name] = value;
+        }
+        return headers;
+      },
+    },
   });
-  const server = new ApolloServer<GatewayContext>({ gateway, logger });
-  const { url } = await startStandaloneServer(server, {
-    listen: { port: options.port ?? 4000, host: options.host },
-    context: async ({ req }) => ({ forwarded: pickForwarded(req.headers) }),
+
+  // Load the supergraph now: an HTTP request would do it on its way in, but a graphql-ws
+  // operation reaches the runtime past those hooks and would find no schema yet.
+  await runtime.getSchema();
+  const server = http.createServer(runtime);
+  const wsServer = new WebSocketServer({ server, path: GATEWAY_PATH });
+  const ws = useServer(
+    getGraphQLWSOptions(runtime, (ctx) => {
+      const { request: upgrade, socket } = ctx.extra as { request: http.IncomingMessage; socket: unknown };
+      // The upgrade request, as the Fetch Request the gateway's plugins read headers from.
+      const headers = Object.entries(upgrade.headers).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v] as [string, string]] : []));
+      return { req: upgrade, socket, request: new Request(`http://gateway${upgrade.url ?? GATEWAY_PATH}`, { headers }) };
+    }),
+    wsServer,
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 4000, options.host, resolve);
   });
-  return { url, close: () => server.stop() };
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://${options.host ?? 'localhost'}:${port}${GATEWAY_PATH}`,
+    close: async () => {
+      await ws.dispose();
+      wsServer.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await runtime.dispose();
+    },
+  };
 }
 
 /** `npm run gateway`: the demo orders subgraph and the gateway, against a running customer subgraph. */
@@ -64,10 +95,10 @@ async function main(): Promise<void> {
   let orders: OrdersSubgraph | undefined;
   try {
     orders = await startOrdersSubgraph({ port: ordersPortFromEnv() });
-    const gw = await startGateway({ subgraphs: { customer: customerUrl, orders: orders.url }, port: gatewayPort, logger: console });
+    const gw = await startGateway({ subgraphs: { customer: customerUrl, orders: orders.url }, port: gatewayPort, log: true });
     process.stdout.write(
       [
-        `gateway listening on ${gw.url}`,
+        `Hive Gateway listening on ${gw.url} (queries and mutations over HTTP; subscriptions over graphql-ws on ${gw.url.replace(/^http/, 'ws')} or SSE)`,
         `  customer subgraph: ${customerUrl} (CUSTOMER_SUBGRAPH_URL; start it with npm start)`,
         `  demo orders subgraph: ${orders.url} (ORDERS_HTTP_PORT, default ${DEFAULT_ORDERS_PORT})`,
         '',

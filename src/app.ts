@@ -33,6 +33,8 @@ import { graphqlHandler, MAX_BODY_BYTES } from './http/graphql-handler';
 import { subscriptionCallbacks } from './http/subscription-callbacks';
 import { startGraphqlWs } from './http/graphql-ws';
 import { healthRoutes } from './http/health';
+import { adminFeedRoutes } from './http/admin-feed';
+import { cors } from './http/cors';
 import { queryProtection, wsDocumentChecks } from './http/query-limits';
 import { securityHeaders } from './http/security-headers';
 import type { Logger } from './observability/logger';
@@ -158,12 +160,15 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
   await apollo.start();
   // Tracing on: one span per request around it, parented by the caller's traceparent.
   const security = securityHeaders(config.production);
-  const handleGraphql = tracing.traceRequests(graphqlHandler(apollo, context, security.flat));
+  // CUSTOMER_CORS_ORIGINS: browser clients of other origins (none by default).
+  const corsPolicy = cors(config.corsOrigins);
+  const handleGraphql = tracing.traceRequests(graphqlHandler(apollo, context, security.flat, corsPolicy.headersFor));
 
   // /graphql is served by a plain handler (the hot path); everything else by Express.
   httpServer.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = req.url ?? '';
     if (url === '/graphql' || url.startsWith('/graphql?')) {
+      if (corsPolicy.preflight(req, res)) return;
       handleGraphql(req, res).catch((err: unknown) => {
         logger.error({ err }, 'graphql handler failed');
         if (!res.headersSent) res.writeHead(500, [...security.flat, 'cache-control', 'no-store', 'content-type', 'application/json']);
@@ -192,6 +197,8 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
 
   app.use(healthRoutes(db, bus));
   if (metrics) app.get('/metrics', metricsRoute(metrics));
+  // The live admin feed page (off in production unless CUSTOMER_ADMIN_FEED_ENABLED=true).
+  if (config.adminFeedEnabled) app.use(adminFeedRoutes());
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' });
   });

@@ -32,9 +32,23 @@ describe('configuration', () => {
     [{ CUSTOMER_AUTH_RATE_LIMIT: 'many' }, 'CUSTOMER_AUTH_RATE_LIMIT'],
     [{ CUSTOMER_DB_STATEMENT_TIMEOUT_MS: '-1' }, 'CUSTOMER_DB_STATEMENT_TIMEOUT_MS'],
     [{ CUSTOMER_SUBSCRIPTION_CALLBACK_URLS: 'http://router:4000/callback, router:4000' }, 'CUSTOMER_SUBSCRIPTION_CALLBACK_URLS'],
+    // Origins only: a path or a wildcard would not be what a browser sends as Origin.
+    [{ CUSTOMER_CORS_ORIGINS: 'http://localhost:5173/admin' }, 'CUSTOMER_CORS_ORIGINS'],
+    [{ CUSTOMER_CORS_ORIGINS: '*' }, 'CUSTOMER_CORS_ORIGINS'],
+    [{ CUSTOMER_ADMIN_FEED_ENABLED: 'sometimes' }, 'CUSTOMER_ADMIN_FEED_ENABLED'],
   ])('refuses %j naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid configuration: ${variable} `));
+  });
+
+  it('has no CORS origins by default, and the admin feed page outside production only unless enabled', () => {
+    expect(loadConfig({}).corsOrigins).toEqual([]);
+    expect(loadConfig({ CUSTOMER_CORS_ORIGINS: 'http://localhost:5173, https://admin.example.com/' }).corsOrigins).toEqual(['http://localhost:5173', 'https://admin.example.com']);
+    const production = { NODE_ENV: 'production', CUSTOMER_JWT_SECRET: SECRET, CUSTOMER_2FA_ENCRYPTION_KEY: 'ab'.repeat(32) };
+    expect(loadConfig({}).adminFeedEnabled).toBe(true);
+    expect(loadConfig({ CUSTOMER_ADMIN_FEED_ENABLED: 'false' }).adminFeedEnabled).toBe(false);
+    expect(loadConfig(production).adminFeedEnabled).toBe(false);
+    expect(loadConfig({ ...production, CUSTOMER_ADMIN_FEED_ENABLED: 'true' }).adminFeedEnabled).toBe(true);
   });
 
   it('accepts a complete production configuration', () => {

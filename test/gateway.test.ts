@@ -8,6 +8,7 @@ import { FORWARDED_HEADERS, Gateway, startGateway } from '../gateway/local';
 import { ORDERS_ENV, OrdersSubgraph, startOrdersSubgraph } from '../gateway/orders-subgraph';
 import { loadConfig } from '../src/config/config';
 import { compileTrust } from '../src/context/request-meta';
+import { callbackRefusal } from '../src/http/subscription-callbacks';
 import { createCustomer, GqlResponse, postGraphql, startTestServer, TestServer, tokens } from './helpers/server';
 
 const ORDER_QUERY = `query($id: ID!) { order(id: $id) { id total { amount currencyCode } shippingAddress { id city } customer { id email addresses { city } } } }`;
@@ -275,6 +276,31 @@ describe('docker-compose.yml', () => {
     // The router passes the client address on.
     const routerYaml = YAML.parse(fs.readFileSync(path.join(ROOT, 'gateway/router.yaml'), 'utf8'));
     expect(routerYaml.headers.all.request).toContainEqual({ propagate: { named: 'x-forwarded-for' } });
+  });
+
+  it('routes subscriptions to the customer subgraph: graphql-ws passthrough on its path, callbacks only to a URL the subgraph accepts', () => {
+    const routerYaml = YAML.parse(fs.readFileSync(path.join(ROOT, 'gateway/router.yaml'), 'utf8'));
+    const subscription = routerYaml.subscription;
+    expect(subscription.enabled).toBe(true);
+    // Passthrough: the router opens graphql-ws (graphql_ws is graphql-ws's subprotocol) on the path the subgraph serves it.
+    expect(subscription.mode.passthrough.subgraphs.customer).toEqual({ path: new URL(COMPOSE_URLS.customer).pathname, protocol: 'graphql_ws' });
+    // Its connection_init carries the propagated Authorization header (as `token`, which the
+    // subgraph reads: gateway-subscriptions.test.ts), so the header must be propagated.
+    expect(routerYaml.headers.all.request).toContainEqual({ propagate: { named: 'authorization' } });
+
+    // Callback mode: the public URL is the router's service and port, on the path it listens on...
+    const callback = subscription.mode.callback;
+    const publicUrl = new URL(callback.public_url);
+    const [containerPort] = [...publishedPorts(services.router).values()];
+    expect({ host: publicUrl.hostname, port: Number(publicUrl.port), path: publicUrl.pathname }).toEqual({ host: 'router', port: containerPort, path: callback.path });
+    expect(callback.listen).toBe(`0.0.0.0:${containerPort}`);
+    // ...and the customer subgraph posts to it (the router appends the subscription id), and to nothing else.
+    const config = loadConfig({ ...dockerfileEnv(), ...services.customer.environment });
+    expect(config.subscriptionCallbackUrls.map(String)).toEqual([callback.public_url]);
+    expect(callbackRefusal({ callbackUrl: `${callback.public_url}/c0ffee`, heartbeatIntervalMs: 5000 }, config.subscriptionCallbackUrls)).toBeNull();
+    expect(callbackRefusal({ callbackUrl: 'http://elsewhere:4000/callback/c0ffee' }, config.subscriptionCallbackUrls)?.code).toBe('FORBIDDEN');
+    // One mode per subgraph: passthrough wins for a subgraph listed in both.
+    expect(callback.subgraphs ?? []).not.toContain('customer');
   });
 
   it('has every published port explained in the README', () => {

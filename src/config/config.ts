@@ -47,6 +47,10 @@ export interface Config {
   eventsNamespace: string;
   /** Callback URLs of the routers that may use the HTTP callback protocol; empty: the protocol is off. */
   subscriptionCallbackUrls: URL[];
+  /** Browser origins (`https://admin.example.com`) that may call /graphql cross-origin; empty: none. */
+  corsOrigins: string[];
+  /** The live admin feed page at /admin/feed; off in production unless enabled. */
+  adminFeedEnabled: boolean;
 }
 
 /**
@@ -203,6 +207,17 @@ function httpUrl(name: string, v: string): URL {
   return url;
 }
 
+/** `https://admin.example.com` (scheme, host, port; no path): what a browser sends as `Origin`. */
+function origins(env: Env, name: string): string[] {
+  const values = (str(env, name) ?? '').split(',').map((v) => v.trim()).filter(Boolean);
+  return values.map((v) => {
+    const url = httpUrl(name, v);
+    const bare = v.replace(/\/$/, '');
+    if (url.origin !== bare) throw new ConfigError(name, `must list origins such as https://admin.example.com (scheme, host and port only), got "${v}"`);
+    return url.origin;
+  });
+}
+
 /** `<base>/v1/traces`, as the OTLP exporter specification builds it from a base URL. */
 function withTracesPath(url: URL): string {
   const base = url.toString();
@@ -304,6 +319,8 @@ export function loadConfig(env: Env = process.env): Config {
       .map((v) => v.trim())
       .filter(Boolean)
       .map((v) => httpUrl('CUSTOMER_SUBSCRIPTION_CALLBACK_URLS', v)),
+    corsOrigins: origins(env, 'CUSTOMER_CORS_ORIGINS'),
+    adminFeedEnabled: bool(env, 'CUSTOMER_ADMIN_FEED_ENABLED', !production),
     outbox: {
       batchSize: int(env, 'CUSTOMER_OUTBOX_BATCH_SIZE', 200, 1, 10000),
       maxAttempts: int(env, 'CUSTOMER_OUTBOX_MAX_ATTEMPTS', 25, 1, 1000),

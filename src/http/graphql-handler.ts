@@ -61,6 +61,8 @@ export function graphqlHandler<C extends object>(
   context: (req: IncomingMessage) => Promise<C>,
   /** Headers of every answer (name, value, name, value...), sent with Apollo's in one `writeHead`. */
   fixedHeaders: readonly string[],
+  /** Headers that depend on the request (CORS: its origin), sent with the others. */
+  headersFor: (req: IncomingMessage) => readonly string[] = () => [],
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return async (req, res) => {
     let body: unknown;
@@ -69,7 +71,7 @@ export function graphqlHandler<C extends object>(
     } catch (err) {
       const status = err instanceof BodyError ? err.status : 400;
       const close = status === 413 ? ['connection', 'close'] : [];
-      res.writeHead(status, [...fixedHeaders, 'cache-control', 'no-store', 'content-type', 'application/json', ...close]);
+      res.writeHead(status, [...fixedHeaders, ...headersFor(req), 'cache-control', 'no-store', 'content-type', 'application/json', ...close]);
       res.end(JSON.stringify({ errors: [{ message: (err as Error).message, extensions: { code: 'BAD_REQUEST' } }] }));
       return;
     }
@@ -86,7 +88,7 @@ export function graphqlHandler<C extends object>(
       body,
     };
     const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: () => context(req) });
-    const head = [...fixedHeaders];
+    const head = [...fixedHeaders, ...headersFor(req)];
     // Nothing is cacheable unless the answer says so (cache-hints.ts sets the hint of an operation).
     if (!response.headers.has('cache-control')) head.push('cache-control', 'no-store');
     for (const [key, value] of response.headers) head.push(key, value);

@@ -38,7 +38,7 @@ export interface GraphqlWsDeps {
   logger: Logger;
 }
 
-type ConnectionParams = { authorization?: unknown };
+type ConnectionParams = { authorization?: unknown; token?: unknown };
 
 /** A GraphQLError whose code survives to the client (onError keeps codes it finds). */
 function refusal(message: string, code: string, locations?: GraphQLError['locations']): GraphQLError {
@@ -47,8 +47,13 @@ function refusal(message: string, code: string, locations?: GraphQLError['locati
   return error;
 }
 
+/**
+ * `authorization` (our clients, Hive Gateway), else `token`: Apollo Router's passthrough mode
+ * puts the propagated Authorization header there in its connection_init (gateway/router.yaml).
+ */
 function authorizationOf(params: ConnectionParams | undefined): string | undefined {
-  return typeof params?.authorization === 'string' ? params.authorization : undefined;
+  if (typeof params?.authorization === 'string') return params.authorization;
+  return typeof params?.token === 'string' ? params.token : undefined;
 }
 
 /**
