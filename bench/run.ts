@@ -22,7 +22,7 @@ import { segmentBenchmark } from './segments';
  * BENCH_DB (customer_bench).
  * For iterating on one path: BENCH_ONLY (comma-separated scenario keys: byId, page, list, me,
  * entities), BENCH_SKIP_EVENTS=1 and BENCH_SKIP_SEGMENTS=1 leave out the later parts, and
- * BENCH_SERVICE_NODE_OPTIONS is passed to the measured service (e.g. `--cpu-prof
+ * BENCH_SERVICE_NODE_ARGS are passed to node for the measured service (e.g. `--cpu-prof
  * --cpu-prof-dir=/tmp/prof`: the profile is written when the benchmark stops it).
  */
 const ROOT = path.resolve(__dirname, '../..');
@@ -81,8 +81,8 @@ async function seedRows(): Promise<string[]> {
   return ids;
 }
 
-function start(script: string, env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [path.join(ROOT, script)], {
+function start(script: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, script)], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -229,7 +229,8 @@ async function main(): Promise<void> {
   await new Promise((r) => first.child.once('exit', r));
   const ids = await seedRows();
 
-  const service = await start('dist/src/main.js', { ...env, CUSTOMER_LOG_LEVEL: 'info', NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS ?? '' });
+  const nodeArgs = process.env.BENCH_SERVICE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const service = await start('dist/src/main.js', { ...env, CUSTOMER_LOG_LEVEL: 'info' }, nodeArgs);
   const floor = await start('dist/bench/floor.js', { BENCH_DSN: dsn(DB_NAME) });
   const token = jwt.sign({ sub: 'bench', role: 'SERVICE' }, SECRET, { expiresIn: '1h' });
   const admin = jwt.sign({ sub: 'bench', role: 'ADMIN' }, SECRET, { expiresIn: '1h' });
