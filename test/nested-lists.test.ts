@@ -105,6 +105,22 @@ describe('me with addresses', () => {
     expectOwnAddresses([res.data.me]);
     expect(n).toBe(2);
   });
+
+  it('answers concurrent customers, whose look-ups may share statements, each their own addresses only', async () => {
+    const readers = ids.slice(40, 60);
+    const q = `{ me { id ${ADDRESS} } }`;
+    let answers: { id: string; res: any }[] = [];
+    const n = await server.countStatements(async () => {
+      answers = await Promise.all(readers.map(async (id) => ({ id, res: await server.gql(q, {}, tokens.customer(id)) })));
+    });
+    for (const { id, res } of answers) {
+      expect(res.errors).toBeUndefined();
+      expect(res.data.me.id).toBe(id);
+      expectOwnAddresses([res.data.me]);
+    }
+    // However the requests interleaved, never more than two statements each.
+    expect(n).toBeLessThanOrEqual(2 * readers.length);
+  });
 });
 
 describe('_entities of customers with their addresses, as a gateway sends them', () => {

@@ -52,7 +52,7 @@ export class Loaders {
   }
   /** One loader per set of address properties (addressProperties): each selects only those columns. */
   addressesByCustomer(properties: string) {
-    return this.lazy('addressesByCustomer', (db) => addressesByCustomerLoader(db, properties), `addressesByCustomer:${properties}`);
+    return this.lazy('addressesByCustomer', (_db, lookups) => addressesByCustomerLoader(lookups, properties), `addressesByCustomer:${properties}`);
   }
   get addressById() {
     return this.lazy('addressById', addressByIdLoader);

@@ -65,20 +65,20 @@ export class CustomerAddressFieldsResolver {
     @Ctx() ctx: Context,
     @Info() info: GraphQLResolveInfo,
     @Arg('type', () => AddressType, { nullable: true }) type?: AddressType | null,
-  ): Promise<AddressRecord[]> {
+  ): Promise<readonly AddressRecord[]> {
     policy.requireOwnedResource(ctx.viewer, c.id, 'Address');
-    const all = await addressesOf(ctx, info, c.id);
+    const all = c.addresses ?? (await addressesOf(ctx, info, c.id));
     return type ? all.filter((a) => a.type === type) : all;
   }
 
   @FieldResolver(() => CustomerAddress, { nullable: true })
   defaultShippingAddress(@Root() c: CustomerRecord, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<AddressRecord | null> {
-    return defaultOf(ctx, info, c.id, AddressType.SHIPPING);
+    return defaultOf(ctx, info, c, AddressType.SHIPPING);
   }
 
   @FieldResolver(() => CustomerAddress, { nullable: true })
   defaultBillingAddress(@Root() c: CustomerRecord, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<AddressRecord | null> {
-    return defaultOf(ctx, info, c.id, AddressType.BILLING);
+    return defaultOf(ctx, info, c, AddressType.BILLING);
   }
 }
 
@@ -89,12 +89,44 @@ const ADDRESS_FIELDS: ReadonlySet<string> = new Set(['addresses', 'defaultShippi
  * The customer's live addresses, with the columns that the operation's address fields read
  * (all of them together, so they share one statement).
  */
-function addressesOf(ctx: Context, info: GraphQLResolveInfo, customerId: string): Promise<AddressRecord[]> {
+function addressesOf(ctx: Context, info: GraphQLResolveInfo, customerId: string): Promise<readonly AddressRecord[]> {
   return ctx.loaders.addressesByCustomer(addressProperties(fieldsUnderAll(info, ADDRESS_FIELDS))).load(customerId);
 }
 
-async function defaultOf(ctx: Context, info: GraphQLResolveInfo, customerId: string, type: AddressType): Promise<AddressRecord | null> {
-  policy.requireOwnedResource(ctx.viewer, customerId, 'Address');
-  const all = await addressesOf(ctx, info, customerId);
+async function defaultOf(ctx: Context, info: GraphQLResolveInfo, c: CustomerRecord, type: AddressType): Promise<AddressRecord | null> {
+  policy.requireOwnedResource(ctx.viewer, c.id, 'Address');
+  const all = c.addresses ?? (await addressesOf(ctx, info, c.id));
   return all.find((a) => a.type === type && a.isDefault) ?? null;
+}
+
+/**
+ * Attaches their addresses to a list of customers (a page, `_entities`, `me`) when the operation
+ * reads any address field: one statement for the list, as the field resolvers would send, but
+ * the list's fields are then answered from the rows (schema.ts), without an async resolver,
+ * a loader call and a policy check per customer through type-graphql's wrapper.
+ *
+ * Authorization is the field's own: each customer's addresses are attached only when
+ * `requireOwnedResource` allows them to this viewer. Where it refuses, nothing is attached, and
+ * the field resolver asks the policy again and reports the refusal in its place, as before.
+ */
+export async function attachAddresses(ctx: Context, info: GraphQLResolveInfo, customers: readonly CustomerRecord[]): Promise<void> {
+  const fields = fieldsUnderAll(info, ADDRESS_FIELDS);
+  if (fields.size === 0) return;
+  const readable = customers.filter((c) => mayReadAddresses(ctx, c.id));
+  if (readable.length === 0) return;
+  const lists = await ctx.loaders.addressesByCustomer(addressProperties(fields)).loadMany(readable.map((c) => c.id));
+  readable.forEach((c, i) => {
+    const list = lists[i];
+    if (!(list instanceof Error)) c.addresses = list;
+  });
+}
+
+/** The policy's decision as a boolean (the rule stays in one place: policy.requireOwnedResource). */
+function mayReadAddresses(ctx: Context, customerId: string): boolean {
+  try {
+    policy.requireOwnedResource(ctx.viewer, customerId, 'Address');
+    return true;
+  } catch {
+    return false;
+  }
 }
