@@ -6,6 +6,7 @@ import type { Context } from '../../context/context';
 import type { CustomerRecord } from '../customer/customer.entity';
 import { Customer } from '../customer/customer.type';
 import { fieldsUnderAll } from '../../common/selection';
+import { ADDRESS_FIELDS } from './address.attach';
 import { addressProperties, AddressRecord } from './address.entity';
 import { AddressInput, AddressUpdateInput } from './address.input';
 import { CustomerAddress } from './address.type';
@@ -82,9 +83,6 @@ export class CustomerAddressFieldsResolver {
   }
 }
 
-/** The Customer fields that read addresses through the one loader. */
-const ADDRESS_FIELDS: ReadonlySet<string> = new Set(['addresses', 'defaultShippingAddress', 'defaultBillingAddress']);
-
 /**
  * The customer's live addresses, with the columns that the operation's address fields read
  * (all of them together, so they share one statement).
@@ -97,36 +95,4 @@ async function defaultOf(ctx: Context, info: GraphQLResolveInfo, c: CustomerReco
   policy.requireOwnedResource(ctx.viewer, c.id, 'Address');
   const all = c.addresses ?? (await addressesOf(ctx, info, c.id));
   return all.find((a) => a.type === type && a.isDefault) ?? null;
-}
-
-/**
- * Attaches their addresses to a list of customers (a page, `_entities`, `me`) when the operation
- * reads any address field: one statement for the list, as the field resolvers would send, but
- * the list's fields are then answered from the rows (schema.ts), without an async resolver,
- * a loader call and a policy check per customer through type-graphql's wrapper.
- *
- * Authorization is the field's own: each customer's addresses are attached only when
- * `requireOwnedResource` allows them to this viewer. Where it refuses, nothing is attached, and
- * the field resolver asks the policy again and reports the refusal in its place, as before.
- */
-export async function attachAddresses(ctx: Context, info: GraphQLResolveInfo, customers: readonly CustomerRecord[]): Promise<void> {
-  const fields = fieldsUnderAll(info, ADDRESS_FIELDS);
-  if (fields.size === 0) return;
-  const readable = customers.filter((c) => mayReadAddresses(ctx, c.id));
-  if (readable.length === 0) return;
-  const lists = await ctx.loaders.addressesByCustomer(addressProperties(fields)).loadMany(readable.map((c) => c.id));
-  readable.forEach((c, i) => {
-    const list = lists[i];
-    if (!(list instanceof Error)) c.addresses = list;
-  });
-}
-
-/** The policy's decision as a boolean (the rule stays in one place: policy.requireOwnedResource). */
-function mayReadAddresses(ctx: Context, customerId: string): boolean {
-  try {
-    policy.requireOwnedResource(ctx.viewer, customerId, 'Address');
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -4,7 +4,7 @@ import { policy } from '../../auth/policy';
 import { selectedFields } from '../../common/selection';
 import { CustomerStatus } from '../../common/enums';
 import type { Context } from '../../context/context';
-import { attachAddresses } from '../address/address.resolver';
+import { attachAddresses } from '../address/address.attach';
 import { CustomerGroup } from '../group/group.type';
 import type { CustomerRecord } from './customer.entity';
 import { customerKey } from './customer.loader';
