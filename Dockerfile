@@ -20,4 +20,7 @@ COPY package.json ./
 COPY static ./static
 USER node
 EXPOSE 8003
-CMD ["node", "dist/src/main.js"]
+# A larger young generation: a page of customers with their addresses allocates a few MB of
+# short-lived objects, and with the default semi-space V8 spent about a quarter of the
+# service's CPU scavenging them (README, Performance).
+CMD ["node", "--max-semi-space-size=64", "dist/src/main.js"]

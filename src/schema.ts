@@ -16,6 +16,7 @@ import { GroupResolver } from './modules/group/group.resolver';
 import { SubscriptionResolver } from './modules/events/subscription.resolver';
 import { schemaPubSub } from './modules/events/schema-pubsub';
 import { ConsentRecordResolver, CustomerPreferencesFieldResolver, PreferenceResolver } from './modules/preference/preference.resolver';
+import { attachAddresses } from './modules/address/address.attach';
 import { AddressResolver, CustomerAddressFieldsResolver } from './modules/address/address.resolver';
 import { AuditResolver, CustomerAuditTrailFieldResolver } from './modules/audit/audit.resolver';
 import { CustomerStatisticsFieldResolver } from './modules/statistics/statistics.resolver';
@@ -45,7 +46,10 @@ const referenceResolvers = {
       if (id === null) return null;
       policy.requireReadCustomer(ctx.viewer, id);
       // An erased customer answers as such (status DELETED, no personal data), not as an error.
-      return ctx.loaders.customerById.load(customerKey(id, selectedFields(info), true));
+      const customer = await ctx.loaders.customerById.load(customerKey(id, selectedFields(info), true));
+      // The representations resolved in this turn attach their addresses with one statement.
+      if (customer) await attachAddresses(ctx, info, [customer]);
+      return customer;
     },
   },
   CustomerGroup: {
@@ -99,22 +103,30 @@ function checkRepresentations(schema: GraphQLSchema): void {
 }
 
 /**
- * Fields that a list statement may already have joined onto its rows (the customers page
- * joins group and preferences when they are selected). type-graphql's resolver wrapper
- * (container look-up, parameter metadata sorted and mapped on every call) costs more than
- * these fields themselves, a hundred times on a page of 50: a value already on the row is
- * answered directly, and only a missing one goes through the resolver (and its loader).
+ * Fields that a list may already have put on its rows: the customers page joins group and
+ * preferences into its statement when they are selected, and a page, `me` and `_entities`
+ * attach the addresses of all their customers (attachAddresses, which asks the policy for each).
+ * type-graphql's resolver wrapper (container look-up, parameter metadata sorted and mapped on
+ * every call) and an async resolver's promises cost more than these fields themselves, a
+ * hundred times on a page of 50: a value already on the row is answered directly, and only a
+ * missing one, or a field called with arguments (`addresses(type: ...)`), goes through the
+ * resolver (and its loader).
  */
-const JOINED_FIELDS: Record<string, string[]> = { Customer: ['preferences', 'group'] };
+const JOINED_FIELDS: Record<string, string[]> = { Customer: ['preferences', 'group', 'addresses'] };
 
 function answerJoinedFields(resolvers: Record<string, object>): void {
   for (const [typeName, fields] of Object.entries(JOINED_FIELDS)) {
     const map = resolvers[typeName] as Record<string, GraphQLFieldResolver<Record<string, unknown>, Context>>;
     for (const field of fields) {
       const resolve = map[field];
-      map[field] = (row, args, ctx, info) => row[field] ?? resolve(row, args, ctx, info);
+      map[field] = (row, args, ctx, info) => (hasArguments(args) ? resolve(row, args, ctx, info) : row[field] ?? resolve(row, args, ctx, info));
     }
   }
+}
+
+function hasArguments(args: object): boolean {
+  for (const _ in args) return true;
+  return false;
 }
 
 export interface BuiltSchema {

@@ -37,3 +37,38 @@ function compute(info: GraphQLResolveInfo, paths: string[][]): ReadonlySet<strin
   for (const path of paths.length ? paths : [[]]) for (const node of info.fieldNodes as FieldNode[]) visit(node.selectionSet, path);
   return out;
 }
+
+/**
+ * The union of the fields selected under every field named one of `names`, anywhere in the
+ * operation (fragments followed). Fields of one loader that different parts of an operation read
+ * with different selections (a customer's `addresses` and its `defaultShippingAddress`) then
+ * share one statement that selects what all of them need. Computed once per operation shape.
+ */
+export function fieldsUnderAll(info: GraphQLResolveInfo, names: ReadonlySet<string>): ReadonlySet<string> {
+  let perOperation = unionCache.get(info.operation);
+  const hit = perOperation?.get(names);
+  if (hit) return hit;
+  const out = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (set: SelectionSetNode | undefined, collect: boolean) => {
+    for (const sel of set?.selections ?? []) {
+      if (sel.kind === Kind.INLINE_FRAGMENT) visit(sel.selectionSet, collect);
+      else if (sel.kind === Kind.FRAGMENT_SPREAD) {
+        // A fragment spread under a collected field and elsewhere: visit it once per role.
+        const key = `${sel.name.value}|${collect}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        visit(info.fragments[sel.name.value]?.selectionSet, collect);
+      } else {
+        if (collect) out.add(sel.name.value);
+        visit(sel.selectionSet, names.has(sel.name.value));
+      }
+    }
+  };
+  visit(info.operation.selectionSet, false);
+  if (!perOperation) unionCache.set(info.operation, (perOperation = new Map()));
+  perOperation.set(names, out);
+  return out;
+}
+
+const unionCache = new WeakMap<object, Map<ReadonlySet<string>, ReadonlySet<string>>>();

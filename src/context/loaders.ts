@@ -31,8 +31,8 @@ export class Loaders {
   }
 
   /** The one place every loader is built: with tracing on, its batches become `dataloader.batch <name>` spans. */
-  private lazy<L extends DataLoader<string, unknown>>(name: string, make: (db: Database, lookups: IdLookups) => L): L {
-    return (this.cache[name] ??= traceBatches(name, make(this.db, this.lookups))) as L;
+  private lazy<L extends DataLoader<string, unknown>>(name: string, make: (db: Database, lookups: IdLookups) => L, key = name): L {
+    return (this.cache[key] ??= traceBatches(name, make(this.db, this.lookups))) as L;
   }
 
   get customerById() {
@@ -50,8 +50,9 @@ export class Loaders {
   get consentLog() {
     return this.lazy('consentLog', consentLogLoader);
   }
-  get addressesByCustomer() {
-    return this.lazy('addressesByCustomer', addressesByCustomerLoader);
+  /** One loader per set of address properties (addressProperties): each selects only those columns. */
+  addressesByCustomer(properties: string) {
+    return this.lazy('addressesByCustomer', (_db, lookups) => addressesByCustomerLoader(lookups, properties), `addressesByCustomer:${properties}`);
   }
   get addressById() {
     return this.lazy('addressById', addressByIdLoader);

@@ -1,3 +1,4 @@
+import { groupBy } from '../common/group-by';
 import type { Queryable } from './database';
 
 /** Most ids one coalesced statement carries; more start another statement. */
@@ -7,6 +8,9 @@ interface Batch {
   ids: Set<string>;
   rows: Promise<ReadonlyMap<string, unknown>>;
 }
+
+/** How a statement's rows are indexed for its callers. */
+type Index = (rows: Record<string, unknown>[]) => ReadonlyMap<string, unknown>;
 
 /**
  * Look-ups by primary key coalesced across concurrent requests: every request that asks, in
@@ -33,21 +37,43 @@ export class IdLookups {
    * callers costs n look-ups, not n scans of n rows); callers copy what they keep.
    */
   byId<R extends { id: string }>(sql: string, ids: readonly string[]): Promise<ReadonlyMap<string, R>> {
-    let batch = this.pending.get(sql);
-    if (!batch || batch.ids.size + ids.length > MAX_IDS) batch = this.open(sql);
-    for (const id of ids) batch.ids.add(id);
-    return batch.rows as Promise<ReadonlyMap<string, R>>;
+    return this.join(sql, ids, byIdIndex) as Promise<ReadonlyMap<string, R>>;
   }
 
-  private open(sql: string): Batch {
+  /**
+   * The rows of `sql` (`... WHERE <key column> = ANY($1::uuid[]) ORDER BY ...`) grouped by their
+   * `key` property, in row order: the many rows of each id (a customer's addresses). The rows and
+   * lists are frozen, as they are shared by the callers: freezing them once per statement costs
+   * less than a copy of every row for every request, and no request can change what another sees.
+   */
+  byKey<R>(sql: string, ids: readonly string[], key: keyof R & string): Promise<ReadonlyMap<string, readonly Readonly<R>[]>> {
+    return this.join(sql, ids, (rows) => {
+      const groups = groupBy(rows.map((r) => Object.freeze(r)), (r) => r[key] as string);
+      for (const list of groups.values()) Object.freeze(list);
+      return groups;
+    }) as Promise<ReadonlyMap<string, readonly Readonly<R>[]>>;
+  }
+
+  /** A statement text is always indexed the same way, so the pending batch of a text is one kind. */
+  private join(sql: string, ids: readonly string[], index: Index): Promise<ReadonlyMap<string, unknown>> {
+    let batch = this.pending.get(sql);
+    if (!batch || batch.ids.size + ids.length > MAX_IDS) batch = this.open(sql, index);
+    for (const id of ids) batch.ids.add(id);
+    return batch.rows;
+  }
+
+  private open(sql: string, index: Index): Batch {
     const ids = new Set<string>();
     // setImmediate: after the I/O callbacks of this turn, so requests read in the same turn join.
     const rows = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
       if (this.pending.get(sql) === batch) this.pending.delete(sql);
-      return this.db.query<{ id: string }>(sql, [[...ids]]);
-    }).then((rows) => new Map(rows.map((r) => [r.id, r])));
+      return this.db.query<Record<string, unknown>>(sql, [[...ids]]);
+    }).then(index);
     const batch: Batch = { ids, rows };
     this.pending.set(sql, batch);
     return batch;
   }
 }
+
+const byIdIndex: Index = (rows) => new Map(rows.map((r) => [r.id as string, r]));
+

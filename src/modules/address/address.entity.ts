@@ -48,6 +48,29 @@ export const ADDRESS_COLUMN: ColumnMap<AddressRecord> = {
 
 export const ADDRESS_COLUMNS = selectList(ADDRESS_COLUMN);
 
+const ALL = Object.keys(ADDRESS_COLUMN) as (keyof AddressRecord)[];
+/** What the customer fields read of every address, whatever the client asked: grouping, `type`, defaults. */
+const ALWAYS: ReadonlySet<keyof AddressRecord> = new Set(['id', 'customerId', 'type', 'isDefault']);
+
+/**
+ * The properties to select for a selection of CustomerAddress fields, comma-separated in a fixed
+ * order (equal selections share a statement). Reading and parsing columns nobody asked for
+ * (timestamps, the JSON metadata) was most of the cost of a page's addresses.
+ */
+export function addressProperties(fields: ReadonlySet<string>): string {
+  let props = propsOf.get(fields);
+  if (props === undefined) propsOf.set(fields, (props = ALL.filter((p) => ALWAYS.has(p) || fields.has(p)).join(',')));
+  return props;
+}
+
+/** Selections are cached per operation (common/selection.ts): this runs once per query shape, not per customer. */
+const propsOf = new WeakMap<ReadonlySet<string>, string>();
+
+/** The select list for `addressProperties`' answer. */
+export function addressColumns(properties: string): string {
+  return selectList(ADDRESS_COLUMN, properties.split(',') as (keyof AddressRecord)[]);
+}
+
 /** "Defaults first, then newest first" (contract), as SQL. */
 export const ADDRESS_ORDER = 'a.is_default DESC, a.created_at DESC, a.id DESC';
 

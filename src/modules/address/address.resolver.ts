@@ -1,10 +1,13 @@
-import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Ctx, FieldResolver, ID, Info, Mutation, Resolver, Root } from 'type-graphql';
 import { policy } from '../../auth/policy';
 import { AddressType } from '../../common/enums';
 import type { Context } from '../../context/context';
 import type { CustomerRecord } from '../customer/customer.entity';
 import { Customer } from '../customer/customer.type';
-import type { AddressRecord } from './address.entity';
+import { fieldsUnderAll } from '../../common/selection';
+import { ADDRESS_FIELDS } from './address.attach';
+import { addressProperties, AddressRecord } from './address.entity';
 import { AddressInput, AddressUpdateInput } from './address.input';
 import { CustomerAddress } from './address.type';
 
@@ -61,26 +64,35 @@ export class CustomerAddressFieldsResolver {
   async addresses(
     @Root() c: CustomerRecord,
     @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
     @Arg('type', () => AddressType, { nullable: true }) type?: AddressType | null,
-  ): Promise<AddressRecord[]> {
+  ): Promise<readonly AddressRecord[]> {
     policy.requireOwnedResource(ctx.viewer, c.id, 'Address');
-    const all = await ctx.loaders.addressesByCustomer.load(c.id);
+    const all = c.addresses ?? (await addressesOf(ctx, info, c.id));
     return type ? all.filter((a) => a.type === type) : all;
   }
 
   @FieldResolver(() => CustomerAddress, { nullable: true })
-  defaultShippingAddress(@Root() c: CustomerRecord, @Ctx() ctx: Context): Promise<AddressRecord | null> {
-    return defaultOf(ctx, c.id, AddressType.SHIPPING);
+  defaultShippingAddress(@Root() c: CustomerRecord, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<AddressRecord | null> {
+    return defaultOf(ctx, info, c, AddressType.SHIPPING);
   }
 
   @FieldResolver(() => CustomerAddress, { nullable: true })
-  defaultBillingAddress(@Root() c: CustomerRecord, @Ctx() ctx: Context): Promise<AddressRecord | null> {
-    return defaultOf(ctx, c.id, AddressType.BILLING);
+  defaultBillingAddress(@Root() c: CustomerRecord, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<AddressRecord | null> {
+    return defaultOf(ctx, info, c, AddressType.BILLING);
   }
 }
 
-async function defaultOf(ctx: Context, customerId: string, type: AddressType): Promise<AddressRecord | null> {
-  policy.requireOwnedResource(ctx.viewer, customerId, 'Address');
-  const all = await ctx.loaders.addressesByCustomer.load(customerId);
+/**
+ * The customer's live addresses, with the columns that the operation's address fields read
+ * (all of them together, so they share one statement).
+ */
+function addressesOf(ctx: Context, info: GraphQLResolveInfo, customerId: string): Promise<readonly AddressRecord[]> {
+  return ctx.loaders.addressesByCustomer(addressProperties(fieldsUnderAll(info, ADDRESS_FIELDS))).load(customerId);
+}
+
+async function defaultOf(ctx: Context, info: GraphQLResolveInfo, c: CustomerRecord, type: AddressType): Promise<AddressRecord | null> {
+  policy.requireOwnedResource(ctx.viewer, c.id, 'Address');
+  const all = c.addresses ?? (await addressesOf(ctx, info, c.id));
   return all.find((a) => a.type === type && a.isDefault) ?? null;
 }

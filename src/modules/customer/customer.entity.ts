@@ -1,4 +1,5 @@
 import { ColumnMap, selectList } from '../../db/columns';
+import type { AddressRecord } from '../address/address.entity';
 import type { GroupRecord } from '../group/group.entity';
 import type { PreferencesRecord } from '../preference/preference.entity';
 import type { CustomerStatus, CustomerType, Gender, RegistrationSource } from '../../common/enums';
@@ -27,10 +28,12 @@ export interface CustomerRecord {
   /** Prefetched by a list query that joined them (see CustomerService.list); else loaded on demand. */
   group?: GroupRecord | null;
   preferences?: PreferencesRecord | null;
+  /** Attached for a whole list of customers at once, only where the viewer may read them (see attachAddresses). */
+  addresses?: readonly AddressRecord[];
 }
 
 /** Column expression per CustomerRecord property (fixed SQL, never built from client input). */
-type CustomerColumns = Omit<CustomerRecord, 'group' | 'preferences'>;
+type CustomerColumns = Omit<CustomerRecord, 'group' | 'preferences' | 'addresses'>;
 
 const COLUMN: ColumnMap<CustomerColumns> = {
   id: 'c.id',

@@ -4,6 +4,7 @@ import { policy } from '../../auth/policy';
 import { selectedFields } from '../../common/selection';
 import { CustomerStatus } from '../../common/enums';
 import type { Context } from '../../context/context';
+import { attachAddresses } from '../address/address.attach';
 import { CustomerGroup } from '../group/group.type';
 import type { CustomerRecord } from './customer.entity';
 import { customerKey } from './customer.loader';
@@ -16,9 +17,11 @@ const EMAIL_ONLY: ReadonlySet<string> = new Set(['email']);
 @Resolver(() => Customer)
 export class CustomerResolver {
   @Query(() => Customer, { nullable: true, description: 'The signed-in customer; null when the request carries no customer token.' })
-  me(@Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<CustomerRecord | null> | null {
+  async me(@Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<CustomerRecord | null> {
     if (ctx.viewer.kind !== 'customer') return null;
-    return ctx.loaders.customerById.load(customerKey(ctx.viewer.customerId, selectedFields(info)));
+    const me = await ctx.loaders.customerById.load(customerKey(ctx.viewer.customerId, selectedFields(info)));
+    if (me) await attachAddresses(ctx, info, [me]);
+    return me;
   }
 
   @Query(() => Customer, { nullable: true, description: 'OWNER or ADMIN/SERVICE; null when no live customer has this id.' })
@@ -34,7 +37,7 @@ export class CustomerResolver {
   }
 
   @Query(() => CustomerConnection, { description: 'ADMIN. Keyset (cursor) pagination; first is capped at 100.' })
-  customers(
+  async customers(
     @Ctx() ctx: Context,
     @Info() info: GraphQLResolveInfo,
     @Arg('filter', () => CustomerFilter, { nullable: true }) filter?: CustomerFilter | null,
@@ -49,7 +52,10 @@ export class CustomerResolver {
       group: fields.has('group') ? selectedFields(info, ['edges', 'node', 'group'], ['nodes', 'group']) : undefined,
       preferences: fields.has('preferences') ? selectedFields(info, ['edges', 'node', 'preferences'], ['nodes', 'preferences']) : undefined,
     };
-    return ctx.services.customers.list(filter, orderBy, first, after, fields, include);
+    const page = await ctx.services.customers.list(filter, orderBy, first, after, fields, include);
+    // Then the addresses of the whole page in one statement, when asked for (a page's second statement).
+    await attachAddresses(ctx, info, page.nodes);
+    return page;
   }
 
   @Mutation(() => Customer, { description: 'ADMIN/SERVICE: back-office creation and imports (no password).' })
