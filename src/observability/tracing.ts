@@ -61,6 +61,7 @@ export function startTracing(config: Config, logger: Logger): Tracing {
   if (!config.tracingEnabled) return OFF;
   if (otel === null) {
     // Loaded here, not imported at the top: with tracing off the SDK is never loaded at all.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const sdk = require('./tracing-sdk') as typeof import('./tracing-sdk');
     otel = new sdk.OtelTracing(config.tracing, logger);
     logger.info({ endpoint: config.tracing.endpoint, serviceName: config.tracing.serviceName }, 'tracing: exporting spans over OTLP/HTTP');
