@@ -22,6 +22,14 @@ export default tseslint.config(
     languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly', __dirname: 'readonly', process: 'readonly' } },
   },
   {
+    // The admin feed page's script runs in the browser (plain script, graphql-ws loaded beside it).
+    files: ['static/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: { window: 'readonly', document: 'readonly', sessionStorage: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', console: 'readonly', graphqlWs: 'readonly', atob: 'readonly', Date: 'readonly', URL: 'readonly', fetch: 'readonly', location: 'readonly' },
+    },
+  },
+  {
     // Tests, the benchmark and the gateway demo are programs of their own.
     files: ['test/**', 'bench/**', 'gateway/**'],
     rules: { 'no-console': 'off', '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },

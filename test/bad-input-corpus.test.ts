@@ -106,7 +106,7 @@ const BAD_BY_NAME: Record<string, unknown[]> = {
   code: ['12345', 'abcdef', '1'.repeat(100)],
   twoFactorCode: ['12345', 'abcdef-ghij'],
   token: ['short', 'x'.repeat(43)],
-  value: [{ op: 'x' }, [], ['a', 1, null], 'not-a-number', -1e309],
+  value: [{ op: 'x' }, [], ['a', 1, null], 'not-a-number', -Infinity],
   weight: [-1001, 1001],
   minScore: [0, -1],
   rules: [[], Array.from({ length: 21 }, () => ({ field: 'TOTAL_ORDERS', operator: 'GT', value: 1 }))],

@@ -45,7 +45,7 @@
     try {
       var part = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
       return JSON.parse(atob(part + '==='.slice((part.length + 3) % 4)));
-    } catch (e) {
+    } catch {
       return {};
     }
   }
@@ -88,7 +88,7 @@
       onNonLazyError: function () {},
     });
     session = { token: token, client: client, disposers: [] };
-    try { sessionStorage.setItem('adminFeedToken', token); } catch (e) { /* storage off: the token lives in memory only */ }
+    try { sessionStorage.setItem('adminFeedToken', token); } catch { /* storage off: the token lives in memory only */ }
     el.signIn.hidden = true;
     el.feed.hidden = false;
     el.signOut.hidden = false;
@@ -105,7 +105,7 @@
       ending.disposers.forEach(function (dispose) { dispose(); });
       ending.client.dispose();
     }
-    try { sessionStorage.removeItem('adminFeedToken'); } catch (e) { /* nothing stored */ }
+    try { sessionStorage.removeItem('adminFeedToken'); } catch { /* nothing stored */ }
     el.signIn.hidden = false;
     el.signOut.hidden = true;
     el.feed.hidden = entries.length === 0;
@@ -292,6 +292,6 @@
   el.signOut.addEventListener('click', function () { signOut(null); });
 
   var saved = null;
-  try { saved = sessionStorage.getItem('adminFeedToken'); } catch (e) { /* storage off */ }
+  try { saved = sessionStorage.getItem('adminFeedToken'); } catch { /* storage off */ }
   if (saved) signIn(saved);
 })();
