@@ -25,6 +25,8 @@ export class LoginLockouts1764500000000 implements MigrationInterface {
         locked_until   TIMESTAMPTZ,
         -- Lockouts since the last success: each doubles the next one, up to a maximum.
         lockout_count  INT NOT NULL DEFAULT 0,
+        -- During a lock: logins with a valid second factor but a wrong password (a small budget).
+        bypass_failures INT NOT NULL DEFAULT 0,
         updated_at     TIMESTAMPTZ NOT NULL DEFAULT now()
       )`);
     await q.query('CREATE INDEX idx_login_lockouts_updated ON login_lockouts (updated_at)');

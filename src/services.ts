@@ -50,7 +50,7 @@ export function createServices(db: Database, work: Transactor, config: Config, a
   const customers = new CustomerService(db, work, auth.sessions);
   const secrets = new SecretBox(config.auth.twoFactorKey, config.jwtSecret);
   const lockout = new Lockout(db, config.auth, (value) => secrets.mac(value));
-  const twoFactor = new TwoFactorService(work, secrets, {
+  const twoFactor = new TwoFactorService(db, work, secrets, {
     enabled: config.enable2fa,
     issuer: config.auth.twoFactorIssuer,
     maxAttempts: config.auth.twoFactorMaxAttempts,

@@ -30,7 +30,7 @@ const CHANGED = 'subscription($id: ID) { customerChanged(customerId: $id) { cust
 const UPDATE = 'mutation($id: ID!, $input: UpdateCustomerInput!) { updateCustomer(id: $id, input: $input) { id } }';
 
 /** A raw graphql-transport-ws socket: resolves with the close code, or the messages seen so far. */
-function rawSocket(url: string, authorization: string | undefined) {
+function rawSocket(url: string, authorization: unknown) {
   const socket = new WebSocket(url.replace(/^http/, 'ws'), 'graphql-transport-ws');
   const messages: any[] = [];
   const closed = new Promise<{ code: number; reason: string; ms: number }>((resolve) => {
@@ -91,7 +91,8 @@ describe('close codes at connection_init', () => {
     ['expired', `Bearer ${expired}`],
     ['signed with another key', `Bearer ${jwt.sign({ sub: 'x', role: 'ADMIN' }, 'another-secret-another-secret-0123456789', { expiresIn: 60 })}`],
     ['not a bearer header', 'Basic abc'],
-  ])('a %s token closes with 4401 at once, saying why', async (_what, authorization) => {
+    ['non-string', { token: 'x' }],
+  ] as [string, unknown][])('a %s token closes with 4401 at once, saying why', async (_what, authorization) => {
     const { closed, messages } = rawSocket(server.url, authorization);
     const { code, reason, ms } = await closed;
     expect(code).toBe(4401);

@@ -199,13 +199,24 @@ describe('a lockout cannot keep the owner out', () => {
     const account = await enrol(server);
     for (let i = 0; i < 5; i++) await login(server, account.email, `attacker-guess-${i}`);
     expect(code(await login(server, account.email, PASSWORD))).toBe('ACCOUNT_LOCKED');
-    // Without the factor, a right password (or a wrong code) changes nothing: the same answer as for anyone.
+    // Someone who only knows the email sends codes: the same answer as for anyone, and the
+    // owner's factor is not locked by them (10 wrong codes, twice its limit).
+    for (let i = 0; i < 10; i++) expect(code(await login(server, account.email, 'attacker-guess-x', String(100000 + i)))).toBe('ACCOUNT_LOCKED');
     expect(code(await login(server, account.email, PASSWORD, '000000'))).toBe('ACCOUNT_LOCKED');
-    expect(code(await login(server, account.email, 'attacker-guess-x', '000000'))).toBe('ACCOUNT_LOCKED');
     // The owner with their factor: in, and the lock is lifted.
     const owner = await login(server, account.email, PASSWORD, totpAt(account.secret, currentStep()));
     expect(owner.data?.login.accessToken).toEqual(expect.any(String));
     expect(code(await login(server, account.email, 'attacker-guess-y'))).toBe('INVALID_CREDENTIALS');
+  });
+
+  it('holding the second factor gives 3 password guesses per lock, answered like any other refusal', async () => {
+    const account = await enrol(server);
+    for (let i = 0; i < 5; i++) await login(server, account.email, `attacker-guess-${i}`);
+    const recovery = account.recovery;
+    // A valid (recovery) code with a wrong password: ACCOUNT_LOCKED, as for a wrong code; the code stays unspent.
+    for (let i = 0; i < 3; i++) expect(code(await login(server, account.email, `wrong-with-code-${i}`, recovery[0]))).toBe('ACCOUNT_LOCKED');
+    // The budget is spent: even both right wait for the lock to end (or a reset).
+    expect(code(await login(server, account.email, PASSWORD, recovery[0]))).toBe('ACCOUNT_LOCKED');
   });
 
   it('a password reset by email lifts the lockout', async () => {

@@ -1,3 +1,4 @@
+import { DomainError } from '../errors/domain-error';
 import type { Logger } from '../observability/logger';
 
 /**
@@ -13,7 +14,8 @@ export class Deferred {
   run(what: string, task: () => Promise<unknown>): void {
     const done: Promise<void> = task()
       .then(() => undefined)
-      .catch((err: unknown) => this.logger.error({ err }, `${what} failed`))
+      // A client's bad input is no fault of ours: a warning, not an error that pages someone.
+      .catch((err: unknown) => (err instanceof DomainError ? this.logger.warn({ err }, `${what} refused`) : this.logger.error({ err }, `${what} failed`)))
       .finally(() => this.running.delete(done));
     this.running.add(done);
   }

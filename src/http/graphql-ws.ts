@@ -52,8 +52,10 @@ function refusal(message: string, code: string, locations?: GraphQLError['locati
  * puts the propagated Authorization header there in its connection_init (gateway/router.yaml).
  */
 function authorizationOf(params: ConnectionParams | undefined): string | undefined {
-  if (typeof params?.authorization === 'string') return params.authorization;
-  return typeof params?.token === 'string' ? params.token : undefined;
+  const value = params?.authorization ?? params?.token;
+  // Present but not a string: a token that can never work, never an anonymous connection.
+  if (value !== undefined && value !== null && typeof value !== 'string') throw new DomainError('UNAUTHENTICATED', 'The authorization connection parameter must be a string');
+  return typeof value === 'string' ? value : undefined;
 }
 
 /**
@@ -196,8 +198,12 @@ function attach(wsServer: WebSocketServer, server: ReturnType<typeof makeServer<
   return {
     dispose: async () => {
       for (const client of wsServer.clients) client.close(1001, 'Going away');
+      // A peer that does not answer the close within a second is cut: ws would wait 30 s for
+      // it, past the shutdown deadline, before the work after it (deferred tasks, the relay).
+      const cut = setTimeout(() => wsServer.clients.forEach((client) => client.terminate()), 1000);
       wsServer.removeAllListeners('connection');
       await new Promise<void>((resolve, reject) => wsServer.close((err) => (err ? reject(err) : resolve())));
+      clearTimeout(cut);
     },
   };
 }

@@ -95,18 +95,12 @@ export class AccountService {
     let secondFactorPassed = false;
     if (charge.kind === 'locked') {
       // A lockout must not keep the owner out for as long as someone keeps guessing: a login
-      // that passes the second factor is let through to its password compare. Its code is
-      // checked (and counted) first, so the lockout still bounds password guesses for whoever
-      // lacks the factor, and any other attempt gets the same answer as for an unknown email.
-      if (!code || !account?.twoFactorEnabled || !(await twoFactor.checkForLogin(account.id, code, actor)).ok) {
+      // that passes the second factor is let through (passLock). Any other attempt gets the
+      // same answer as for an unknown email.
+      if (!code || !charge.bypassLeft || !(await this.passLock(charge.key, account, password, code, actor))) {
         await this.recordFailure(actor, account?.id ?? null, 'locked');
         throw lockedError(charge.lockedUntil);
       }
-      if (!(await this.deps.hasher.verify(password, account.passwordHash))) {
-        await this.recordFailure(actor, account.id, 'wrong_password');
-        throw INVALID_CREDENTIALS();
-      }
-      await lockout.succeeded(lockout.keyOf(email), { lift: true });
       secondFactorPassed = true;
     } else if (!(await this.compare(charge.key, account, password))) {
       const lockedNow = await lockout.failed(charge.key);
@@ -303,11 +297,15 @@ export class AccountService {
     { field = 'password', requireFactor = false, allowCode = true } = {},
   ): Promise<void> {
     const account = await this.findAccount('id', customerId);
+    // Before the session was opened (the database's own clock), or for a token without a
+    // session before its `iat` (never later than now: a token from the future proves nothing).
     const [factor] = await this.deps.db.query<{ enabled: boolean; predatesToken: boolean }>(
       `SELECT c.two_factor_enabled AS enabled,
-              coalesce(floor(extract(epoch FROM f.confirmed_at)) * 1000 <= $2::float8, false) AS "predatesToken"
+              coalesce(f.confirmed_at < CASE WHEN $3::uuid IS NOT NULL
+                                             THEN (SELECT s.created_at FROM customer_sessions s WHERE s.id = $3::uuid)
+                                             ELSE least(to_timestamp($2::float8 / 1000), now()) END, false) AS "predatesToken"
          FROM customers c LEFT JOIN customer_two_factor f ON f.customer_id = c.id WHERE c.id = $1`,
-      [customerId, issuedAt(actor)],
+      [customerId, issuedAt(actor), actor.viewer.kind === 'anonymous' ? null : actor.viewer.sessionId],
     );
     const twoFactor = allowCode && factor?.enabled === true;
     if (password && account) {
@@ -330,7 +328,7 @@ export class AccountService {
   /** A live customer with a password, by id or by (normalised) email. */
   private async findAccount(by: 'id' | 'email', value: string): Promise<Account | null> {
     const [account] = await this.deps.db.query<Account>(
-      `SELECT c.id, c.email, c.status, c.two_factor_enabled AS "twoFactorEnabled", cr.password_hash AS "passwordHash"
+      `SELECT c.id, lower(c.email) AS email, c.status, c.two_factor_enabled AS "twoFactorEnabled", cr.password_hash AS "passwordHash"
          FROM customers c JOIN customer_credentials cr ON cr.customer_id = c.id
         WHERE ${by === 'id' ? 'c.id = $1' : 'lower(c.email) = $1'} AND c.deleted_at IS NULL`,
       [value],
@@ -360,6 +358,29 @@ export class AccountService {
       metadata: { sessionsRevoked: revoked },
     });
     w.emit({ type: 'customer.password_changed', customerId, data: { customerId } });
+  }
+
+  /**
+   * A login while its email is locked: let through only with a valid second factor *and* the
+   * right password. The code is checked first without counting or spending it (an attacker
+   * who merely knows the email must not lock the owner's factor), the password is compared
+   * whatever the code (the same work for every account), and only both together spend the
+   * code and lift the lock. A valid code with a wrong password uses up one of the lock's few
+   * bypass attempts, so holding the factor does not give unlimited password guesses. Every
+   * failure answers the same ACCOUNT_LOCKED: nothing tells whether the code was right.
+   */
+  private async passLock(key: Buffer, account: Account | null, password: string, code: string, actor: Actor): Promise<boolean> {
+    const { twoFactor, hasher, lockout } = this.deps;
+    const factorOk = await twoFactor.peek(account?.twoFactorEnabled ? account.id : null, code);
+    const passwordOk = account ? await hasher.verify(password, account.passwordHash) : await hasher.burn(password);
+    if (!account || !factorOk) return false;
+    if (!passwordOk) {
+      await lockout.bypassFailed(key);
+      return false;
+    }
+    if (!(await twoFactor.checkForLogin(account.id, code, actor)).ok) return false;
+    await lockout.succeeded(key, { lift: true });
+    return true;
   }
 
   /**

@@ -9,12 +9,14 @@ export interface LockoutPolicy {
 }
 
 /** A charged attempt: settle it with `failed` or `succeeded` (or `release` when it never got compared). */
-export type Charge = { kind: 'charged'; key: Buffer } | { kind: 'locked'; lockedUntil: Date };
+export type Charge = { kind: 'charged'; key: Buffer } | { kind: 'locked'; key: Buffer; lockedUntil: Date; bypassLeft: boolean };
 
 /** An attempt in flight longer than this is taken for one whose process died mid-compare. */
 const IN_FLIGHT_STALE_SECONDS = 60;
 /** How long an attempt waits for attempts in flight to be decided before it gives up. */
 const WAIT_FOR_BUDGET_MS = 10_000;
+/** Per lock: logins that passed the second factor but typed a wrong password. */
+const MAX_BYPASS_FAILURES = 3;
 
 /**
  * The login lockout (README "Accounts and two-factor"), in `login_lockouts`, keyed by a keyed
@@ -59,11 +61,12 @@ export class Lockout {
       );
       if (row) return { kind: 'charged', key };
       // Refused: locked, or the budget is taken by attempts still being compared.
-      const [state] = await this.db.query<{ lockedUntil: Date | null }>(
-        'SELECT CASE WHEN locked_until > now() THEN locked_until END AS "lockedUntil" FROM login_lockouts WHERE key = $1',
-        [key],
+      const [state] = await this.db.query<{ lockedUntil: Date | null; bypassLeft: boolean }>(
+        `SELECT CASE WHEN locked_until > now() THEN locked_until END AS "lockedUntil", bypass_failures < $2 AS "bypassLeft"
+           FROM login_lockouts WHERE key = $1`,
+        [key, MAX_BYPASS_FAILURES],
       );
-      if (state?.lockedUntil) return { kind: 'locked', lockedUntil: state.lockedUntil };
+      if (state?.lockedUntil) return { kind: 'locked', key, lockedUntil: state.lockedUntil, bypassLeft: state.bypassLeft };
       if (Date.now() + pause > deadline) {
         throw new DomainError('RATE_LIMITED', 'Too many sign-in attempts for this account at once; try again', undefined, { retryAfterSeconds: 1 });
       }
@@ -84,6 +87,7 @@ export class Lockout {
                                   THEN now() + make_interval(secs => least($5::float8, $4::float8 * power(2, least(l.lockout_count, 30))))
                                   ELSE l.locked_until END,
               lockout_count = l.lockout_count + CASE WHEN ${failures} >= $3 THEN 1 ELSE 0 END,
+              bypass_failures = CASE WHEN ${failures} >= $3 THEN 0 ELSE l.bypass_failures END,
               updated_at = now()
         WHERE l.key = $1
     RETURNING CASE WHEN l.failed_count = 0 THEN l.locked_until END AS "lockedNow"`, // (the new row: only a lock resets the count to 0)
@@ -100,11 +104,19 @@ export class Lockout {
   async succeeded(key: Buffer, { lift = false } = {}): Promise<void> {
     await this.db.query(
       `UPDATE login_lockouts l
-          SET in_flight = greatest(${liveInFlight('l')} - ${lift ? 0 : 1}, 0), failed_count = 0, window_start = NULL, lockout_count = 0,
+          SET in_flight = greatest(${liveInFlight('l')} - ${lift ? 0 : 1}, 0), failed_count = 0, window_start = NULL, lockout_count = 0, bypass_failures = 0,
               locked_until = CASE WHEN $2 THEN NULL ELSE l.locked_until END, updated_at = now()
         WHERE l.key = $1`,
       [key, lift],
     );
+  }
+
+  /**
+   * A login past the lock with a valid second factor and a wrong password: whoever holds the
+   * factor gets MAX_BYPASS_FAILURES password guesses per lock, no more.
+   */
+  async bypassFailed(key: Buffer): Promise<void> {
+    await this.db.query('UPDATE login_lockouts SET bypass_failures = bypass_failures + 1, updated_at = now() WHERE key = $1', [key]);
   }
 
   /** An attempt charged but never compared (the request failed in between). */
@@ -121,7 +133,7 @@ export class Lockout {
   async prune(): Promise<number> {
     const rows = await this.db.query(
       `DELETE FROM login_lockouts
-        WHERE updated_at < now() - make_interval(secs => greatest($1::float8, $2::float8, 86400))
+        WHERE greatest(updated_at, locked_until) < now() - make_interval(secs => greatest($1::float8, $2::float8, 86400))
           AND coalesce(locked_until <= now(), true)
     RETURNING 1`,
       [this.policy.failureWindowSeconds, this.policy.lockoutMaxSeconds],

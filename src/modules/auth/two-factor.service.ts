@@ -37,6 +37,7 @@ interface FactorRow {
  */
 export class TwoFactorService {
   constructor(
+    private readonly db: Queryable,
     private readonly work: Transactor,
     private readonly secrets: SecretBox,
     private readonly settings: TwoFactorSettings,
@@ -125,6 +126,26 @@ export class TwoFactorService {
       if (!factor?.confirmed) return { ok: false, reason: 'invalid' } as const;
       return this.check(w, customerId, factor, code, true);
     });
+  }
+
+  /**
+   * Whether a code would pass, changing nothing: not counted, not spent. For a login past a
+   * lockout, which must not let anyone who merely knows the email lock the owner's factor;
+   * the code is spent (checkForLogin) only once the password has matched too. Asked with the
+   * same statement for a customer without a factor (null), so both take as long.
+   */
+  async peek(customerId: string | null, code: string): Promise<boolean> {
+    const typed = normaliseCode(code);
+    const [factor] = await this.db.query<FactorRow & { recoveryMatch: boolean }>(
+      `SELECT f.secret_ciphertext AS "secretCiphertext", f.confirmed_at IS NOT NULL AS confirmed, f.last_used_step::int AS "lastUsedStep",
+              coalesce(f.locked_until > now(), false) AS locked,
+              EXISTS (SELECT 1 FROM customer_recovery_codes r WHERE r.customer_id = f.customer_id AND r.code_hash = $2 AND r.used_at IS NULL) AS "recoveryMatch"
+         FROM customer_two_factor f WHERE f.customer_id = $1`,
+      [customerId, this.secrets.mac(typed)],
+    );
+    if (!factor?.confirmed || factor.locked || !customerId) return false;
+    if (factor.recoveryMatch && looksLikeRecoveryCode(typed)) return true;
+    return (await matchTotp(this.secrets.decrypt(factor.secretCiphertext, customerId), typed, factor.lastUsedStep)) !== null;
   }
 
   private async check(w: UnitOfWork, customerId: string, factor: FactorRow, code: string, allowRecovery: boolean): Promise<CodeCheck> {
