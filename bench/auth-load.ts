@@ -1,9 +1,10 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import path from 'node:path';
 import autocannon from 'autocannon';
 import bcrypt from 'bcrypt';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
+import { start as startScript, stop } from './processes';
+
+const start = (env: Record<string, string>) => startScript('dist/src/main.js', env);
 
 /**
  * `npm run bench:auth`: can one customer slow everyone's logins by making us hash? bcrypt runs
@@ -16,7 +17,6 @@ import pg from 'pg';
  * Environment: BENCH_PG_URL (admin URL), BENCH_BCRYPT_COST (12, the default of the service),
  * BENCH_SECONDS (15 per phase), BENCH_ATTACK_CONNECTIONS (32).
  */
-const ROOT = path.resolve(__dirname, '../..');
 const ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const COST = Number(process.env.BENCH_BCRYPT_COST ?? 12);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
@@ -30,25 +30,6 @@ function dsn(db: string): string {
   const u = new URL(ADMIN_URL);
   u.pathname = `/${db}`;
   return u.toString();
-}
-
-function start(env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/src/main.js')], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /"port":(\d+)[^\n]*listening|listening \{"port":(\d+)\}/.exec(out);
-      if (m) resolve({ child, port: Number(m[1] ?? m[2]) });
-    });
-    child.once('exit', (code) => reject(new Error(`service exited with ${code}: ${out}`)));
-  });
-}
-
-async function stop(p: { child: ChildProcess }): Promise<void> {
-  if (p.child.exitCode !== null) return;
-  p.child.kill('SIGTERM');
-  await new Promise((r) => p.child.once('exit', r));
 }
 
 const percentile = (xs: number[], q: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))] : NaN);

@@ -1,9 +1,9 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
+import { start } from './processes';
 import { relayThroughput, subscriberLatency } from './events';
 import { renderChart } from './chart';
 import { segmentBenchmark } from './segments';
@@ -81,22 +81,6 @@ async function seedRows(): Promise<string[]> {
   const ids = (await c.query<{ id: string }>('SELECT id FROM customers')).rows.map((r) => r.id);
   await c.end();
   return ids;
-}
-
-function start(script: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, script)], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /"port":(\d+)[^\n]*listening|listening \{"port":(\d+)\}/.exec(out);
-      if (m) resolve({ child, port: Number(m[1] ?? m[2]) });
-    });
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}: ${out}`)));
-  });
 }
 
 interface Result {
