@@ -26,7 +26,22 @@ export default tseslint.config(
     files: ['static/**/*.js'],
     languageOptions: {
       sourceType: 'script',
-      globals: { window: 'readonly', document: 'readonly', sessionStorage: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', console: 'readonly', graphqlWs: 'readonly', atob: 'readonly', Date: 'readonly', URL: 'readonly', fetch: 'readonly', location: 'readonly' },
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        sessionStorage: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        console: 'readonly',
+        graphqlWs: 'readonly',
+        atob: 'readonly',
+        Date: 'readonly',
+        URL: 'readonly',
+        fetch: 'readonly',
+        location: 'readonly',
+      },
     },
   },
   {

@@ -12,7 +12,9 @@ module.exports = {
   // auto-bind (a dependency of the codegen plugins test/schema.test.ts runs) is ESM only too.
   // The OTLP exporter loads `http` with a dynamic import(), which Jest's CommonJS runtime
   // refuses without --experimental-vm-modules; compiled, it becomes a require().
-  transformIgnorePatterns: ['/node_modules/(?!(@noble|@scure|@otplib|otplib|auto-bind|@opentelemetry/exporter-trace-otlp-http|@opentelemetry/otlp-exporter-base)/)'],
+  transformIgnorePatterns: [
+    '/node_modules/(?!(@noble|@scure|@otplib|otplib|auto-bind|@opentelemetry/exporter-trace-otlp-http|@opentelemetry/otlp-exporter-base)/)',
+  ],
   setupFiles: ['reflect-metadata'],
   testTimeout: 30000,
   // Integration tests share two cores with Postgres; more workers only add contention.

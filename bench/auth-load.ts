@@ -34,8 +34,17 @@ function dsn(db: string): string {
 
 const percentile = (xs: number[], q: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))] : NaN);
 
-async function gql(port: number, query: string, variables: Record<string, unknown>, headers: Record<string, string> = {}): Promise<{ errors?: { extensions?: { code?: string } }[] }> {
-  const res = await fetch(`http://127.0.0.1:${port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, variables }) });
+async function gql(
+  port: number,
+  query: string,
+  variables: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<{ errors?: { extensions?: { code?: string } }[] }> {
+  const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
   return (await res.json()) as { errors?: { extensions?: { code?: string } }[] };
 }
 
@@ -69,7 +78,10 @@ async function reads(port: number, ids: string[], seconds: number): Promise<auto
     requests: [
       {
         method: 'POST',
-        setupRequest: (req) => ({ ...req, body: JSON.stringify({ query: 'query($id: ID!) { customer(id: $id) { id email } }', variables: { id: ids[Math.floor(Math.random() * ids.length)] } }) }),
+        setupRequest: (req) => ({
+          ...req,
+          body: JSON.stringify({ query: 'query($id: ID!) { customer(id: $id) { id email } }', variables: { id: ids[Math.floor(Math.random() * ids.length)] } }),
+        }),
       },
     ],
   });

@@ -24,8 +24,14 @@ function cpuMs(pid: number): number {
 }
 
 function start(script: string, env: Record<string, string>): Promise<{ pid: number; port: number; stop: () => void }> {
-  const args = [...(process.env.NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...(process.env.CPU_PROF_DIR && script.includes('main') ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CPU_PROF_DIR}`] : [])];
-  const child = spawn(process.execPath, [...args, path.join(ROOT, script)], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const args = [
+    ...(process.env.NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+    ...(process.env.CPU_PROF_DIR && script.includes('main') ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CPU_PROF_DIR}`] : []),
+  ];
+  const child = spawn(process.execPath, [...args, path.join(ROOT, script)], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -38,8 +44,13 @@ function start(script: string, env: Record<string, string>): Promise<{ pid: numb
 
 async function main(): Promise<void> {
   const service = await start('dist/src/main.js', {
-    CUSTOMER_DATABASE_DSN: dsn, CUSTOMER_JWT_SECRET: SECRET, CUSTOMER_LOG_LEVEL: 'info', CUSTOMER_HTTP_PORT: '0', NODE_ENV: 'production',
-    CUSTOMER_2FA_ENCRYPTION_KEY: 'ab'.repeat(32), CUSTOMER_LOG_OPERATIONS: 'false',
+    CUSTOMER_DATABASE_DSN: dsn,
+    CUSTOMER_JWT_SECRET: SECRET,
+    CUSTOMER_LOG_LEVEL: 'info',
+    CUSTOMER_HTTP_PORT: '0',
+    NODE_ENV: 'production',
+    CUSTOMER_2FA_ENCRYPTION_KEY: 'ab'.repeat(32),
+    CUSTOMER_LOG_OPERATIONS: 'false',
   });
   const floor = await start('dist/bench/floor.js', { BENCH_DSN: dsn });
   const pg = await import('pg');
@@ -52,31 +63,54 @@ async function main(): Promise<void> {
   const profile = 'id email firstName lastName addresses { id city postalCode isDefault }';
   const pick = <T>(xs: T[]) => xs[Math.floor(Math.random() * xs.length)];
   const shapes: Record<string, { token: () => string; body: () => string }> = {
-    list: { token: () => admin, body: () => JSON.stringify({ operationName: 'CustomerList', query: `query CustomerList { customers(first: 50, orderBy: { field: CREATED_AT, direction: ASC }) { nodes { ${profile} } } }` }) },
+    list: {
+      token: () => admin,
+      body: () =>
+        JSON.stringify({
+          operationName: 'CustomerList',
+          query: `query CustomerList { customers(first: 50, orderBy: { field: CREATED_AT, direction: ASC }) { nodes { ${profile} } } }`,
+        }),
+    },
     me: { token: () => pick(mine), body: () => JSON.stringify({ operationName: 'Me', query: `query Me { me { ${profile} } }` }) },
     entities: {
       token: () => admin,
-      body: () => JSON.stringify({
-        operationName: 'Entities',
-        query: `query Entities($representations: [_Any!]!) { _entities(representations: $representations) { ... on Customer { ${profile} } } }`,
-        variables: { representations: Array.from({ length: 100 }, () => ({ __typename: 'Customer', id: pick(ids) })) },
-      }),
+      body: () =>
+        JSON.stringify({
+          operationName: 'Entities',
+          query: `query Entities($representations: [_Any!]!) { _entities(representations: $representations) { ... on Customer { ${profile} } } }`,
+          variables: { representations: Array.from({ length: 100 }, () => ({ __typename: 'Customer', id: pick(ids) })) },
+        }),
     },
-    byId: { token: () => admin, body: () => JSON.stringify({ query: 'query($id: ID!) { customer(id: $id) { id email firstName lastName status } }', variables: { id: pick(ids) } }) },
+    byId: {
+      token: () => admin,
+      body: () => JSON.stringify({ query: 'query($id: ID!) { customer(id: $id) { id email firstName lastName status } }', variables: { id: pick(ids) } }),
+    },
   };
   const shape = shapes[scenario];
   const run = (port: number, amount: number) =>
     autocannon({
-      url: `http://127.0.0.1:${port}/graphql`, connections: 32, amount,
+      url: `http://127.0.0.1:${port}/graphql`,
+      connections: 32,
+      amount,
       headers: { 'content-type': 'application/json' },
-      requests: [{ method: 'POST', setupRequest: (req: autocannon.Request) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${shape.token()}` }, body: shape.body() }) }],
+      requests: [
+        {
+          method: 'POST',
+          setupRequest: (req: autocannon.Request) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${shape.token()}` }, body: shape.body() }),
+        },
+      ],
     });
-  for (const [name, server] of [['subgraph', service], ['floor', floor]] as const) {
+  for (const [name, server] of [
+    ['subgraph', service],
+    ['floor', floor],
+  ] as const) {
     await run(server.port, Number(count)); // warm-up
     const before = cpuMs(server.pid);
     const r = await run(server.port, Number(count));
     const used = cpuMs(server.pid) - before;
-    process.stdout.write(`${scenario} ${name}: ${((used * 1000) / r.requests.total).toFixed(0)} µs CPU per request (${r.requests.total} requests, ${r.non2xx} non-2xx)\n`);
+    process.stdout.write(
+      `${scenario} ${name}: ${((used * 1000) / r.requests.total).toFixed(0)} µs CPU per request (${r.requests.total} requests, ${r.non2xx} non-2xx)\n`,
+    );
   }
   service.stop();
   floor.stop();

@@ -68,7 +68,12 @@ export async function relayThroughput(dsn: string, redisAddr: string): Promise<{
  * receipt time - the event's time, which the unit of work stamps before its last statement
  * (audit rows, outbox rows, NOTIFY) and the COMMIT pipelined behind it.
  */
-export async function subscriberLatency(urlA: string, urlB: string, adminToken: string, customerIds: string[]): Promise<{ p50: number; p99: number; events: number }> {
+export async function subscriberLatency(
+  urlA: string,
+  urlB: string,
+  adminToken: string,
+  customerIds: string[],
+): Promise<{ p50: number; p99: number; events: number }> {
   const total = 1000;
   const writers = Number(process.env.BENCH_EVENT_WRITERS ?? 8);
   const mutate = async (count: number, prefix: string) => {

@@ -34,10 +34,7 @@ type Address = { customerId: string; id: string; city: string; postalCode: strin
 async function page(): Promise<unknown> {
   const rows = (await pool.query(PAGE)).rows as { id: string; groupId: string }[];
   const ids = rows.map((r) => r.id);
-  const [prefs, groups] = await Promise.all([
-    pool.query(PREFS, [ids]),
-    pool.query(GROUPS, [[...new Set(rows.map((r) => r.groupId))]]),
-  ]);
+  const [prefs, groups] = await Promise.all([pool.query(PREFS, [ids]), pool.query(GROUPS, [[...new Set(rows.map((r) => r.groupId))]])]);
   const prefBy = new Map(prefs.rows.map((p: { customerId: string }) => [p.customerId, p]));
   const groupBy = new Map(groups.rows.map((g: { id: string }) => [g.id, g]));
   return {

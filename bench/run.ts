@@ -238,7 +238,9 @@ async function main(): Promise<void> {
       key: 'page',
       name: 'page of 50 + preferences + group',
       token: () => admin,
-      body: constant({ query: '{ customers(first: 50) { nodes { id email firstName lastName preferences { emailMarketing newsletter } group { code name } } } }' }),
+      body: constant({
+        query: '{ customers(first: 50) { nodes { id email firstName lastName preferences { emailMarketing newsletter } group { code name } } } }',
+      }),
     },
     {
       // The storefront/admin list of issue 18: the page, then the addresses of its customers.

@@ -113,7 +113,13 @@ export async function segmentBenchmark(): Promise<SegmentFigures> {
 
     for (let i = 0; i < 4; i++) {
       await segments.create(
-        { name: `extra ${i}`, rules: [{ field: SegmentField.AGE, operator: SegmentOperator.GTE, value: 20 + i * 10 }, { field: SegmentField.EMAIL_DOMAIN, operator: SegmentOperator.EQ, value: 'shop.test' }] },
+        {
+          name: `extra ${i}`,
+          rules: [
+            { field: SegmentField.AGE, operator: SegmentOperator.GTE, value: 20 + i * 10 },
+            { field: SegmentField.EMAIL_DOMAIN, operator: SegmentOperator.EQ, value: 'shop.test' },
+          ],
+        },
         actor,
       );
     }

@@ -5,9 +5,7 @@ import { parse } from 'graphql';
 import { ORDERS_SDL } from './orders-subgraph';
 
 /** The repository root, from gateway/*.ts (tests) and from dist/gateway/*.js (built) alike. */
-export const ROOT = [path.resolve(__dirname, '..'), path.resolve(__dirname, '../..')].find((dir) =>
-  fs.existsSync(path.join(dir, 'package.json')),
-)!;
+export const ROOT = [path.resolve(__dirname, '..'), path.resolve(__dirname, '../..')].find((dir) => fs.existsSync(path.join(dir, 'package.json')))!;
 
 export const SUPERGRAPH_FILE = path.join(ROOT, 'gateway/supergraph.graphql');
 

@@ -77,7 +77,13 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
   // CUSTOMER_TRACING_ENABLED=false (default): a no-op handle; nothing of OpenTelemetry is loaded.
   const tracing = startTracing(config, logger);
   const bus = createEventBus(config, logger);
-  const relay = new OutboxRelay(db, new EventPublisher(bus.pubsub, bus.redis, config.outbox.streamMaxLen, `${config.eventsNamespace}${STREAM}`), config.outbox, logger, config.databaseDsn);
+  const relay = new OutboxRelay(
+    db,
+    new EventPublisher(bus.pubsub, bus.redis, config.outbox.streamMaxLen, `${config.eventsNamespace}${STREAM}`),
+    config.outbox,
+    logger,
+    config.databaseDsn,
+  );
   const sessions = new SessionStore(db);
   const lookups = new IdLookups(db);
   // One Transactor for every unit of work: it wakes the relay after commit and re-scores segments before it.
@@ -92,7 +98,13 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
     issuer: new TokenIssuer(config.jwtSecret),
     limiter: new IpRateLimiter(bus.redis, config.auth.ipLimit, config.auth.ipWindowSeconds, `${config.eventsNamespace}customer:auth-ip`),
     // The same allowance per customer for what a signed-in caller can make us hash.
-    accountLimiter: new IpRateLimiter(bus.redis, config.auth.ipLimit, config.auth.ipWindowSeconds, `${config.eventsNamespace}customer:auth-account`, 'this account'),
+    accountLimiter: new IpRateLimiter(
+      bus.redis,
+      config.auth.ipLimit,
+      config.auth.ipWindowSeconds,
+      `${config.eventsNamespace}customer:auth-account`,
+      'this account',
+    ),
     deferred,
   });
   const retention = new AuditRetention(db, { retentionDays: config.auditRetentionDays, intervalMs: 3_600_000 }, logger);

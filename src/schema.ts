@@ -27,8 +27,7 @@ import { CustomerWishlistFieldResolver, WishlistResolver } from './modules/wishl
 import { CustomerSegmentsFieldResolver, SegmentResolver } from './modules/segment/segment.resolver';
 
 /** Federation 2 directives the SDL uses, imported through @link as the contract does. */
-const FEDERATION_LINK =
-  'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@inaccessible", "@tag"])';
+const FEDERATION_LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@inaccessible", "@tag"])';
 
 type Representation = { __typename: string; id?: unknown };
 
@@ -97,7 +96,8 @@ function checkRepresentations(schema: GraphQLSchema): void {
         errors.push({ field: `representations[${i}].__typename`, message: `must name an entity of this subgraph: ${entities.join(', ')}` });
       }
     });
-    if (errors.length) throw new DomainError('BAD_USER_INPUT', `Invalid input: ${errors.length} representation(s) name no entity of this subgraph`, errors.slice(0, 20));
+    if (errors.length)
+      throw new DomainError('BAD_USER_INPUT', `Invalid input: ${errors.length} representation(s) name no entity of this subgraph`, errors.slice(0, 20));
     return resolve(source, args, ctx, info);
   };
 }
@@ -119,7 +119,7 @@ function answerJoinedFields(resolvers: Record<string, object>): void {
     const map = resolvers[typeName] as Record<string, GraphQLFieldResolver<Record<string, unknown>, Context>>;
     for (const field of fields) {
       const resolve = map[field];
-      map[field] = (row, args, ctx, info) => (hasArguments(args) ? resolve(row, args, ctx, info) : row[field] ?? resolve(row, args, ctx, info));
+      map[field] = (row, args, ctx, info) => (hasArguments(args) ? resolve(row, args, ctx, info) : (row[field] ?? resolve(row, args, ctx, info)));
     }
   }
 }

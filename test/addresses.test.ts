@@ -8,7 +8,8 @@ afterAll(async () => {
   await server.close();
 });
 
-const FIELDS = 'id customerId type firstName company addressLine1 addressLine2 city stateProvince postalCode countryCode phone label isDefault isVerified metadata';
+const FIELDS =
+  'id customerId type firstName company addressLine1 addressLine2 city stateProvince postalCode countryCode phone label isDefault isVerified metadata';
 const CREATE = `mutation($c: ID!, $input: AddressInput!) { createAddress(customerId: $c, input: $input) { ${FIELDS} } }`;
 const UPDATE = `mutation($id: ID!, $input: AddressUpdateInput!) { updateAddress(id: $id, input: $input) { ${FIELDS} } }`;
 const DELETE = 'mutation($id: ID!) { deleteAddress(id: $id) }';
@@ -73,10 +74,7 @@ describe('default addresses', () => {
     const newest = await create(c.id, address());
     await create(c.id, address({ type: 'BILLING' }));
     expect((await server.gql(DELETE, { id: a.id }, tokens.customer(c.id))).data).toEqual({ deleteAddress: true });
-    expect(await defaults(c.id)).toEqual([
-      expect.objectContaining({ type: 'BILLING' }),
-      { id: newest.id, type: 'SHIPPING' },
-    ]);
+    expect(await defaults(c.id)).toEqual([expect.objectContaining({ type: 'BILLING' }), { id: newest.id, type: 'SHIPPING' }]);
     const [row] = await server.db.query<{ deleted_at: Date | null }>('SELECT deleted_at FROM customer_addresses WHERE id = $1', [a.id]);
     expect(row.deleted_at).toBeInstanceOf(Date);
     // deleting the rest leaves no shipping default, and never another type's
@@ -134,7 +132,14 @@ describe('address validation and normalisation', () => {
       phone: '(613) 555-0100',
       company: '',
     });
-    expect(a).toMatchObject({ countryCode: 'CA', postalCode: 'K1A 0B1', phone: '+16135550100', addressLine1: '24 Sussex Drive', addressLine2: null, company: null });
+    expect(a).toMatchObject({
+      countryCode: 'CA',
+      postalCode: 'K1A 0B1',
+      phone: '+16135550100',
+      addressLine1: '24 Sussex Drive',
+      addressLine2: null,
+      company: null,
+    });
     const vn = await create(c.id, address({ countryCode: 'VN', postalCode: '700000', phone: '0912 345 678', city: 'Ho Chi Minh City' }));
     expect(vn).toMatchObject({ postalCode: '700000', phone: '+84912345678' });
     const hk = await create(c.id, address({ countryCode: 'HK', postalCode: null, city: 'Hong Kong' }));
@@ -166,7 +171,11 @@ describe('address validation and normalisation', () => {
     const a = await create(c.id, address({ label: 'Home', company: 'ACME' }));
     const bad = await server.gql(UPDATE, { id: a.id, input: { countryCode: 'GB' } }, tokens.customer(c.id));
     expect(bad.errors?.[0].extensions?.fieldErrors?.[0].field).toBe('input.postalCode');
-    const ok = await server.gql(UPDATE, { id: a.id, input: { countryCode: 'gb', postalCode: 'sw1a1aa', city: 'London', company: null } }, tokens.customer(c.id));
+    const ok = await server.gql(
+      UPDATE,
+      { id: a.id, input: { countryCode: 'gb', postalCode: 'sw1a1aa', city: 'London', company: null } },
+      tokens.customer(c.id),
+    );
     expect(ok.errors).toBeUndefined();
     expect(ok.data!.updateAddress).toMatchObject({ countryCode: 'GB', postalCode: 'SW1A 1AA', city: 'London', label: 'Home', company: null, isDefault: true });
   });

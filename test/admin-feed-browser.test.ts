@@ -115,7 +115,11 @@ describeInBrowser('the admin feed page in headless Chromium', () => {
     await page.locator('#state', { hasText: 'Connected' }).waitFor({ timeout: 5000 });
     await page.waitForTimeout(300);
     const name = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">';
-    await server.gql('mutation($id: ID!, $n: String!) { updateCustomer(id: $id, input: { firstName: $n, lastName: "Doe" }) { id } }', { id: c.id, n: name }, tokens.admin());
+    await server.gql(
+      'mutation($id: ID!, $n: String!) { updateCustomer(id: $id, input: { firstName: $n, lastName: "Doe" }) { id } }',
+      { id: c.id, n: name },
+      tokens.admin(),
+    );
 
     const change = page.locator('#rows tr.change', { hasText: 'CUSTOMER_UPDATED' });
     await change.waitFor({ timeout: 2000 });
@@ -164,7 +168,7 @@ describeInBrowser('the admin feed page in headless Chromium', () => {
     }
   });
 
-  it('refuses a token that is not an ADMIN\'s, saying so', async () => {
+  it("refuses a token that is not an ADMIN's, saying so", async () => {
     const c = await createCustomer(server);
     await signIn(tokens.customer(c.id));
     await page.locator('#sign-in-message', { hasText: 'not an ADMIN' }).waitFor({ timeout: 2000 });

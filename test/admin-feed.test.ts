@@ -46,7 +46,12 @@ describe('the admin feed page, outside production, with CORS for one dashboard o
     // No inline script or style for the CSP to refuse.
     expect(html).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>/);
     expect(html).not.toMatch(/\sstyle=|<style/);
-    expect(html.match(/(?:src|href)="([^"]+)"/g)).toEqual(['href="/admin/feed/favicon.svg"', 'href="/admin/feed/feed.css"', 'src="/admin/feed/graphql-ws.js"', 'src="/admin/feed/feed.js"']);
+    expect(html.match(/(?:src|href)="([^"]+)"/g)).toEqual([
+      'href="/admin/feed/favicon.svg"',
+      'href="/admin/feed/feed.css"',
+      'src="/admin/feed/graphql-ws.js"',
+      'src="/admin/feed/feed.js"',
+    ]);
   });
 
   it.each([
@@ -72,7 +77,9 @@ describe('the admin feed page, outside production, with CORS for one dashboard o
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBe(DASHBOARD);
     expect(res.headers.get('access-control-allow-methods')).toBe('GET, POST');
-    expect(res.headers.get('access-control-allow-headers')!.split(', ')).toEqual(expect.arrayContaining(['authorization', 'content-type', 'apollo-require-preflight']));
+    expect(res.headers.get('access-control-allow-headers')!.split(', ')).toEqual(
+      expect.arrayContaining(['authorization', 'content-type', 'apollo-require-preflight']),
+    );
     expect(res.headers.get('access-control-max-age')).toBe('600');
     expect(res.headers.get('access-control-allow-credentials')).toBeNull();
     expect(res.headers.get('vary')).toBe('origin');

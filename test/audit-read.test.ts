@@ -46,9 +46,7 @@ function seed(row: Omit<Seed, 'id'> & { id?: string }): Seed {
 
 /** Newest first, ties by id descending: what the service must return. */
 function newestFirst(rows: Seed[]): string[] {
-  return [...rows]
-    .sort((x, y) => (x.created_at === y.created_at ? (x.id < y.id ? 1 : -1) : x.created_at < y.created_at ? 1 : -1))
-    .map((r) => r.id);
+  return [...rows].sort((x, y) => (x.created_at === y.created_at ? (x.id < y.id ? 1 : -1) : x.created_at < y.created_at ? 1 : -1)).map((r) => r.id);
 }
 
 const EVENTS = `query($filter: AuditEventFilter, $first: Int, $after: String) {
@@ -88,12 +86,44 @@ beforeAll(async () => {
   bulk = rows.map((r) => r.id);
 
   // Customer A: a dozen events of every kind, four of them at one identical instant.
-  v4 = seed({ event_type: 'customer.profile.update', severity: 'INFO', customer_id: customerA, operation: 'update', ip_address: '203.0.113.7',
-    created_at: at(1, 456), old_values: { firstName: 'An' }, new_values: { firstName: 'Ann' }, metadata: { source: 'test' }, actor_id: 'admin-user', user_agent: 'jest' });
-  v6 = seed({ event_type: 'customer.address.created', severity: 'INFO', customer_id: customerA, operation: 'create', ip_address: '2001:db8::1', created_at: at(2) });
-  masked = seed({ event_type: 'customer.address.default_changed', severity: 'WARN', customer_id: customerA, operation: 'update', ip_address: '198.51.100.23/24', created_at: at(3) });
+  v4 = seed({
+    event_type: 'customer.profile.update',
+    severity: 'INFO',
+    customer_id: customerA,
+    operation: 'update',
+    ip_address: '203.0.113.7',
+    created_at: at(1, 456),
+    old_values: { firstName: 'An' },
+    new_values: { firstName: 'Ann' },
+    metadata: { source: 'test' },
+    actor_id: 'admin-user',
+    user_agent: 'jest',
+  });
+  v6 = seed({
+    event_type: 'customer.address.created',
+    severity: 'INFO',
+    customer_id: customerA,
+    operation: 'create',
+    ip_address: '2001:db8::1',
+    created_at: at(2),
+  });
+  masked = seed({
+    event_type: 'customer.address.default_changed',
+    severity: 'WARN',
+    customer_id: customerA,
+    operation: 'update',
+    ip_address: '198.51.100.23/24',
+    created_at: at(3),
+  });
   sameInstant = [0, 1, 2, 3].map((i) =>
-    seed({ event_type: i % 2 ? 'customer.a_b.x' : 'customer.aXb.y', severity: i < 2 ? 'ERROR' : 'DEBUG', customer_id: customerA, operation: 'update', ip_address: null, created_at: at(4, 123) }),
+    seed({
+      event_type: i % 2 ? 'customer.a_b.x' : 'customer.aXb.y',
+      severity: i < 2 ? 'ERROR' : 'DEBUG',
+      customer_id: customerA,
+      operation: 'update',
+      ip_address: null,
+      created_at: at(4, 123),
+    }),
   );
   // Microseconds apart: a millisecond cursor would lose one of them.
   seed({ event_type: 'customer.50%.z', severity: 'CRITICAL', customer_id: customerA, operation: 'delete', ip_address: null, created_at: at(5, 1) });
@@ -103,8 +133,14 @@ beforeAll(async () => {
   seed({ event_type: 'customer.profile.update', severity: 'INFO', customer_id: customerA, operation: 'update', ip_address: null, created_at: at(8) });
   // Customer B, interleaved in time with A, sharing one instant with A's four.
   for (let i = 0; i < 6; i++) {
-    seed({ event_type: i % 2 ? 'customer.address.created' : 'customer.login.failed', severity: i % 3 === 0 ? 'WARN' : 'INFO', customer_id: customerB,
-      operation: i % 2 ? 'create' : 'login', ip_address: '192.0.2.1', created_at: i === 0 ? at(4, 123) : at(i * 2 + 0.5) });
+    seed({
+      event_type: i % 2 ? 'customer.address.created' : 'customer.login.failed',
+      severity: i % 3 === 0 ? 'WARN' : 'INFO',
+      customer_id: customerB,
+      operation: i % 2 ? 'create' : 'login',
+      ip_address: '192.0.2.1',
+      created_at: i === 0 ? at(4, 123) : at(i * 2 + 0.5),
+    });
   }
   // No customer (a failed sign-in for an unknown email).
   for (let i = 0; i < 3; i++) {
@@ -113,7 +149,14 @@ beforeAll(async () => {
   // Three events for each of 50 customers (the batching check), older than everything above.
   bulk.forEach((id, n) => {
     for (let i = 0; i < 3; i++) {
-      seed({ event_type: 'customer.profile.update', severity: 'DEBUG', customer_id: id, operation: 'update', ip_address: null, created_at: at(100 + n * 3 + i, 7) });
+      seed({
+        event_type: 'customer.profile.update',
+        severity: 'DEBUG',
+        customer_id: id,
+        operation: 'update',
+        ip_address: null,
+        created_at: at(100 + n * 3 + i, 7),
+      });
     }
   });
 
@@ -139,7 +182,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
 });
-
 
 async function events(variables: Record<string, unknown>, token = tokens.admin()) {
   const res = await server.gql(EVENTS, variables, token);
@@ -204,9 +246,21 @@ describe('auditEvents (ADMIN)', () => {
     expect(res.errors).toBeUndefined();
     const [first, second, third] = res.data!.auditEvents.nodes;
     expect(first).toEqual({
-      id: v4.id, eventType: 'customer.profile.update', severity: 'INFO', customerId: customerA, resourceId: null, operation: 'update',
-      oldValues: { firstName: 'An' }, newValues: { firstName: 'Ann' }, actorId: 'admin-user', ipAddress: '203.0.113.7', userAgent: 'jest',
-      sessionId: null, traceId: null, metadata: { source: 'test' }, createdAt: '2026-03-01T11:59:00.000Z',
+      id: v4.id,
+      eventType: 'customer.profile.update',
+      severity: 'INFO',
+      customerId: customerA,
+      resourceId: null,
+      operation: 'update',
+      oldValues: { firstName: 'An' },
+      newValues: { firstName: 'Ann' },
+      actorId: 'admin-user',
+      ipAddress: '203.0.113.7',
+      userAgent: 'jest',
+      sessionId: null,
+      traceId: null,
+      metadata: { source: 'test' },
+      createdAt: '2026-03-01T11:59:00.000Z',
     });
     expect(second).toMatchObject({ id: v6.id, ipAddress: '2001:db8::1', oldValues: null, metadata: {} });
     // stored with a /24 mask; host() answers the address alone
@@ -267,9 +321,19 @@ describe('auditEvents (ADMIN)', () => {
     );
 
     // everything at once, paged
-    const filter = { customerId: customerA, eventTypePrefix: 'customer.', severity: ['INFO', 'CRITICAL', 'DEBUG'], since: '2026-03-01T11:51:00Z', until: '2026-03-01T11:59:30Z' };
+    const filter = {
+      customerId: customerA,
+      eventTypePrefix: 'customer.',
+      severity: ['INFO', 'CRITICAL', 'DEBUG'],
+      since: '2026-03-01T11:51:00Z',
+      until: '2026-03-01T11:59:30Z',
+    };
     const expected = where(
-      (s) => s.customer_id === customerA && ['INFO', 'CRITICAL', 'DEBUG'].includes(s.severity) && s.created_at >= '2026-03-01T11:51:00' && s.created_at < '2026-03-01T11:59:30',
+      (s) =>
+        s.customer_id === customerA &&
+        ['INFO', 'CRITICAL', 'DEBUG'].includes(s.severity) &&
+        s.created_at >= '2026-03-01T11:51:00' &&
+        s.created_at < '2026-03-01T11:59:30',
     );
     expect(expected.length).toBeGreaterThan(4);
     expect(await walk((after) => events({ filter, first: 2, after }), 2)).toEqual(expected);
@@ -339,7 +403,11 @@ describe('Customer.auditTrail', () => {
     // a cursor is a position in time: B's events older than A's third newest
     const position = seeds.find((s) => s.id === trailOfA()[2])!;
     expect(both.data!.other.auditTrail.nodes.map((n: { id: string }) => n.id)).toEqual(
-      newestFirst(seeds.filter((s) => s.customer_id === customerB && (s.created_at < position.created_at || (s.created_at === position.created_at && s.id < position.id)))).slice(0, 3),
+      newestFirst(
+        seeds.filter(
+          (s) => s.customer_id === customerB && (s.created_at < position.created_at || (s.created_at === position.created_at && s.id < position.id)),
+        ),
+      ).slice(0, 3),
     );
   });
 
@@ -373,7 +441,10 @@ describe('Customer.auditTrail', () => {
     });
     expect(small.errors).toBeUndefined();
     expect(large.errors).toBeUndefined();
-    const nodes = large.data.customers.nodes as { id: string; auditTrail: { nodes: { id: string; customerId: string }[]; pageInfo: { hasNextPage: boolean } } }[];
+    const nodes = large.data.customers.nodes as {
+      id: string;
+      auditTrail: { nodes: { id: string; customerId: string }[]; pageInfo: { hasNextPage: boolean } };
+    }[];
     expect(nodes).toHaveLength(50);
     expect(new Set(nodes.map((n) => n.id))).toEqual(new Set(bulk));
     for (const c of nodes) {

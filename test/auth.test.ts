@@ -20,7 +20,6 @@ const RESET = 'mutation($t: String!, $p: String!) { resetPassword(token: $t, new
 const VERIFY_EMAIL = 'mutation($t: String!) { verifyEmail(token: $t) { id emailVerified } }';
 const REQUEST_VERIFICATION = 'mutation { requestEmailVerification }';
 
-
 describe('register', () => {
   it('creates the customer, a session and a token of role CUSTOMER; the password is stored only as a bcrypt hash', async () => {
     const email = uniqueEmail('reg');
@@ -40,7 +39,9 @@ describe('register', () => {
     ]);
     expect(cred.password_hash).toMatch(/^\$2b\$04\$/); // bcrypt at the configured cost
     expect(cred.password_hash).not.toContain(PASSWORD);
-    const [session] = await server.db.query<{ id: string }>('SELECT id FROM customer_sessions WHERE customer_id = $1 AND revoked_at IS NULL', [payload.customer.id]);
+    const [session] = await server.db.query<{ id: string }>('SELECT id FROM customer_sessions WHERE customer_id = $1 AND revoked_at IS NULL', [
+      payload.customer.id,
+    ]);
     expect(session.id).toBe(claims.sid);
   });
 
@@ -63,7 +64,11 @@ describe('register', () => {
   it('hands an email verification token to the notification service through the outbox', async () => {
     const account = await register(server);
     const event = await lastEvent(server, account.id, 'customer.verification_requested');
-    expect(event).toMatchObject({ specversion: '1.0', subject: account.id, data: { customerId: account.id, token: expect.any(String), expiresAt: expect.any(String) } });
+    expect(event).toMatchObject({
+      specversion: '1.0',
+      subject: account.id,
+      data: { customerId: account.id, token: expect.any(String), expiresAt: expect.any(String) },
+    });
     // Ids, not personal values: the notification service looks the address up.
     expect(JSON.stringify(event)).not.toContain(account.email);
   });
@@ -138,7 +143,9 @@ describe('login', () => {
     await setStatus('ACTIVE');
     expect(code(await server.gql(ME, {}, account.token))).toBe('UNAUTHENTICATED');
     expect(code(await server.gql(ME, {}, other))).toBe('UNAUTHENTICATED');
-    const [live] = await server.db.query<{ n: number }>('SELECT count(*)::int AS n FROM customer_sessions WHERE customer_id = $1 AND revoked_at IS NULL', [account.id]);
+    const [live] = await server.db.query<{ n: number }>('SELECT count(*)::int AS n FROM customer_sessions WHERE customer_id = $1 AND revoked_at IS NULL', [
+      account.id,
+    ]);
     expect(live.n).toBe(0);
     const audit = await server.db.query<{ metadata: Record<string, unknown> }>(
       "SELECT metadata FROM audit_events WHERE customer_id = $1 AND event_type = 'customer.status.change' ORDER BY created_at, id",
@@ -205,7 +212,9 @@ describe('sessions', () => {
   it('refuses a token naming a session that does not exist, even with a valid signature', async () => {
     const account = await register(server);
     const jwt = await import('jsonwebtoken');
-    const forged = jwt.default.sign({ sub: account.id, role: 'CUSTOMER', sid: '00000000-0000-4000-8000-000000000000' }, server.config.jwtSecret, { expiresIn: '1h' });
+    const forged = jwt.default.sign({ sub: account.id, role: 'CUSTOMER', sid: '00000000-0000-4000-8000-000000000000' }, server.config.jwtSecret, {
+      expiresIn: '1h',
+    });
     expect(code(await server.gql(ME, {}, forged))).toBe('UNAUTHENTICATED');
     // A session of another customer does not fit either.
     const other = await register(server);
@@ -231,7 +240,7 @@ describe('email verification', () => {
     expect(await lastEvent(server, account.id, 'customer.email_verified')).not.toBeNull();
   });
 
-  it('refuses an anonymous verifyEmail that selects more than the customer\'s own fields before using the token (it committed, then answered data: null)', async () => {
+  it("refuses an anonymous verifyEmail that selects more than the customer's own fields before using the token (it committed, then answered data: null)", async () => {
     const account = await register(server);
     const token = (await lastEvent(server, account.id, 'customer.verification_requested'))!.data.token as string;
     const more = await server.gql('mutation($t: String!) { verifyEmail(token: $t) { id addresses { city } statistics { totalOrders } } }', { t: token });
@@ -260,11 +269,15 @@ describe('email verification', () => {
   it('voids the token when the email changes, and the new email starts unverified', async () => {
     const account = await register(server);
     const token = (await lastEvent(server, account.id, 'customer.verification_requested'))!.data.token;
-    const upd = await server.gql('mutation($id: ID!, $e: String!, $p: String) { updateCustomer(id: $id, input: { email: $e, currentPassword: $p }) { emailVerified } }', {
-      id: account.id,
-      e: uniqueEmail('changed'),
-      p: account.password,
-    }, account.token);
+    const upd = await server.gql(
+      'mutation($id: ID!, $e: String!, $p: String) { updateCustomer(id: $id, input: { email: $e, currentPassword: $p }) { emailVerified } }',
+      {
+        id: account.id,
+        e: uniqueEmail('changed'),
+        p: account.password,
+      },
+      account.token,
+    );
     expect(upd.data!.updateCustomer.emailVerified).toBe(false);
     expect(code(await server.gql(VERIFY_EMAIL, { t: token }))).toBe('BAD_USER_INPUT');
   });
@@ -314,11 +327,15 @@ describe('password reset and change', () => {
     const account = await register(server);
     await server.gql(REQUEST_RESET, { e: account.email });
     const token = (await lastEvent(server, account.id, 'customer.password_reset_requested'))!.data.token;
-    const moved = await server.gql('mutation($id: ID!, $e: String!, $p: String) { updateCustomer(id: $id, input: { email: $e, currentPassword: $p }) { id } }', {
-      id: account.id,
-      e: uniqueEmail('moved'),
-      p: account.password,
-    }, account.token);
+    const moved = await server.gql(
+      'mutation($id: ID!, $e: String!, $p: String) { updateCustomer(id: $id, input: { email: $e, currentPassword: $p }) { id } }',
+      {
+        id: account.id,
+        e: uniqueEmail('moved'),
+        p: account.password,
+      },
+      account.token,
+    );
     expect(moved.errors).toBeUndefined();
     expect(code(await server.gql(RESET, { t: token, p: 'a brand new secret' }))).toBe('BAD_USER_INPUT');
   });
@@ -330,7 +347,9 @@ describe('password reset and change', () => {
     const missing = await server.gql(CHANGE, { id: account.id, input: { email: target } }, account.token);
     expect(code(missing)).toBe('BAD_USER_INPUT');
     expect(missing.errors![0].extensions!.fieldErrors![0].field).toBe('input.currentPassword');
-    expect(code(await server.gql(CHANGE, { id: account.id, input: { email: target, currentPassword: 'not it at all' } }, account.token))).toBe('INVALID_CREDENTIALS');
+    expect(code(await server.gql(CHANGE, { id: account.id, input: { email: target, currentPassword: 'not it at all' } }, account.token))).toBe(
+      'INVALID_CREDENTIALS',
+    );
     // Other fields, and the same address sent back (a whole profile form), need nothing.
     const same = await server.gql(CHANGE, { id: account.id, input: { email: account.email.toUpperCase(), firstName: 'Form' } }, account.token);
     expect(same.data!.updateCustomer).toEqual({ email: account.email, firstName: 'Form' });
@@ -345,7 +364,7 @@ describe('password reset and change', () => {
     expect(code(await server.gql(CHANGE, { id: boId, input: { firstName: 'Still fine' } }, tokens.customer(boId)))).toBeUndefined();
     // The confirmation is never stored: not in the audit row, not in the event.
     const rows = await server.db.query<{ t: string }>(
-      "SELECT old_values::text || new_values::text || metadata::text AS t FROM audit_events WHERE customer_id = $1 UNION ALL SELECT payload::text FROM outbox_events WHERE customer_id = $1",
+      'SELECT old_values::text || new_values::text || metadata::text AS t FROM audit_events WHERE customer_id = $1 UNION ALL SELECT payload::text FROM outbox_events WHERE customer_id = $1',
       [account.id],
     );
     expect(rows.map((r) => r.t).join()).not.toContain(account.password);

@@ -49,7 +49,11 @@ beforeAll(async () => {
   const group = (code: string) => server.gql('mutation($c: String!) { createCustomerGroup(input: { code: $c, name: $c }) { id } }', { c: code }, admin);
   ids.group = (await group('CORPUS')).data!.createCustomerGroup.id;
   ids.erasableGroup = (await group('CORPUS_GONE')).data!.createCustomerGroup.id;
-  const segment = await server.gql('mutation { createSegment(input: { name: "Corpus", rules: [{ field: TOTAL_ORDERS, operator: GTE, value: 0 }] }) { id } }', {}, admin);
+  const segment = await server.gql(
+    'mutation { createSegment(input: { name: "Corpus", rules: [{ field: TOTAL_ORDERS, operator: GTE, value: 0 }] }) { id } }',
+    {},
+    admin,
+  );
   ids.segment = segment.data!.createSegment.id;
 }, 60_000);
 afterAll(async () => {
@@ -98,7 +102,15 @@ const BAD_BY_NAME: Record<string, unknown[]> = {
   countryCode: ['XX', 'nl', 'NLD', 'ÖÖ', '1'],
   postalCode: ['!!!', '1'.repeat(40), 'ABCDEFG'],
   phone: ['+1', 'abc', '+4415555501231234567', '٠١٢٣'],
-  after: ['garbage', cursor(['CREATED_AT:DESC', '2026-02-30 00:00:00+00', UUID]), cursor(['EMAIL:ASC', NUL, UUID]), cursor(['AUDIT:CREATED_AT:DESC', '2026-02-30T00:00:00.000000Z', UUID]), cursor(['AUDIT:CREATED_AT:DESC', '2026-01-01T00:00:00.000000Z', 'not-a-uuid']), cursor([]), cursor(nestedArray(500) as unknown[])],
+  after: [
+    'garbage',
+    cursor(['CREATED_AT:DESC', '2026-02-30 00:00:00+00', UUID]),
+    cursor(['EMAIL:ASC', NUL, UUID]),
+    cursor(['AUDIT:CREATED_AT:DESC', '2026-02-30T00:00:00.000000Z', UUID]),
+    cursor(['AUDIT:CREATED_AT:DESC', '2026-01-01T00:00:00.000000Z', 'not-a-uuid']),
+    cursor([]),
+    cursor(nestedArray(500) as unknown[]),
+  ],
   auditAfter: ['garbage', cursor(['AUDIT:CREATED_AT:DESC', '2026-02-30T00:00:00.000000Z', UUID]), cursor(['AUDIT:CREATED_AT:DESC', NUL, UUID])],
   first: [-5, 0, 1_000_000],
   password: ['short', 'é'.repeat(40), NUL.repeat(4)],
@@ -121,7 +133,8 @@ function validValue(type: GraphQLInputType, name: string, coordinate: string): u
   if (isEnumType(t)) return t.getValues()[0].value;
   if (isInputObjectType(t)) {
     const out: Record<string, unknown> = {};
-    for (const f of Object.values(t.getFields())) if (isNonNullType(f.type) && f.defaultValue === undefined) out[f.name] = validValue(f.type, f.name, `${t.name}.${f.name}`);
+    for (const f of Object.values(t.getFields()))
+      if (isNonNullType(f.type) && f.defaultValue === undefined) out[f.name] = validValue(f.type, f.name, `${t.name}.${f.name}`);
     if (t.name === 'SegmentRuleInput') Object.assign(out, { field: 'TOTAL_ORDERS', operator: 'GT', value: 1 });
     return out;
   }
@@ -436,17 +449,41 @@ describe('bad-input corpus (production mode)', () => {
       () => raw('unknown operationName', post(JSON.stringify({ query: 'query A { me { id } }', operationName: 'B' }))),
       () => raw('syntax error', post(JSON.stringify({ query: '{ me { id ' }))),
       () => raw('NUL in the document', post(JSON.stringify({ query: '{ me { id } }\u0000' }))),
-      () => raw('deeply nested variables (100,000 levels)', post(`{"query":"query($m: JSON) { __typename }","variables":{"m":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`)),
+      () =>
+        raw(
+          'deeply nested variables (100,000 levels)',
+          post(`{"query":"query($m: JSON) { __typename }","variables":{"m":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`),
+        ),
       () => raw('text/plain body', post('{ me { id } }', { 'content-type': 'text/plain' })),
-      () => raw('APQ hash mismatch', post(JSON.stringify({ query: '{ me { id } }', extensions: { persistedQuery: { version: 1, sha256Hash: 'a'.repeat(64) } } }))),
+      () =>
+        raw('APQ hash mismatch', post(JSON.stringify({ query: '{ me { id } }', extensions: { persistedQuery: { version: 1, sha256Hash: 'a'.repeat(64) } } }))),
       () => raw('APQ not found', post(JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash: 'b'.repeat(64) } } }))),
       () => raw('APQ bad version', post(JSON.stringify({ query: '{ me { id } }', extensions: { persistedQuery: { version: 'x' } } }))),
-      () => raw('callback extension that is no object', post(JSON.stringify({ query: 'subscription { customerChanged { eventId } }', extensions: { subscription: 'x' } }))),
-      () => raw('mutation over GET', { method: 'GET', headers: { 'apollo-require-preflight': 'true' } }, `${server.url}?query=${encodeURIComponent('mutation { logout }')}`),
+      () =>
+        raw(
+          'callback extension that is no object',
+          post(JSON.stringify({ query: 'subscription { customerChanged { eventId } }', extensions: { subscription: 'x' } })),
+        ),
+      () =>
+        raw(
+          'mutation over GET',
+          { method: 'GET', headers: { 'apollo-require-preflight': 'true' } },
+          `${server.url}?query=${encodeURIComponent('mutation { logout }')}`,
+        ),
       () => raw('GET without CSRF header', { method: 'GET' }, `${server.url}?query=${encodeURIComponent('{ me { id } }')}`),
-      () => raw('GET with bad variables JSON', { method: 'GET', headers: { 'apollo-require-preflight': 'true' } }, `${server.url}?query=${encodeURIComponent('{ me { id } }')}&variables=%7Bnope`),
+      () =>
+        raw(
+          'GET with bad variables JSON',
+          { method: 'GET', headers: { 'apollo-require-preflight': 'true' } },
+          `${server.url}?query=${encodeURIComponent('{ me { id } }')}&variables=%7Bnope`,
+        ),
       () => raw('bad token', { method: 'POST', headers: { ...json, authorization: 'Bearer x.y.z' }, body: JSON.stringify({ query: '{ me { id } }' }) }),
-      () => raw('token of a customer that does not exist', { method: 'POST', headers: { ...json, authorization: `Bearer ${tokens.customer(UUID)}` }, body: JSON.stringify({ query: '{ me { id } }' }) }),
+      () =>
+        raw('token of a customer that does not exist', {
+          method: 'POST',
+          headers: { ...json, authorization: `Bearer ${tokens.customer(UUID)}` },
+          body: JSON.stringify({ query: '{ me { id } }' }),
+        }),
       () => raw('unknown field', post(JSON.stringify({ query: '{ nope }' }))),
       () => raw('introspection in production', post(JSON.stringify({ query: '{ __schema { types { name } } }' }))),
       () => raw('_entities for an unknown type', post(JSON.stringify({ query: '{ _entities(representations: [{ __typename: "Nope" }]) { __typename } }' }))),
@@ -466,7 +503,10 @@ describe('bad-input corpus (production mode)', () => {
       ...[...queries, ...mutations].filter((_, i) => i % 12 === 0).map((c) => ({ name: c.name, token: tokens.admin(), steps: () => [subscribeStep(c)] })),
       ...WS_CASES(),
     ];
-    const outcomes = await pool(cases.map((c) => () => runWsCase(c)), 8);
+    const outcomes = await pool(
+      cases.map((c) => () => runWsCase(c)),
+      8,
+    );
     expect(outcomes.length).toBeGreaterThanOrEqual(50);
     const failures = outcomes.flatMap((o) => {
       const problems = wsProblemsOf(o);
@@ -488,8 +528,31 @@ describe('bad-input corpus (production mode)', () => {
         ],
       },
       { name: 'an id with NUL', token: customerToken, steps: () => [{ id: 'a', type: 'subscribe', payload: changed({ id: `${ids.customer}\u0000` }) }] },
-      { name: 'a deep JSON filter', token: tokens.admin(), steps: () => [{ id: 'a', type: 'subscribe', payload: { query: 'subscription($f: AuditEventFilter) { auditEventRecorded(filter: $f) { id } }', variables: { f: { eventTypes: [NUL] } } } }] },
-      { name: 'a mutation with deep metadata', token: tokens.admin(), steps: () => [{ id: 'a', type: 'subscribe', payload: { query: 'mutation($id: ID!, $m: JSON) { updateCustomer(id: $id, input: { metadata: $m }) { id } }', variables: { id: ids.customer, m: nested(300) } } }] },
+      {
+        name: 'a deep JSON filter',
+        token: tokens.admin(),
+        steps: () => [
+          {
+            id: 'a',
+            type: 'subscribe',
+            payload: { query: 'subscription($f: AuditEventFilter) { auditEventRecorded(filter: $f) { id } }', variables: { f: { eventTypes: [NUL] } } },
+          },
+        ],
+      },
+      {
+        name: 'a mutation with deep metadata',
+        token: tokens.admin(),
+        steps: () => [
+          {
+            id: 'a',
+            type: 'subscribe',
+            payload: {
+              query: 'mutation($id: ID!, $m: JSON) { updateCustomer(id: $id, input: { metadata: $m }) { id } }',
+              variables: { id: ids.customer, m: nested(300) },
+            },
+          },
+        ],
+      },
     ];
   }
 

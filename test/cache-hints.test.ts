@@ -57,9 +57,14 @@ describe('Cache-Control', () => {
     expect(forbidden.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
     expect(forbidden.cacheControl).toBe('no-store');
 
-    const partial = await post(server.url, 'query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Customer { id } } }', {
-      reps: [c, other].map((x) => ({ __typename: 'Customer', id: x.id })),
-    }, tokens.customer(c.id));
+    const partial = await post(
+      server.url,
+      'query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Customer { id } } }',
+      {
+        reps: [c, other].map((x) => ({ __typename: 'Customer', id: x.id })),
+      },
+      tokens.customer(c.id),
+    );
     expect(partial.body.data._entities[0]).toEqual({ id: c.id });
     expect(partial.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
     expect(partial.cacheControl).toBe('no-store');

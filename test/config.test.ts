@@ -43,7 +43,10 @@ describe('configuration', () => {
 
   it('has no CORS origins by default, and the admin feed page outside production only unless enabled', () => {
     expect(loadConfig({}).corsOrigins).toEqual([]);
-    expect(loadConfig({ CUSTOMER_CORS_ORIGINS: 'http://localhost:5173, https://admin.example.com/' }).corsOrigins).toEqual(['http://localhost:5173', 'https://admin.example.com']);
+    expect(loadConfig({ CUSTOMER_CORS_ORIGINS: 'http://localhost:5173, https://admin.example.com/' }).corsOrigins).toEqual([
+      'http://localhost:5173',
+      'https://admin.example.com',
+    ]);
     const production = { NODE_ENV: 'production', CUSTOMER_JWT_SECRET: SECRET, CUSTOMER_2FA_ENCRYPTION_KEY: 'ab'.repeat(32) };
     expect(loadConfig({}).adminFeedEnabled).toBe(true);
     expect(loadConfig({ CUSTOMER_ADMIN_FEED_ENABLED: 'false' }).adminFeedEnabled).toBe(false);

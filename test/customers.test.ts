@@ -15,7 +15,16 @@ describe('createCustomer', () => {
     const email = uniqueEmail('Mixed.Case');
     const res = await server.gql(
       CREATE_CUSTOMER.replace('group { id code }', 'group { id code } phone registrationSource metadata'),
-      { input: { email: `  ${email.toUpperCase()}  `, firstName: '  Ann ', lastName: 'Lee', phone: '+1 (415) 555-0123', registrationSource: 'IMPORT', metadata: { crm: 42 } } },
+      {
+        input: {
+          email: `  ${email.toUpperCase()}  `,
+          firstName: '  Ann ',
+          lastName: 'Lee',
+          phone: '+1 (415) 555-0123',
+          registrationSource: 'IMPORT',
+          metadata: { crm: 42 },
+        },
+      },
       tokens.admin(),
     );
     expect(res.errors).toBeUndefined();
@@ -73,11 +82,7 @@ describe('createCustomer', () => {
     expect(future.errors?.[0].extensions?.fieldErrors?.[0].field).toBe('input.dateOfBirth');
     const badDate = await server.gql(CREATE_CUSTOMER, { input: { email: uniqueEmail(), dateOfBirth: '1990-02-31' } }, tokens.admin());
     expect(badDate.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
-    const group = await server.gql(
-      CREATE_CUSTOMER,
-      { input: { email: uniqueEmail(), groupId: '00000000-0000-4000-8000-000000000000' } },
-      tokens.admin(),
-    );
+    const group = await server.gql(CREATE_CUSTOMER, { input: { email: uniqueEmail(), groupId: '00000000-0000-4000-8000-000000000000' } }, tokens.admin());
     expect(group.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
   });
 
@@ -155,25 +160,26 @@ describe('reading customers', () => {
 });
 
 describe('updateCustomer', () => {
-  const UPDATE = 'mutation($id: ID!, $input: UpdateCustomerInput!) { updateCustomer(id: $id, input: $input) { id email firstName lastName phone dateOfBirth gender customerType metadata } }';
+  const UPDATE =
+    'mutation($id: ID!, $input: UpdateCustomerInput!) { updateCustomer(id: $id, input: $input) { id email firstName lastName phone dateOfBirth gender customerType metadata } }';
 
   it('changes only the given fields; explicit null clears a nullable field', async () => {
     const c = await createCustomer(server, { firstName: 'Old', lastName: 'Name', phone: '+4930123456' });
-    const res = await server.gql(UPDATE, { id: c.id, input: { firstName: 'New', phone: null, dateOfBirth: '1990-05-17', gender: 'FEMALE' } }, tokens.customer(c.id));
+    const res = await server.gql(
+      UPDATE,
+      { id: c.id, input: { firstName: 'New', phone: null, dateOfBirth: '1990-05-17', gender: 'FEMALE' } },
+      tokens.customer(c.id),
+    );
     expect(res.errors).toBeUndefined();
     expect(res.data!.updateCustomer).toMatchObject({ firstName: 'New', lastName: 'Name', phone: null, dateOfBirth: '1990-05-17', gender: 'FEMALE' });
   });
 
-  it('refuses clearing the email, taking another customer\'s email, and changing someone else', async () => {
+  it("refuses clearing the email, taking another customer's email, and changing someone else", async () => {
     const a = await createCustomer(server);
     const b = await createCustomer(server);
     expect((await server.gql(UPDATE, { id: a.id, input: { email: null } }, tokens.admin())).errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
-    expect((await server.gql(UPDATE, { id: a.id, input: { email: b.email.toUpperCase() } }, tokens.admin())).errors?.[0].extensions?.code).toBe(
-      'EMAIL_TAKEN',
-    );
-    expect((await server.gql(UPDATE, { id: b.id, input: { firstName: 'Mallory' } }, tokens.customer(a.id))).errors?.[0].extensions?.code).toBe(
-      'FORBIDDEN',
-    );
+    expect((await server.gql(UPDATE, { id: a.id, input: { email: b.email.toUpperCase() } }, tokens.admin())).errors?.[0].extensions?.code).toBe('EMAIL_TAKEN');
+    expect((await server.gql(UPDATE, { id: b.id, input: { firstName: 'Mallory' } }, tokens.customer(a.id))).errors?.[0].extensions?.code).toBe('FORBIDDEN');
   });
 
   it('answers NOT_FOUND for an unknown customer', async () => {

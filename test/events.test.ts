@@ -45,7 +45,7 @@ async function settled(): Promise<void> {
 }
 
 describe('audit trail', () => {
-  it("hides from the customer who else (an ADMIN, a service) changed their account and from where; ADMIN sees it", async () => {
+  it('hides from the customer who else (an ADMIN, a service) changed their account and from where; ADMIN sees it', async () => {
     const c = await createCustomer(server);
     await server.gql(UPDATE, { id: c.id, input: { firstName: 'ByStaff' } }, tokens.admin('jane.admin'), { 'user-agent': 'AdminDashboard/2.1 (WS-4411)' });
     await server.gql(UPDATE, { id: c.id, input: { lastName: 'BySelf' } }, tokens.customer(c.id), { 'user-agent': 'Shop/1.0' });
@@ -110,7 +110,9 @@ describe('audit trail', () => {
     const input = (n: number) => ({ addressLine1: `${n} Road`, city: 'Berlin', postalCode: '10115', countryCode: 'DE' });
     await server.gql(create, { c: c.id, i: input(1) }, tokens.admin());
     await server.gql(create, { c: c.id, i: { ...input(2), isDefault: true } }, tokens.admin());
-    const types = await server.db.query<{ event_type: string }>('SELECT event_type FROM audit_events WHERE customer_id = $1 ORDER BY created_at, event_type', [c.id]);
+    const types = await server.db.query<{ event_type: string }>('SELECT event_type FROM audit_events WHERE customer_id = $1 ORDER BY created_at, event_type', [
+      c.id,
+    ]);
     expect(types.map((t) => t.event_type)).toEqual([
       'customer.profile.create',
       'customer.address.create',
@@ -125,7 +127,10 @@ describe('outbox to the Redis stream', () => {
   it('publishes each committed change as a CloudEvent and marks the row sent', async () => {
     const c = await createCustomer(server);
     await server.gql(UPDATE, { id: c.id, input: { lastName: 'Streamed' } }, tokens.admin());
-    const events = await until(() => readStream(redis, STREAM), (es) => es.some((e) => e.subject === c.id && e.type === 'customer.updated'));
+    const events = await until(
+      () => readStream(redis, STREAM),
+      (es) => es.some((e) => e.subject === c.id && e.type === 'customer.updated'),
+    );
     const mine = events.filter((e) => e.subject === c.id);
     expect(mine.map((e) => e.type)).toEqual(['customer.created', 'customer.updated']);
     const updated = mine[1].event;
@@ -176,7 +181,7 @@ describe('subscriptions over graphql-ws', () => {
     }
   });
 
-  it('refuses another customer\'s changes, the audit feed to non-admins, and bad tokens', async () => {
+  it("refuses another customer's changes, the audit feed to non-admins, and bad tokens", async () => {
     const a = await createCustomer(server);
     const b = await createCustomer(server);
     const client = wsClient(server.url, tokens.customer(a.id));
@@ -222,11 +227,17 @@ describe('a subscription outlives no token', () => {
     // Expires within 1 s, plus the 2 s of clock tolerance every token gets.
     const shortLived = jwt.sign({ sub: 'admin-user', role: 'ADMIN', exp: Math.floor(Date.now() / 1000) + 1 }, TEST_JWT_SECRET);
     const client = wsClient(server.url, shortLived);
-    const feed = await subscribe(client, 'subscription($f: AuditEventFilter) { auditEventRecorded(filter: $f) { eventType newValues } }', { f: { customerId: c.id } });
+    const feed = await subscribe(client, 'subscription($f: AuditEventFilter) { auditEventRecorded(filter: $f) { eventType newValues } }', {
+      f: { customerId: c.id },
+    });
     try {
       await server.gql(UPDATE, { id: c.id, input: { lastName: 'Seen' } }, tokens.admin());
       await feed.waitFor(1);
-      await until(async () => feed.errors.length, (n) => n > 0, 5000);
+      await until(
+        async () => feed.errors.length,
+        (n) => n > 0,
+        5000,
+      );
       expect(feed.errors).toEqual([{ code: 4403, reason: 'Forbidden: the token has expired' }]);
       await server.gql(UPDATE, { id: c.id, input: { lastName: 'Unseen' } }, tokens.admin());
       await settled();
@@ -253,7 +264,9 @@ describe('two replicas on one Postgres and one Redis', () => {
       expect(sub.events).toHaveLength(20);
       const ids = events.map((e) => e.customerChanged.eventId);
       expect(new Set(ids).size).toBe(20);
-      const rows = await server.db.query<{ id: string }>("SELECT id FROM outbox_events WHERE customer_id = $1 AND type = 'customer.updated' ORDER BY seq", [c.id]);
+      const rows = await server.db.query<{ id: string }>("SELECT id FROM outbox_events WHERE customer_id = $1 AND type = 'customer.updated' ORDER BY seq", [
+        c.id,
+      ]);
       expect(ids).toEqual(rows.map((r) => r.id));
     } finally {
       sub.close();
@@ -303,7 +316,10 @@ describe('redis outage', () => {
     const { proxy, proxyPort, ns, replica: outage, close } = await replicaBehindProxy('outage', { CUSTOMER_OUTBOX_MAX_ATTEMPTS: '2' });
     try {
       const c = await createCustomer(server);
-      await until(() => redis.xlen(`${ns}customer.events`), (n) => n >= 1);
+      await until(
+        () => redis.xlen(`${ns}customer.events`),
+        (n) => n >= 1,
+      );
       await proxy.cut();
       const url = outage.url;
       for (let i = 0; i < 10; i++) {
@@ -328,7 +344,11 @@ describe('redis outage', () => {
         );
       // Several failed rounds (100 ms apart at this backoff), none of them counted.
       await until(
-        () => server.db.query<{ n: number }>("SELECT count(*)::int AS n FROM outbox_events WHERE customer_id = $1 AND type = 'customer.updated' AND last_error IS NOT NULL", [c.id]),
+        () =>
+          server.db.query<{ n: number }>(
+            "SELECT count(*)::int AS n FROM outbox_events WHERE customer_id = $1 AND type = 'customer.updated' AND last_error IS NOT NULL",
+            [c.id],
+          ),
         ([r]) => r.n === 10,
         15000,
       );
@@ -353,7 +373,10 @@ describe('redis outage', () => {
       new Set((await redis.xrange(`${ns}customer.events`, '-', '+')).filter(([, f]) => f.includes('customer.updated')).map(([, f]) => f[f.indexOf('id') + 1]));
     try {
       const c = await createCustomer(server);
-      await until(() => redis.xlen(`${ns}customer.events`), (n) => n >= 1);
+      await until(
+        () => redis.xlen(`${ns}customer.events`),
+        (n) => n >= 1,
+      );
       proxy.stall();
       for (let i = 0; i < 3; i++) {
         const res = await postGraphql(stalling.url, UPDATE, { id: c.id, input: { lastName: `Stalled${i}` } }, tokens.admin());
@@ -435,7 +458,10 @@ describe('relay', () => {
       const doomed = new OutboxRelay(dying, recording, server.config.outbox, { warn: () => undefined } as any, null);
       await expect(doomed.drainOnce()).rejects.toThrow('killed before commit');
       expect(seen.length).toBeGreaterThanOrEqual(5);
-      const stillPending = await server.db.query<{ id: string }>("SELECT id FROM outbox_events WHERE customer_id = $1 AND status = 'PENDING' AND type = 'customer.updated'", [c.id]);
+      const stillPending = await server.db.query<{ id: string }>(
+        "SELECT id FROM outbox_events WHERE customer_id = $1 AND status = 'PENDING' AND type = 'customer.updated'",
+        [c.id],
+      );
       expect(stillPending).toHaveLength(5);
     } finally {
       server.app.relay.start();
@@ -447,7 +473,7 @@ describe('relay', () => {
     expect(sent.map((r) => r.status)).toEqual(Array(5).fill('SENT'));
   });
 
-  it('two relays draining together never publish a row twice and keep each customer\'s order, membership batches included', async () => {
+  it("two relays draining together never publish a row twice and keep each customer's order, membership batches included", async () => {
     await server.app.relay.idle();
     await server.app.relay.stop();
     const tag = Math.random().toString(36).slice(2, 8);
@@ -456,7 +482,11 @@ describe('relay', () => {
     // A segment the customers join and leave on every other refresh: each refresh writes one
     // membership batch (four changes) between the customers' own rows.
     const segment = (value: string) => ({ name: `order-${tag}`, rules: [{ field: 'EMAIL_DOMAIN', operator: 'EQ', value }] });
-    const created = await server.gql('mutation($input: SegmentInput!) { createSegment(input: $input) { id } }', { input: segment('none.test') }, tokens.admin());
+    const created = await server.gql(
+      'mutation($input: SegmentInput!) { createSegment(input: $input) { id } }',
+      { input: segment('none.test') },
+      tokens.admin(),
+    );
     const segmentId = created.data!.createSegment.id;
     // Cross a power of ten in the middle of the run: seq must be ordered as a number, not as text.
     await server.db.query("SELECT setval(pg_get_serial_sequence('outbox_events', 'seq'), 99990)");
@@ -465,7 +495,11 @@ describe('relay', () => {
         await Promise.all(customers.map((c) => server.gql(UPDATE, { id: c.id, input: { lastName: `R${round}` } }, tokens.admin())));
         if (round % 3 === 1) {
           const value = round % 2 ? `${tag}.test` : 'none.test';
-          await server.gql('mutation($id: ID!, $input: SegmentInput!) { updateSegment(id: $id, input: $input) { id } }', { id: segmentId, input: segment(value) }, tokens.admin());
+          await server.gql(
+            'mutation($id: ID!, $input: SegmentInput!) { updateSegment(id: $id, input: $input) { id } }',
+            { id: segmentId, input: segment(value) },
+            tokens.admin(),
+          );
           await server.gql('mutation($id: ID!) { refreshSegment(id: $id) { added } }', { id: segmentId }, tokens.admin());
         }
       }
@@ -476,13 +510,21 @@ describe('relay', () => {
         const p = new EventPublisher(server.app.bus.pubsub, null, 1000);
         p.publish = async (rows: OutboxRow[]) => {
           await new Promise((r) => setTimeout(r, 5));
-          published.push(...rows.map((r: OutboxRow) => ({ id: r.id, customerId: r.customerId, seq: r.seq, type: r.type, joined: (r.payload.data as { joined?: boolean }).joined })));
+          published.push(
+            ...rows.map((r: OutboxRow) => ({
+              id: r.id,
+              customerId: r.customerId,
+              seq: r.seq,
+              type: r.type,
+              joined: (r.payload.data as { joined?: boolean }).joined,
+            })),
+          );
         };
         return new OutboxRelay(server.db, p, { ...server.config.outbox, batchSize: 7 }, { warn: () => undefined } as any, null);
       };
       const [r1, r2] = [makeRelay(), makeRelay()];
       const drainAll = async (r: InstanceType<typeof OutboxRelay>) => {
-        for (let idle = 0; idle < 5; ) idle = (await r.drainOnce()) === 0 ? idle + 1 : 0;
+        for (let idle = 0; idle < 5;) idle = (await r.drainOnce()) === 0 ? idle + 1 : 0;
       };
       await Promise.all([drainAll(r1), drainAll(r2)]);
       const ids = published.map((p) => p.id);
@@ -512,7 +554,10 @@ describe('relay', () => {
         const id = randomUUID();
         batchIds.push(id);
         const payload = { segmentId, time: '2026-11-28T10:00:00.000Z', joined: customers.slice(b * 5, b * 5 + 3), left: customers.slice(b * 5 + 3, b * 5 + 5) };
-        await server.db.query("INSERT INTO outbox_events (id, type, payload) VALUES ($1, 'segment.membership_changed.batch', $2)", [id, JSON.stringify(payload)]);
+        await server.db.query("INSERT INTO outbox_events (id, type, payload) VALUES ($1, 'segment.membership_changed.batch', $2)", [
+          id,
+          JSON.stringify(payload),
+        ]);
       }
       const rounds: OutboxRow[][] = [];
       const publisher = new EventPublisher(server.app.bus.pubsub, null, 1000);
@@ -555,7 +600,7 @@ describe('relay', () => {
       server.app.relay.start();
     }
   });
-  it('holds a membership batch back only for its own customers\' earlier pending events', async () => {
+  it("holds a membership batch back only for its own customers' earlier pending events", async () => {
     const [waiting, other] = [await createCustomer(server), await createCustomer(server)];
     await server.app.relay.idle();
     await server.app.relay.stop();
@@ -616,10 +661,9 @@ describe('outbox pruning', () => {
     const [[stale], [fresh], [pending]] = await Promise.all([old('SENT', 48), old('SENT', 1), old('PENDING', 48)]);
     const deleted = await server.app.relay.prune();
     expect(deleted).toBeGreaterThanOrEqual(1);
-    const left = await server.db.query<{ seq: string }>(
-      'SELECT seq::text AS seq FROM outbox_events WHERE seq = ANY($1::bigint[])',
-      [[stale, fresh, pending].map((r: any) => r.seq)],
-    );
+    const left = await server.db.query<{ seq: string }>('SELECT seq::text AS seq FROM outbox_events WHERE seq = ANY($1::bigint[])', [
+      [stale, fresh, pending].map((r: any) => r.seq),
+    ]);
     expect(left.map((r) => r.seq).sort()).toEqual([(fresh as any).seq, (pending as any).seq].sort());
     await server.db.query("DELETE FROM outbox_events WHERE type = 'test.prune'");
   });

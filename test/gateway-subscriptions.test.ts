@@ -65,7 +65,7 @@ describe('subscriptions through the gateway (Hive Gateway -> graphql-ws -> custo
     await customer?.close();
   });
 
-  it('customerChanged for one customer: the owner and an ADMIN see its committed change, not another customer\'s', async () => {
+  it("customerChanged for one customer: the owner and an ADMIN see its committed change, not another customer's", async () => {
     const ann = await createCustomer(customer);
     const bob = await createCustomer(customer);
     await published(customer);
@@ -79,7 +79,7 @@ describe('subscriptions through the gateway (Hive Gateway -> graphql-ws -> custo
     expect(asOwner.errors).toEqual([]);
   });
 
-  it('customerChanged for all customers (ADMIN): every customer\'s changes, in commit order', async () => {
+  it("customerChanged for all customers (ADMIN): every customer's changes, in commit order", async () => {
     await published(customer);
     const all = await subscribe(client(tokens.admin()), 'subscription { customerChanged { type customerId } }');
     const a = await createCustomer(customer);
@@ -129,13 +129,19 @@ describe('subscriptions through the gateway (Hive Gateway -> graphql-ws -> custo
       tokens.admin(),
     );
     const segmentId = created.data!.createSegment.id;
-    const sub = await subscribe(client(tokens.admin()), 'subscription($s: ID) { segmentMembershipChanged(segmentId: $s) { segmentId customerId joined } }', { s: segmentId });
+    const sub = await subscribe(client(tokens.admin()), 'subscription($s: ID) { segmentMembershipChanged(segmentId: $s) { segmentId customerId joined } }', {
+      s: segmentId,
+    });
     const c = await createCustomer(customer);
-    await customer.gql('mutation($id: ID!, $e: String!) { updateCustomer(id: $id, input: { email: $e }) { id } }', { id: c.id, e: `member@${domain}` }, tokens.admin());
+    await customer.gql(
+      'mutation($id: ID!, $e: String!) { updateCustomer(id: $id, input: { email: $e }) { id } }',
+      { id: c.id, e: `member@${domain}` },
+      tokens.admin(),
+    );
     expect(await sub.waitFor(1)).toEqual([{ segmentMembershipChanged: { segmentId, customerId: c.id, joined: true } }]);
   });
 
-  it('refuses another customer\'s changes with FORBIDDEN, and a customer the ADMIN feeds', async () => {
+  it("refuses another customer's changes with FORBIDDEN, and a customer the ADMIN feeds", async () => {
     const ann = await createCustomer(customer);
     const bob = await createCustomer(customer);
     const other = await subscribe(client(tokens.customer(bob.id)), CHANGED, { id: ann.id });
@@ -184,7 +190,9 @@ describe('subscriptions through the gateway (Hive Gateway -> graphql-ws -> custo
     }
     abort.abort();
     const data = text.split('\n').find((line) => line.startsWith('data:') && line.includes('Streamed'));
-    expect(JSON.parse(data!.slice(5))).toEqual({ data: { customerChanged: { type: 'CUSTOMER_UPDATED', customerId: c.id, customer: { id: c.id, firstName: 'Streamed' } } } });
+    expect(JSON.parse(data!.slice(5))).toEqual({
+      data: { customerChanged: { type: 'CUSTOMER_UPDATED', customerId: c.id, customer: { id: c.id, firstName: 'Streamed' } } },
+    });
   });
 });
 
@@ -198,7 +206,13 @@ describe("what Apollo Router's passthrough mode sends the subgraph: connection_i
   });
 
   const routerLike = (authorizationHeader: string) =>
-    createClient({ url: customer.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { token: authorizationHeader }, retryAttempts: 0, lazy: true });
+    createClient({
+      url: customer.url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { token: authorizationHeader },
+      retryAttempts: 0,
+      lazy: true,
+    });
 
   it('authenticates with the token there: an ADMIN feed receives a change', async () => {
     const c = await createCustomer(customer);
@@ -207,7 +221,9 @@ describe("what Apollo Router's passthrough mode sends the subgraph: connection_i
     try {
       const sub = await subscribe(client, CHANGED, { id: c.id });
       await customer.gql(RENAME, { id: c.id, n: 'ViaRouter' }, tokens.admin());
-      expect(await sub.waitFor(1)).toEqual([{ customerChanged: { type: 'CUSTOMER_UPDATED', customerId: c.id, customer: { id: c.id, firstName: 'ViaRouter' } } }]);
+      expect(await sub.waitFor(1)).toEqual([
+        { customerChanged: { type: 'CUSTOMER_UPDATED', customerId: c.id, customer: { id: c.id, firstName: 'ViaRouter' } } },
+      ]);
     } finally {
       await client.dispose();
     }

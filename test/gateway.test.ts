@@ -60,7 +60,7 @@ describe('through a gateway: customer subgraph + demo orders subgraph', () => {
     });
   });
 
-  it('forwards the caller\'s JWT: the customer may read their own order, an anonymous caller gets no email', async () => {
+  it("forwards the caller's JWT: the customer may read their own order, an anonymous caller gets no email", async () => {
     const own = await viaGateway(ORDER_QUERY, { id: orderId }, tokens.customer(customerId));
     expect(own.errors).toBeUndefined();
     expect(own.data!.order.customer).toEqual({ id: customerId, email, addresses: [{ city: 'Rotterdam' }] });
@@ -83,7 +83,11 @@ describe('through a gateway: customer subgraph + demo orders subgraph', () => {
   });
 
   it('routes mutations to their subgraph: placeOrder on the demo orders subgraph, then read it back', async () => {
-    const placed = await viaGateway('mutation($c: ID!) { placeOrder(customerId: $c, amount: "9.99") { id customer { email } } }', { c: customerId }, tokens.admin());
+    const placed = await viaGateway(
+      'mutation($c: ID!) { placeOrder(customerId: $c, amount: "9.99") { id customer { email } } }',
+      { c: customerId },
+      tokens.admin(),
+    );
     expect(placed.errors).toBeUndefined();
     expect(placed.data!.placeOrder.customer).toEqual({ email });
     const read = await viaGateway('query($id: ID!) { customer(id: $id) { orders { total { amount } } } }', { id: customerId }, tokens.admin());
@@ -177,7 +181,9 @@ function variablesReadByService(env: Record<string, string>): Set<string> {
   });
   loadConfig(recording);
   const walk = (dir: string): string[] =>
-    fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
+    fs
+      .readdirSync(dir, { withFileTypes: true })
+      .flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
   for (const file of walk(path.join(ROOT, 'src'))) {
     const source = fs.readFileSync(file, 'utf8');
     for (const m of source.matchAll(/process\.env(?:\.([A-Z][A-Z0-9_]*)|\[['"]([A-Z][A-Z0-9_]*)['"]\])/g)) read.add(m[1] ?? m[2]);
@@ -272,7 +278,8 @@ describe('docker-compose.yml', () => {
     expect(trust(routerAddress!, 0)).toBe(true);
     // Any other container of the network (its next address, the subnet's first) is not a trusted hop.
     const next = routerAddress!.replace(/\d+$/, (n) => String(Number(n) + 1));
-    for (const other of [next, subnet.subnet.replace(/0\/\d+$/, '2'), '127.0.0.1']) expect({ other, trusted: trust(other, 0) }).toEqual({ other, trusted: false });
+    for (const other of [next, subnet.subnet.replace(/0\/\d+$/, '2'), '127.0.0.1'])
+      expect({ other, trusted: trust(other, 0) }).toEqual({ other, trusted: false });
     // The router passes the client address on.
     const routerYaml = YAML.parse(fs.readFileSync(path.join(ROOT, 'gateway/router.yaml'), 'utf8'));
     expect(routerYaml.headers.all.request).toContainEqual({ propagate: { named: 'x-forwarded-for' } });
@@ -292,7 +299,11 @@ describe('docker-compose.yml', () => {
     const callback = subscription.mode.callback;
     const publicUrl = new URL(callback.public_url);
     const [containerPort] = [...publishedPorts(services.router).values()];
-    expect({ host: publicUrl.hostname, port: Number(publicUrl.port), path: publicUrl.pathname }).toEqual({ host: 'router', port: containerPort, path: callback.path });
+    expect({ host: publicUrl.hostname, port: Number(publicUrl.port), path: publicUrl.pathname }).toEqual({
+      host: 'router',
+      port: containerPort,
+      path: callback.path,
+    });
     expect(callback.listen).toBe(`0.0.0.0:${containerPort}`);
     // ...and the customer subgraph posts to it (the router appends the subscription id), and to nothing else.
     const config = loadConfig({ ...dockerfileEnv(), ...services.customer.environment });

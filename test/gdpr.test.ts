@@ -33,11 +33,23 @@ async function fullCustomer(marker: string) {
     postalCode: 'EC1A 1BB',
     ip,
   };
-  const account = await register(server, { email: values.email, firstName: values.firstName, lastName: values.lastName, phone: values.phone, password: `Pw-${marker}-secret` }, headers);
+  const account = await register(
+    server,
+    { email: values.email, firstName: values.firstName, lastName: values.lastName, phone: values.phone, password: `Pw-${marker}-secret` },
+    headers,
+  );
   const gql = (q: string, v: Record<string, unknown>) => server.gql(q, v, account.token, headers);
   const address = await gql('mutation($id: ID!, $input: AddressInput!) { createAddress(customerId: $id, input: $input) { id } }', {
     id: account.id,
-    input: { firstName: values.firstName, lastName: values.lastName, addressLine1: values.street, city: 'London', postalCode: values.postalCode, countryCode: 'GB', phone: values.phone },
+    input: {
+      firstName: values.firstName,
+      lastName: values.lastName,
+      addressLine1: values.street,
+      city: 'London',
+      postalCode: values.postalCode,
+      countryCode: 'GB',
+      phone: values.phone,
+    },
   });
   // A second one, deleted: soft-deleted rows still hold personal data.
   const second = await gql('mutation($id: ID!, $input: AddressInput!) { createAddress(customerId: $id, input: $input) { id } }', {
@@ -45,14 +57,23 @@ async function fullCustomer(marker: string) {
     input: { addressLine1: `${values.street} (old)`, city: 'London', postalCode: values.postalCode, countryCode: 'GB' },
   });
   await gql('mutation($id: ID!) { deleteAddress(id: $id) }', { id: second.data!.createAddress.id });
-  await gql('mutation($id: ID!) { updateCustomer(id: $id, input: { dateOfBirth: "1985-04-12", metadata: { nickname: "nick' + marker + '" } }) { id } }', { id: account.id });
-  await gql('mutation($id: ID!) { updatePreferences(customerId: $id, input: { emailMarketing: true, newsletter: true }) { emailMarketing } }', { id: account.id });
+  await gql('mutation($id: ID!) { updateCustomer(id: $id, input: { dateOfBirth: "1985-04-12", metadata: { nickname: "nick' + marker + '" } }) { id } }', {
+    id: account.id,
+  });
+  await gql('mutation($id: ID!) { updatePreferences(customerId: $id, input: { emailMarketing: true, newsletter: true }) { emailMarketing } }', {
+    id: account.id,
+  });
   await gql('mutation($id: ID!) { addToWishlist(customerId: $id, productId: "sku-1") { addedAt } }', { id: account.id });
   await login(server, values.email, 'wrong password', undefined, headers);
   await login(server, values.email, `Pw-${marker}-secret`, undefined, headers);
   await gql('mutation { requestEmailVerification }', {});
   const step = await awayFromStepEdge();
-  const { secret } = (await gql('mutation($id: ID!, $pw: String) { enableTwoFactor(customerId: $id, currentPassword: $pw) { secret } }', { id: account.id, pw: `Pw-${marker}-secret` })).data!.enableTwoFactor;
+  const { secret } = (
+    await gql('mutation($id: ID!, $pw: String) { enableTwoFactor(customerId: $id, currentPassword: $pw) { secret } }', {
+      id: account.id,
+      pw: `Pw-${marker}-secret`,
+    })
+  ).data!.enableTwoFactor;
   await gql('mutation($id: ID!, $c: String!) { confirmTwoFactor(customerId: $id, code: $c) { codes } }', { id: account.id, c: totpAt(secret, step - 1) });
   const segment = await server.gql(
     'mutation($input: SegmentInput!) { createSegment(input: $input) { id } }',
@@ -72,12 +93,15 @@ describe('erasure', () => {
     expect(res.data!.deleteCustomer).toMatchObject({ customerId: account.id, anonymized: true });
     await server.app.relay.idle();
 
-    const tables = await server.db.query<{ name: string }>("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'");
+    const tables = await server.db.query<{ name: string }>(
+      "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+    );
     expect(tables.length).toBeGreaterThan(15);
     const needles = Object.values(values).map((v) => v.toLowerCase());
     for (const { name } of tables) {
       const rows = await server.db.query<{ t: string }>(`SELECT lower(t::text) AS t FROM ${name} t`);
-      for (const { t } of rows) for (const needle of needles) expect({ table: name, found: t.includes(needle) ? needle : null }).toEqual({ table: name, found: null });
+      for (const { t } of rows)
+        for (const needle of needles) expect({ table: name, found: t.includes(needle) ? needle : null }).toEqual({ table: name, found: null });
     }
     const redis = new Redis(REDIS_ADDR);
     try {
@@ -98,13 +122,36 @@ describe('erasure', () => {
     const res = await server.gql(DELETE, { id: account.id, c: totpAt(secret, step + 1) }, signedIn.data!.login.accessToken);
     expect(res.data!.deleteCustomer.customerId).toBe(account.id);
 
-    const [row] = await server.db.query<Record<string, unknown>>('SELECT email, first_name, last_name, phone, date_of_birth, metadata, status, deleted_at FROM customers WHERE id = $1', [account.id]);
-    expect(row).toMatchObject({ email: `erased+${account.id}@erased.invalid`, first_name: null, last_name: null, phone: null, date_of_birth: null, metadata: {}, status: 'DELETED' });
-    for (const table of ['customer_addresses', 'customer_wishlist_items', 'customer_sessions', 'customer_tokens', 'customer_two_factor', 'customer_recovery_codes', 'customer_credentials', 'customer_segment_members']) {
+    const [row] = await server.db.query<Record<string, unknown>>(
+      'SELECT email, first_name, last_name, phone, date_of_birth, metadata, status, deleted_at FROM customers WHERE id = $1',
+      [account.id],
+    );
+    expect(row).toMatchObject({
+      email: `erased+${account.id}@erased.invalid`,
+      first_name: null,
+      last_name: null,
+      phone: null,
+      date_of_birth: null,
+      metadata: {},
+      status: 'DELETED',
+    });
+    for (const table of [
+      'customer_addresses',
+      'customer_wishlist_items',
+      'customer_sessions',
+      'customer_tokens',
+      'customer_two_factor',
+      'customer_recovery_codes',
+      'customer_credentials',
+      'customer_segment_members',
+    ]) {
       const [{ n }] = await server.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE customer_id = $1`, [account.id]);
       expect({ table, n }).toEqual({ table, n: 0 });
     }
-    const [consents] = await server.db.query<{ n: number; withIp: number }>('SELECT count(*)::int AS n, count(ip_address)::int AS "withIp" FROM consent_log WHERE customer_id = $1', [account.id]);
+    const [consents] = await server.db.query<{ n: number; withIp: number }>(
+      'SELECT count(*)::int AS n, count(ip_address)::int AS "withIp" FROM consent_log WHERE customer_id = $1',
+      [account.id],
+    );
     expect(consents).toEqual({ n: 2, withIp: 0 });
     const audit = await server.db.query<{ event_type: string; old_values: unknown; new_values: unknown; ip_address: unknown; user_agent: unknown }>(
       'SELECT event_type, old_values, new_values, ip_address, user_agent FROM audit_events WHERE customer_id = $1 ORDER BY created_at',
@@ -119,7 +166,10 @@ describe('erasure', () => {
       expect([a.old_values, a.new_values, a.ip_address, a.user_agent]).toEqual([null, null, null, null]);
     }
     expect(await lastEvent(server, account.id, 'customer.deleted')).toMatchObject({ data: { customerId: account.id } });
-    const leave = await server.db.query("SELECT 1 FROM outbox_events WHERE customer_id = $1 AND type = 'segment.membership_changed' AND payload->'data'->>'joined' = 'false' AND payload->'data'->>'segmentId' = $2", [account.id, segmentId]);
+    const leave = await server.db.query(
+      "SELECT 1 FROM outbox_events WHERE customer_id = $1 AND type = 'segment.membership_changed' AND payload->'data'->>'joined' = 'false' AND payload->'data'->>'segmentId' = $2",
+      [account.id, segmentId],
+    );
     expect(leave).toHaveLength(1);
 
     // The token stopped working (its session is gone), and the email can register again.
@@ -139,7 +189,9 @@ describe('erasure', () => {
       admin,
     );
     expect(entities.errors).toBeUndefined();
-    expect(entities.data!._entities).toEqual([{ id: c.id, email: `erased+${c.id}@erased.invalid`, firstName: null, lastName: null, status: 'DELETED', addresses: [] }]);
+    expect(entities.data!._entities).toEqual([
+      { id: c.id, email: `erased+${c.id}@erased.invalid`, firstName: null, lastName: null, status: 'DELETED', addresses: [] },
+    ]);
     // The root field still answers only live customers.
     expect((await server.gql('query($id: ID!) { customer(id: $id) { id } }', { id: c.id }, admin)).data).toEqual({ customer: null });
   });
@@ -156,7 +208,11 @@ describe('erasure', () => {
       expect(errorCode(created)).toBe('BAD_USER_INPUT');
     }
     const other = await createCustomer(server);
-    const moved = await server.gql('mutation($id: ID!, $input: UpdateCustomerInput!) { updateCustomer(id: $id, input: $input) { id } }', { id: other.id, input: { email: placeholder } }, admin);
+    const moved = await server.gql(
+      'mutation($id: ID!, $input: UpdateCustomerInput!) { updateCustomer(id: $id, input: $input) { id } }',
+      { id: other.id, input: { email: placeholder } },
+      admin,
+    );
     expect(errorCode(moved)).toBe('BAD_USER_INPUT');
     // (An address that merely mentions it is fine.)
     expect((await createCustomer(server, { email: `ann@invalid-${victim.id.slice(0, 8)}.example.com` })).id).toBeDefined();
@@ -179,7 +235,11 @@ describe('erasure', () => {
       await other.query('DELETE FROM customer_credentials WHERE customer_id = $1', [account.id]);
       const racing = Promise.all([
         server.gql('mutation($e: String!) { requestPasswordReset(email: $e) }', { e: account.email }),
-        server.gql('mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }', { c: account.password, n: 'a brand new passphrase' }, account.token),
+        server.gql(
+          'mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }',
+          { c: account.password, n: 'a brand new passphrase' },
+          account.token,
+        ),
         login(server, account.email, 'not the password', undefined, { 'user-agent': 'UA-PERSONAL' }),
       ]);
       await new Promise((r) => setTimeout(r, 500));
@@ -221,7 +281,12 @@ describe('export', () => {
     const marker = `e${Date.now().toString(36)}`;
     const { account, values, addressId, segmentId, secret } = await fullCustomer(marker);
     // An ADMIN acts on the account: who they are and where from is theirs, not the customer's.
-    await server.gql('mutation($id: ID!) { updateCustomer(id: $id, input: { lastName: "ByAdmin" }) { id } }', { id: account.id }, admin, fromIp('198.51.100.77'));
+    await server.gql(
+      'mutation($id: ID!) { updateCustomer(id: $id, input: { lastName: "ByAdmin" }) { id } }',
+      { id: account.id },
+      admin,
+      fromIp('198.51.100.77'),
+    );
     const res = await server.gql(EXPORT, { id: account.id }, account.token);
     expect(res.errors).toBeUndefined();
     const doc = res.data!.exportCustomerData;
@@ -245,9 +310,12 @@ describe('export', () => {
     expect(doc.consentLog).toEqual(expect.arrayContaining([expect.objectContaining({ channel: expect.any(String), granted: true, ipAddress: values.ip })]));
     expect(doc.sessions.length).toBeGreaterThanOrEqual(2);
     expect(doc.sessions[0]).toMatchObject({ ipAddress: values.ip, userAgent: `agent-${marker}` });
-    expect(doc.auditTrail.events.map((e: { eventType: string }) => e.eventType)).toEqual(expect.arrayContaining(['customer.profile.create', 'customer.login.failed', 'customer.2fa.enable']));
+    expect(doc.auditTrail.events.map((e: { eventType: string }) => e.eventType)).toEqual(
+      expect.arrayContaining(['customer.profile.create', 'customer.login.failed', 'customer.2fa.enable']),
+    );
     const text = JSON.stringify(doc);
-    for (const hidden of ['passwordHash', 'password_hash', '$2b$', 'secretCiphertext', 'codeHash', 'tokenHash', secret, `Pw-${marker}-secret`]) expect(text).not.toContain(hidden);
+    for (const hidden of ['passwordHash', 'password_hash', '$2b$', 'secretCiphertext', 'codeHash', 'tokenHash', secret, `Pw-${marker}-secret`])
+      expect(text).not.toContain(hidden);
 
     const [audited] = await server.db.query("SELECT actor_id FROM audit_events WHERE customer_id = $1 AND event_type = 'customer.data.export'", [account.id]);
     expect(audited).toEqual({ actor_id: account.id });

@@ -53,7 +53,9 @@ describe('customer groups', () => {
     const me = await server.gql('{ me { group { code } } }', {}, tokens.customer(c.id));
     expect(me.data!.me.group.code).toBe('VIP');
     // the default cannot be un-defaulted or deleted directly
-    expect((await server.gql(UPDATE, { id: vip.id, input: { code: 'VIP', name: 'VIP', isDefault: false } }, tokens.admin())).errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect((await server.gql(UPDATE, { id: vip.id, input: { code: 'VIP', name: 'VIP', isDefault: false } }, tokens.admin())).errors?.[0].extensions?.code).toBe(
+      'BAD_USER_INPUT',
+    );
     expect((await server.gql(DELETE, { id: vip.id }, tokens.admin())).errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     const b2c = list.find((g) => g.code === 'B2C')!;
     await server.gql(UPDATE, { id: b2c.id, input: { code: 'B2C', name: 'Consumers', isDefault: true } }, tokens.admin());
@@ -121,7 +123,11 @@ describe('customer groups', () => {
       const people = await Promise.all([1, 2, 3].map(() => createCustomer(server)));
       const results = await Promise.all([
         ...people.map((p) => server.gql(ASSIGN, { c: p.id, g: g.id }, tokens.admin())),
-        server.gql('mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { id } }', { input: { email: `race${round}.${c.id.slice(0, 8)}@example.com`, groupId: g.id } }, tokens.admin()),
+        server.gql(
+          'mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { id } }',
+          { input: { email: `race${round}.${c.id.slice(0, 8)}@example.com`, groupId: g.id } },
+          tokens.admin(),
+        ),
         server.gql(DELETE, { id: g.id }, tokens.admin()),
       ]);
       for (const r of results) expect(['BAD_USER_INPUT', undefined]).toContain(r.errors?.[0].extensions?.code);

@@ -55,7 +55,10 @@ describe('per-operation limits', () => {
       await dev.gql(`mutation { ...A ... on Mutation { b: ${VERIFY} } } fragment A on Mutation { a: ${VERIFY} }`),
       /"verifyTwoFactor" may appear only once/,
     );
-    expectRefused(await dev.gql(`mutation { ${LOGIN} again: register(input: { email: "x@example.com", password: "whatever-123" }) { accessToken } another: ${LOGIN} }`), /"login" may appear only once/);
+    expectRefused(
+      await dev.gql(`mutation { ${LOGIN} again: register(input: { email: "x@example.com", password: "whatever-123" }) { accessToken } another: ${LOGIN} }`),
+      /"login" may appear only once/,
+    );
     // Different sensitive mutations, once each, are not refused by this rule.
     const mixed = await dev.gql(`mutation { ${LOGIN} ${VERIFY} }`);
     expect(messages(mixed).join()).not.toMatch(/only once per operation/);
@@ -69,14 +72,21 @@ describe('per-operation limits', () => {
     expectRefused(await dev.gql(aliases(16), {}, tokens.admin()), /^Aliases limit of 15 exceeded, found 16\.$/);
     // Aliases inside a fragment count too.
     expectRefused(
-      await dev.gql(`{ customerGroups { ...G } } fragment G on CustomerGroup { ${Array.from({ length: 16 }, (_, i) => `c${i}: code`).join(' ')} }`, {}, tokens.admin()),
+      await dev.gql(
+        `{ customerGroups { ...G } } fragment G on CustomerGroup { ${Array.from({ length: 16 }, (_, i) => `c${i}: code`).join(' ')} }`,
+        {},
+        tokens.admin(),
+      ),
       /Aliases limit of 15 exceeded/,
     );
   });
 
   it('refuses operations nested deeper than CUSTOMER_MAX_QUERY_DEPTH, fragments included', async () => {
     expect((await tight.gql('{ me { preferences { consentLog { channel } } } }')).errors).toBeUndefined();
-    expectRefused(await tight.gql('{ customers { edges { node { preferences { consentLog { channel } } } } } }', {}, tokens.admin()), /^Query depth limit of 4 exceeded, found 6\.$/);
+    expectRefused(
+      await tight.gql('{ customers { edges { node { preferences { consentLog { channel } } } } } }', {}, tokens.admin()),
+      /^Query depth limit of 4 exceeded, found 6\.$/,
+    );
     expectRefused(
       await tight.gql('{ customers { edges { ...E } } } fragment E on CustomerEdge { node { preferences { consentLog { channel } } } }', {}, tokens.admin()),
       /Query depth limit of 4 exceeded, found 6/,
@@ -95,7 +105,10 @@ describe('per-operation limits', () => {
   it('refuses more top-level fields than CUSTOMER_MAX_ROOT_FIELDS, counting fragments', async () => {
     expect((await tight.gql('{ a: me { id } b: me { id } c: me { id } __typename }')).errors).toBeUndefined();
     expectRefused(await tight.gql('{ a: me { id } b: me { id } c: me { id } d: me { id } }'), /^Root fields limit of 3 exceeded, found 4\.$/);
-    expectRefused(await tight.gql('{ a: me { id } ...R ... on Query { d: me { id } } } fragment R on Query { b: me { id } c: me { id } }'), /Root fields limit of 3 exceeded, found 4/);
+    expectRefused(
+      await tight.gql('{ a: me { id } ...R ... on Query { d: me { id } } } fragment R on Query { b: me { id } c: me { id } }'),
+      /Root fields limit of 3 exceeded, found 4/,
+    );
     // The default (20) on the default server.
     const roots = `{ ${Array.from({ length: 21 }, (_, i) => `r${i}: me { id }`).join(' ')} }`;
     expectRefused(await dev.gql(roots), /Root fields limit of 20 exceeded, found 21/);
@@ -139,7 +152,9 @@ describe('HTTP requests', () => {
     const big = JSON.stringify({ query: '{ __typename }', variables: { padding: 'x'.repeat(300 * 1024) } });
     const announced = await fetch(dev.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big });
     expect(announced.status).toBe(413);
-    expect(await announced.json()).toEqual({ errors: [{ message: 'Request body too large (the limit is 262144 bytes)', extensions: { code: 'BAD_REQUEST' } }] });
+    expect(await announced.json()).toEqual({
+      errors: [{ message: 'Request body too large (the limit is 262144 bytes)', extensions: { code: 'BAD_REQUEST' } }],
+    });
     expect(announced.headers.get('x-content-type-options')).toBe('nosniff');
 
     const bytes = new TextEncoder().encode(big);
@@ -197,7 +212,11 @@ describe('NODE_ENV=production', () => {
   it('names no schema fields or values in error messages', async () => {
     const typo = await prod.gql('{ me { emial } }');
     expectRefused(typo, /^Cannot query field "emial" on type "Customer"\.$/);
-    const input = await prod.gql('mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }', { i: { email: 'x@example.com', emial: 'y', gender: 'MALLE' } }, tokens.admin());
+    const input = await prod.gql(
+      'mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }',
+      { i: { email: 'x@example.com', emial: 'y', gender: 'MALLE' } },
+      tokens.admin(),
+    );
     expect(input.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(JSON.stringify(input.errors)).not.toMatch(/Did you mean|Suggestion|"MALE"|"email"/);
   });
@@ -296,9 +315,15 @@ describe('malformed inputs get a stable code', () => {
     expectBadInput(await prod.gql(reg, { i: { email: 'bo@example.com', password: 'correct\u0000horse battery' } }), 'input.password');
     expectBadInput(await prod.gql(UPDATE, { id: c.id, i: { firstName: 'An\u0000n' } }, tokens.admin()), 'input.firstName');
     const address = 'mutation($id: ID!, $i: AddressInput!) { createAddress(customerId: $id, input: $i) { id } }';
-    expectBadInput(await prod.gql(address, { id: c.id, i: { addressLine1: '1 Road\u0000', city: 'Rotterdam', postalCode: '3011 AA', countryCode: 'NL' } }, tokens.admin()), 'input.addressLine1');
+    expectBadInput(
+      await prod.gql(address, { id: c.id, i: { addressLine1: '1 Road\u0000', city: 'Rotterdam', postalCode: '3011 AA', countryCode: 'NL' } }, tokens.admin()),
+      'input.addressLine1',
+    );
     expectBadInput(await prod.gql('query($e: String!) { customerByEmail(email: $e) { id } }', { e: 'a\u0000@example.com' }, tokens.admin()), 'email');
-    expectBadInput(await prod.gql('query($s: String) { customers(filter: { search: $s }) { totalCount } }', { s: 'ann\u0000' }, tokens.admin()), 'filter.search');
+    expectBadInput(
+      await prod.gql('query($s: String) { customers(filter: { search: $s }) { totalCount } }', { s: 'ann\u0000' }, tokens.admin()),
+      'filter.search',
+    );
     expectBadInput(await prod.gql('mutation($t: String!) { verifyEmail(token: $t) { id } }', { t: 'x\u0000' }), 'token');
     // JSON values too (JSONB refuses NUL), keys included.
     expectBadInput(await prod.gql(UPDATE, { id: c.id, i: { metadata: { 'k\u0000': 1 } } }, tokens.admin()), 'input.metadata');
@@ -319,7 +344,8 @@ describe('malformed inputs get a stable code', () => {
       expect(res.errors).toEqual(unknown.errors);
     }
     const reset = 'mutation($e: String!) { requestPasswordReset(email: $e) }';
-    for (const e of ['no\u0000body@example.com', 'no\uDC00body@example.com']) expect(await prod.gql(reset, { e })).toMatchObject({ data: { requestPasswordReset: true } });
+    for (const e of ['no\u0000body@example.com', 'no\uDC00body@example.com'])
+      expect(await prod.gql(reset, { e })).toMatchObject({ data: { requestPasswordReset: true } });
   });
 
   it('answers a subscription sent over plain HTTP POST with 400 BAD_REQUEST before any resolver runs', async () => {
@@ -340,13 +366,25 @@ describe('malformed inputs get a stable code', () => {
     expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(fieldErrors(res)?.map((f) => f.field)).toEqual(['representations[1].__typename', 'representations[2].__typename']);
     // An id that is no UUID still reads as "not found", and the upper-case one is the customer.
-    const ok = await prod.gql(ENTITIES.replace('__typename }', '... on Customer { id } }'), { r: [{ __typename: 'Customer', id: 'nope' }, { __typename: 'Customer', id: c.id.toUpperCase() }] }, tokens.admin());
+    const ok = await prod.gql(
+      ENTITIES.replace('__typename }', '... on Customer { id } }'),
+      {
+        r: [
+          { __typename: 'Customer', id: 'nope' },
+          { __typename: 'Customer', id: c.id.toUpperCase() },
+        ],
+      },
+      tokens.admin(),
+    );
     expect(ok).toMatchObject({ data: { _entities: [null, { id: c.id }] } });
     expect(ok.errors).toBeUndefined();
   });
 
   it('answers an APQ hash that does not match its query, or an unknown APQ version, with 400 BAD_REQUEST', async () => {
-    for (const persistedQuery of [{ version: 1, sha256Hash: 'deadbeef' }, { version: 2, sha256Hash: 'deadbeef' }]) {
+    for (const persistedQuery of [
+      { version: 1, sha256Hash: 'deadbeef' },
+      { version: 2, sha256Hash: 'deadbeef' },
+    ]) {
       const res = await fetch(prod.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -369,7 +407,14 @@ describe('malformed inputs get a stable code', () => {
     ] as const) {
       expectBadInput(await prod.gql(LIST, { a: after, o: orderBy }, tokens.admin()), 'after');
     }
-    expectBadInput(await prod.gql('query($a: String) { auditEvents(after: $a) { nodes { id } } }', { a: cursor(['AUDIT:CREATED_AT:DESC', '2026-02-30T00:00:00.000000Z', id]) }, tokens.admin()), 'after');
+    expectBadInput(
+      await prod.gql(
+        'query($a: String) { auditEvents(after: $a) { nodes { id } } }',
+        { a: cursor(['AUDIT:CREATED_AT:DESC', '2026-02-30T00:00:00.000000Z', id]) },
+        tokens.admin(),
+      ),
+      'after',
+    );
   });
 
   it('refuses an audit cursor with an impossible date for its own field only, not for a sibling alias', async () => {
@@ -415,7 +460,11 @@ describe('graphql-ws request errors', () => {
     const client = wsClient(prod.url, tokens.admin());
     try {
       const sub = await subscribe(client, 'subscription($f: AuditEventFilter) { auditEventRecorded(filter: $f) { id } }', { f: 12 });
-      expect(sub.errors).toEqual([expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT', fieldErrors: [{ field: 'f', message: expect.stringMatching(/^Variable "\$f" got invalid value 12/) }] } })]);
+      expect(sub.errors).toEqual([
+        expect.objectContaining({
+          extensions: { code: 'BAD_USER_INPUT', fieldErrors: [{ field: 'f', message: expect.stringMatching(/^Variable "\$f" got invalid value 12/) }] },
+        }),
+      ]);
       sub.close();
     } finally {
       await client.dispose();

@@ -60,17 +60,33 @@ describe('HTTP surface', () => {
 
   it('records no address, and still works, when a trusted proxy forwards one that is not an IP', async () => {
     const update = 'mutation($id: ID!) { updatePreferences(customerId: $id, input: { newsletter: true }) { consentLog { ipAddress } } }';
-    for (const [forwarded, recorded] of [['unknown', null], ['fe80::1%eth0', 'fe80::1'], ['_hidden', null], ['203.0.113.7:51234', '203.0.113.7'], ['[2001:db8::7]:443', '2001:db8::7']] as const) {
+    for (const [forwarded, recorded] of [
+      ['unknown', null],
+      ['fe80::1%eth0', 'fe80::1'],
+      ['_hidden', null],
+      ['203.0.113.7:51234', '203.0.113.7'],
+      ['[2001:db8::7]:443', '2001:db8::7'],
+    ] as const) {
       const c = await createCustomer(server);
       const res = await server.gql(update, { id: c.id }, tokens.admin(), { 'x-forwarded-for': forwarded });
       expect(res.errors).toBeUndefined();
       expect(res.data!.updatePreferences.consentLog[0].ipAddress).toBe(recorded);
       // A failed login is still audited (it used to be lost with the statement that refused the address).
       const email = `${c.id.slice(0, 8)}.xff@example.com`;
-      await server.gql('mutation($input: RegisterInput!) { register(input: $input) { accessToken } }', { input: { email, password: 'correct horse battery' } }, null, { 'x-forwarded-for': forwarded });
-      const login = await server.gql('mutation($input: LoginInput!) { login(input: $input) { accessToken } }', { input: { email, password: 'wrong password here' } }, null, {
-        'x-forwarded-for': forwarded,
-      });
+      await server.gql(
+        'mutation($input: RegisterInput!) { register(input: $input) { accessToken } }',
+        { input: { email, password: 'correct horse battery' } },
+        null,
+        { 'x-forwarded-for': forwarded },
+      );
+      const login = await server.gql(
+        'mutation($input: LoginInput!) { login(input: $input) { accessToken } }',
+        { input: { email, password: 'wrong password here' } },
+        null,
+        {
+          'x-forwarded-for': forwarded,
+        },
+      );
       expect(login.errors?.[0].extensions?.code).toBe('INVALID_CREDENTIALS');
       const rows = await server.db.query<{ ip: string | null }>(
         "SELECT host(a.ip_address) AS ip FROM audit_events a JOIN customers c ON c.id = a.customer_id WHERE c.email = $1 AND a.event_type = 'customer.login.failed'",

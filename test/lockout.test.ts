@@ -3,7 +3,6 @@ import { postGraphql, redisEnv, startReplica, startTestServer, TestServer, uniqu
 
 // The login lockout (stored in PostgreSQL) and the per-IP limit (Redis, or in-process).
 
-
 describe('account lockout', () => {
   let server: TestServer;
   beforeAll(async () => {
@@ -102,7 +101,11 @@ describe('parallel correct passwords', () => {
   it('8 parallel changePassword calls with the right current password all succeed', async () => {
     const account = await register(slow);
     const change = (n: number) =>
-      slow.gql('mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }', { c: PASSWORD, n: `next secret ${n}` }, account.token);
+      slow.gql(
+        'mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }',
+        { c: PASSWORD, n: `next secret ${n}` },
+        account.token,
+      );
     const results = await Promise.all(Array.from({ length: 8 }, (_, i) => change(i)));
     expect(results.map((r) => code(r) ?? 'ok')).toEqual(Array(8).fill('ok'));
   });
@@ -173,8 +176,10 @@ describe('the lockout tells nothing about which emails exist', () => {
         }
         return { known: median(known), unknown: median(unknown) };
       };
-      const withinNoise = ({ known, unknown }: { known: number; unknown: number }) => (process.env.SHOW_TIMING && process.stdout.write(`${known} ${unknown}\n`),
-        expect(Math.abs(known - unknown)).toBeLessThan(Math.max(1, 0.2 * Math.max(known, unknown))));
+      const withinNoise = ({ known, unknown }: { known: number; unknown: number }) => (
+        process.env.SHOW_TIMING && process.stdout.write(`${known} ${unknown}\n`),
+        expect(Math.abs(known - unknown)).toBeLessThan(Math.max(1, 0.2 * Math.max(known, unknown)))
+      );
 
       const logins = await compare(async (email) => expect(code(await login(open, email, 'not-the-password'))).toBe('INVALID_CREDENTIALS'));
       withinNoise(logins);
@@ -225,7 +230,9 @@ describe('a lockout cannot keep the owner out', () => {
     expect(code(await login(server, account.email, PASSWORD))).toBe('ACCOUNT_LOCKED');
     await server.gql('mutation($e: String!) { requestPasswordReset(email: $e) }', { e: account.email });
     const token = (await lastEvent(server, account.id, 'customer.password_reset_requested'))!.data.token;
-    expect((await server.gql('mutation($t: String!) { resetPassword(token: $t, newPassword: "a fresh passphrase") }', { t: token })).data).toEqual({ resetPassword: true });
+    expect((await server.gql('mutation($t: String!) { resetPassword(token: $t, newPassword: "a fresh passphrase") }', { t: token })).data).toEqual({
+      resetPassword: true,
+    });
     expect(code(await login(server, account.email, 'a fresh passphrase'))).toBeUndefined();
   });
 });
@@ -241,7 +248,13 @@ describe('per-IP limit', () => {
       const ip = fromIp('198.51.100.9');
       for (let i = 0; i < 3; i++) expect(code(await login(server, uniqueEmail('spray'), PASSWORD, undefined, ip))).toBe('INVALID_CREDENTIALS');
       for (let i = 0; i < 2; i++) {
-        const res = await postGraphql(replica.url, 'mutation($e: String!) { login(input: { email: $e, password: "x-password" }) { accessToken } }', { e: uniqueEmail() }, null, ip);
+        const res = await postGraphql(
+          replica.url,
+          'mutation($e: String!) { login(input: { email: $e, password: "x-password" }) { accessToken } }',
+          { e: uniqueEmail() },
+          null,
+          ip,
+        );
         expect(code(res)).toBe('INVALID_CREDENTIALS');
       }
       const limited = await login(server, uniqueEmail('spray'), PASSWORD, undefined, ip);
@@ -261,7 +274,12 @@ describe('per-IP limit', () => {
     try {
       const account = await register(server, {}, fromIp('192.0.2.70'));
       const change = (ip: string) =>
-        server.gql('mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }', { c: PASSWORD, n: PASSWORD }, account.token, fromIp(ip));
+        server.gql(
+          'mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }',
+          { c: PASSWORD, n: PASSWORD },
+          account.token,
+          fromIp(ip),
+        );
       // Three from three addresses: fine. The fourth, from a fourth address: this account's allowance is spent.
       for (let i = 0; i < 3; i++) expect((await change(`192.0.2.${80 + i}`)).data).toEqual({ changePassword: true });
       const limited = await change('192.0.2.90');
@@ -270,7 +288,12 @@ describe('per-IP limit', () => {
       // Another customer from one of those addresses still has the address's allowance left... until it is spent.
       const other = await register(server, {}, fromIp('192.0.2.71'));
       const fromOne = (ip: string) =>
-        server.gql('mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }', { c: PASSWORD, n: PASSWORD }, other.token, fromIp(ip));
+        server.gql(
+          'mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }',
+          { c: PASSWORD, n: PASSWORD },
+          other.token,
+          fromIp(ip),
+        );
       expect((await fromOne('192.0.2.80')).data).toEqual({ changePassword: true });
       expect((await fromOne('192.0.2.80')).data).toEqual({ changePassword: true });
       expect(errorMessage(await fromOne('192.0.2.80'))).toMatch(/this address/);

@@ -72,7 +72,15 @@ describe('operation log lines', () => {
     expect(reg.res.errors).toBeUndefined();
     const { accessToken, customer } = reg.res.data!.register;
     secrets.push(accessToken, 'Privatename');
-    expect(reg.line).toMatchObject({ level: 30, operation: 'Register', type: 'mutation', fields: ['register'], outcome: 'ok', httpStatus: 200, role: 'anonymous' });
+    expect(reg.line).toMatchObject({
+      level: 30,
+      operation: 'Register',
+      type: 'mutation',
+      fields: ['register'],
+      outcome: 'ok',
+      httpStatus: 200,
+      role: 'anonymous',
+    });
     expect(reg.line.durationMs).toBeGreaterThan(0);
     expect(reg.line).not.toHaveProperty('errorCodes');
 
@@ -128,7 +136,10 @@ describe('operation log lines', () => {
     const before = lines.length;
     const refused = await server.gql(ME, {}, bogus);
     expect(refused.status).toBe(401);
-    const refusedLines = lines.slice(before).map((l) => JSON.parse(l)).filter((l) => l.msg === 'graphql operation');
+    const refusedLines = lines
+      .slice(before)
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.msg === 'graphql operation');
     expect(refusedLines).toEqual([expect.objectContaining({ outcome: 'error', errorCodes: ['UNAUTHENTICATED'], httpStatus: 401 })]);
 
     expect(lines.length).toBeGreaterThan(10);

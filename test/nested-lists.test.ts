@@ -86,7 +86,10 @@ describe('a page of customers with their addresses', () => {
     for (const c of res.data.customers.nodes) {
       const [s3, b2, s1] = expected.get(c.id)!;
       expect(c.addresses.map((a: { id: string }) => a.id)).toEqual([s3, b2, s1]);
-      expect(c.shipping).toEqual([{ id: s3, city: 'City 3' }, { id: s1, city: 'City 1' }]);
+      expect(c.shipping).toEqual([
+        { id: s3, city: 'City 3' },
+        { id: s1, city: 'City 1' },
+      ]);
       expect(c.defaultShippingAddress).toEqual({ id: s3, label: 'label 3' });
       expect(c.defaultBillingAddress).toEqual({ postalCode: '00002' });
     }

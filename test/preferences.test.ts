@@ -81,7 +81,9 @@ describe('updatePreferences', () => {
 describe('consent log privacy', () => {
   const LOG = 'query($id: ID!) { customer(id: $id) { preferences { newsletter consentLog { channel source ipAddress } } } }';
   const update = (id: string, input: Record<string, boolean>, token: string, ip: string) =>
-    server.gql('mutation($id: ID!, $input: PreferencesInput!) { updatePreferences(customerId: $id, input: $input) { newsletter } }', { id, input }, token, { 'x-forwarded-for': ip });
+    server.gql('mutation($id: ID!, $input: PreferencesInput!) { updatePreferences(customerId: $id, input: $input) { newsletter } }', { id, input }, token, {
+      'x-forwarded-for': ip,
+    });
 
   it('shows a customer the address of their own consents, not of those an ADMIN recorded (ADMIN sees both), in the log and in the export', async () => {
     const c = await createCustomer(server);
@@ -119,7 +121,11 @@ describe('consent log privacy', () => {
       { channel: 'newsletter', source: 'API', ipAddress: null },
     ]);
     // Through _entities (another subgraph via the router) alike.
-    const entities = await server.gql('query($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { preferences { consentLog { ipAddress } } } } }', { r: [{ __typename: 'Customer', id: c.id }] }, tokens.service());
+    const entities = await server.gql(
+      'query($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { preferences { consentLog { ipAddress } } } } }',
+      { r: [{ __typename: 'Customer', id: c.id }] },
+      tokens.service(),
+    );
     expect(entities.data!._entities[0].preferences.consentLog).toEqual([{ ipAddress: null }, { ipAddress: null }]);
   });
 });

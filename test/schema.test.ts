@@ -37,7 +37,9 @@ describe('schema', () => {
     const content = await codegen({
       filename,
       // The CLI loads the schema sorted (its `sort` option, on by default).
-      schema: parse(printSchemaWithDirectives(lexicographicSortSchema(buildSchema(fs.readFileSync(path.join(root, schema), 'utf8'), { assumeValidSDL: true })))),
+      schema: parse(
+        printSchemaWithDirectives(lexicographicSortSchema(buildSchema(fs.readFileSync(path.join(root, schema), 'utf8'), { assumeValidSDL: true }))),
+      ),
       documents: [],
       config: target.config,
       plugins,

@@ -64,19 +64,32 @@ function fieldValue(c: Seeded, field: string): number | string | boolean | null 
   const orders = c.stats?.orders ?? 0;
   const spent = c.stats?.spentCents ?? 0;
   switch (field) {
-    case 'TOTAL_ORDERS': return orders;
-    case 'TOTAL_SPENT': return spent;
-    case 'AVERAGE_ORDER_VALUE': return orders ? Math.round(spent / orders) : 0;
-    case 'DAYS_SINCE_LAST_ORDER': return c.stats?.lastOrderDaysAgo ?? null;
-    case 'DAYS_SINCE_REGISTRATION': return c.registeredDaysAgo;
-    case 'CUSTOMER_TYPE': return c.customerType;
-    case 'STATUS': return c.status;
-    case 'GROUP_CODE': return c.groupCode;
-    case 'COUNTRY_CODE': return c.country;
-    case 'EMAIL_DOMAIN': return c.email.split('@')[1];
-    case 'EMAIL_VERIFIED': return c.emailVerified;
-    case 'EMAIL_MARKETING': return c.emailMarketing;
-    case 'AGE': return c.dob ? age(c.dob, todayUtc()) : null;
+    case 'TOTAL_ORDERS':
+      return orders;
+    case 'TOTAL_SPENT':
+      return spent;
+    case 'AVERAGE_ORDER_VALUE':
+      return orders ? Math.round(spent / orders) : 0;
+    case 'DAYS_SINCE_LAST_ORDER':
+      return c.stats?.lastOrderDaysAgo ?? null;
+    case 'DAYS_SINCE_REGISTRATION':
+      return c.registeredDaysAgo;
+    case 'CUSTOMER_TYPE':
+      return c.customerType;
+    case 'STATUS':
+      return c.status;
+    case 'GROUP_CODE':
+      return c.groupCode;
+    case 'COUNTRY_CODE':
+      return c.country;
+    case 'EMAIL_DOMAIN':
+      return c.email.split('@')[1];
+    case 'EMAIL_VERIFIED':
+      return c.emailVerified;
+    case 'EMAIL_MARKETING':
+      return c.emailMarketing;
+    case 'AGE':
+      return c.dob ? age(c.dob, todayUtc()) : null;
   }
   throw new Error(field);
 }
@@ -90,15 +103,24 @@ function matches(c: Seeded, r: Rule): boolean {
   const eq = x !== null && x === norm(r.value);
   const inList = x !== null && Array.isArray(r.value) && r.value.map(norm).includes(x);
   switch (r.operator) {
-    case 'EQ': return eq;
-    case 'NEQ': return !eq;
-    case 'GT': return x !== null && (x as number) > (norm(r.value) as number);
-    case 'GTE': return x !== null && (x as number) >= (norm(r.value) as number);
-    case 'LT': return x !== null && (x as number) < (norm(r.value) as number);
-    case 'LTE': return x !== null && (x as number) <= (norm(r.value) as number);
-    case 'IN': return inList;
-    case 'NOT_IN': return !inList;
-    case 'CONTAINS': return x !== null && (x as string).includes(r.value as string);
+    case 'EQ':
+      return eq;
+    case 'NEQ':
+      return !eq;
+    case 'GT':
+      return x !== null && (x as number) > (norm(r.value) as number);
+    case 'GTE':
+      return x !== null && (x as number) >= (norm(r.value) as number);
+    case 'LT':
+      return x !== null && (x as number) < (norm(r.value) as number);
+    case 'LTE':
+      return x !== null && (x as number) <= (norm(r.value) as number);
+    case 'IN':
+      return inList;
+    case 'NOT_IN':
+      return !inList;
+    case 'CONTAINS':
+      return x !== null && (x as string).includes(r.value as string);
   }
   throw new Error(r.operator);
 }
@@ -123,19 +145,32 @@ function randomRule(rnd: ReturnType<typeof prng>): Rule {
   };
   const money = () => (rnd.int(0, 30000) / 100).toFixed(2);
   switch (rnd.int(0, 12)) {
-    case 0: return numberRule('TOTAL_ORDERS', () => rnd.int(0, 8));
-    case 1: return numberRule('TOTAL_SPENT', money);
-    case 2: return numberRule('AVERAGE_ORDER_VALUE', money);
-    case 3: return numberRule('DAYS_SINCE_LAST_ORDER', () => rnd.int(0, 300));
-    case 4: return numberRule('DAYS_SINCE_REGISTRATION', () => rnd.int(0, 400));
-    case 5: return numberRule('AGE', () => rnd.int(18, 75));
-    case 6: return textRule('CUSTOMER_TYPE', TYPES);
-    case 7: return textRule('STATUS', STATUSES);
-    case 8: return textRule('GROUP_CODE', GROUPS);
-    case 9: return textRule('COUNTRY_CODE', COUNTRIES);
-    case 10: return textRule('EMAIL_DOMAIN', DOMAINS, ['test', 'example', 'a.', 'shop']);
-    case 11: return { field: 'EMAIL_VERIFIED', operator: rnd.pick(['EQ', 'NEQ']), value: rnd.chance(0.5), weight };
-    default: return { field: 'EMAIL_MARKETING', operator: rnd.pick(['EQ', 'NEQ']), value: rnd.chance(0.5), weight };
+    case 0:
+      return numberRule('TOTAL_ORDERS', () => rnd.int(0, 8));
+    case 1:
+      return numberRule('TOTAL_SPENT', money);
+    case 2:
+      return numberRule('AVERAGE_ORDER_VALUE', money);
+    case 3:
+      return numberRule('DAYS_SINCE_LAST_ORDER', () => rnd.int(0, 300));
+    case 4:
+      return numberRule('DAYS_SINCE_REGISTRATION', () => rnd.int(0, 400));
+    case 5:
+      return numberRule('AGE', () => rnd.int(18, 75));
+    case 6:
+      return textRule('CUSTOMER_TYPE', TYPES);
+    case 7:
+      return textRule('STATUS', STATUSES);
+    case 8:
+      return textRule('GROUP_CODE', GROUPS);
+    case 9:
+      return textRule('COUNTRY_CODE', COUNTRIES);
+    case 10:
+      return textRule('EMAIL_DOMAIN', DOMAINS, ['test', 'example', 'a.', 'shop']);
+    case 11:
+      return { field: 'EMAIL_VERIFIED', operator: rnd.pick(['EQ', 'NEQ']), value: rnd.chance(0.5), weight };
+    default:
+      return { field: 'EMAIL_MARKETING', operator: rnd.pick(['EQ', 'NEQ']), value: rnd.chance(0.5), weight };
   }
 }
 
@@ -174,7 +209,10 @@ async function seedCustomers(rnd: ReturnType<typeof prng>): Promise<Seeded[]> {
         [id, c.country],
       );
       // A non-default address elsewhere must not count.
-      await server.db.query("INSERT INTO customer_addresses (customer_id, type, is_default, address_line_1, city, country_code) VALUES ($1, 'SHIPPING', false, '2 Side St', 'Town', 'JP')", [id]);
+      await server.db.query(
+        "INSERT INTO customer_addresses (customer_id, type, is_default, address_line_1, city, country_code) VALUES ($1, 'SHIPPING', false, '2 Side St', 'Town', 'JP')",
+        [id],
+      );
     }
     if (c.stats) {
       await server.db.query(
@@ -198,14 +236,21 @@ it(`refresh, one-customer evaluation and an independent evaluator agree (seed ${
   for (let i = 0; i < SEGMENTS; i++) {
     const rules = Array.from({ length: rnd.int(1, 4) }, () => randomRule(rnd));
     const minScore = rnd.int(1, 3);
-    const res = await server.gql('mutation($input: SegmentInput!) { createSegment(input: $input) { id } }', { input: { name: `prop-${SEED}-${i}`, rules, minScore } }, admin);
+    const res = await server.gql(
+      'mutation($input: SegmentInput!) { createSegment(input: $input) { id } }',
+      { input: { name: `prop-${SEED}-${i}`, rules, minScore } },
+      admin,
+    );
     if (!res.data) throw new Error(`seed ${SEED}: ${JSON.stringify(rules)} refused: ${JSON.stringify(res.errors)}`);
     segments.push({ id: res.data.createSegment.id, rules, minScore });
   }
 
   const expected = (segmentId: string) => {
     const s = segments.find((x) => x.id === segmentId)!;
-    return customers.filter((c) => belongs(c, s.rules, s.minScore)).map((c) => c.id).sort();
+    return customers
+      .filter((c) => belongs(c, s.rules, s.minScore))
+      .map((c) => c.id)
+      .sort();
   };
 
   // Path 1: the set-based refresh of each segment.
@@ -226,7 +271,10 @@ it(`refresh, one-customer evaluation and an independent evaluator agree (seed ${
   for (const c of customers) {
     const res = await server.gql('mutation($id: ID!) { evaluateCustomerSegments(customerId: $id) { id } }', { id: c.id }, admin);
     const got = res.data!.evaluateCustomerSegments.map((s: { id: string }) => s.id).sort();
-    const want = segments.filter((s) => belongs(c, s.rules, s.minScore)).map((s) => s.id).sort();
+    const want = segments
+      .filter((s) => belongs(c, s.rules, s.minScore))
+      .map((s) => s.id)
+      .sort();
     expect({ seed: SEED, customer: c, segments: got }).toEqual({ seed: SEED, customer: c, segments: want });
   }
   const after = await server.db.query<{ n: number }>("SELECT count(*)::int AS n FROM outbox_events WHERE type = 'segment.membership_changed'");

@@ -31,7 +31,8 @@ async function membershipEvents(segmentId: string) {
 }
 
 const admin = tokens.admin();
-const CREATE = 'mutation($input: SegmentInput!) { createSegment(input: $input) { id name isActive minScore rules { field operator value weight } memberCount } }';
+const CREATE =
+  'mutation($input: SegmentInput!) { createSegment(input: $input) { id name isActive minScore rules { field operator value weight } memberCount } }';
 const UPDATE = 'mutation($id: ID!, $input: SegmentInput!) { updateSegment(id: $id, input: $input) { id rules { field value } } }';
 const REFRESH = 'mutation($id: ID!) { refreshSegment(id: $id) { added removed memberCount segment { id memberCount } } }';
 const SEGMENTS_OF = 'query($id: ID!) { customer(id: $id) { segments { id name } } }';
@@ -126,7 +127,13 @@ describe('refresh', () => {
     expect(events.map((e) => e.subject).sort()).toEqual(vip.map((c) => c.id).sort());
     expect(new Set(events.map((e) => e.id)).size).toBe(3);
     for (const e of events) {
-      expect(e.event).toMatchObject({ specversion: '1.0', id: e.id, type: 'segment.membership_changed', subject: e.subject, data: { segmentId: id, customerId: e.subject, joined: true } });
+      expect(e.event).toMatchObject({
+        specversion: '1.0',
+        id: e.id,
+        type: 'segment.membership_changed',
+        subject: e.subject,
+        data: { segmentId: id, customerId: e.subject, joined: true },
+      });
     }
 
     // Again: nothing moves.
@@ -135,7 +142,17 @@ describe('refresh', () => {
     // New rules: two of the three leave, one other joins.
     await server.gql(
       UPDATE,
-      { id, input: { name: `moved-${id}`, rules: [{ field: 'EMAIL_DOMAIN', operator: 'EQ', value: domain }, { field: 'AGE', operator: 'GTE', value: 30, weight: 2 }], minScore: 2 } },
+      {
+        id,
+        input: {
+          name: `moved-${id}`,
+          rules: [
+            { field: 'EMAIL_DOMAIN', operator: 'EQ', value: domain },
+            { field: 'AGE', operator: 'GTE', value: 30, weight: 2 },
+          ],
+          minScore: 2,
+        },
+      },
       admin,
     );
     await server.gql('mutation($id: ID!) { updateCustomer(id: $id, input: { dateOfBirth: "1980-01-01" }) { id } }', { id: vip[0].id }, admin);
@@ -194,12 +211,28 @@ describe('incremental evaluation', () => {
   it('re-scores a customer in the transaction that changes them (profile, address, preferences, status)', async () => {
     const tag = Math.random().toString(36).slice(2, 8);
     const byDomain = await createSegment({ rules: [{ field: 'EMAIL_DOMAIN', operator: 'EQ', value: `${tag}.test` }] });
-    const german = await createSegment({ rules: [{ field: 'COUNTRY_CODE', operator: 'EQ', value: 'DE' }, { field: 'EMAIL_MARKETING', operator: 'EQ', value: true }], minScore: 2 });
-    const active = await createSegment({ rules: [{ field: 'STATUS', operator: 'EQ', value: 'ACTIVE' }, { field: 'EMAIL_DOMAIN', operator: 'EQ', value: `${tag}.test` }], minScore: 2 });
+    const german = await createSegment({
+      rules: [
+        { field: 'COUNTRY_CODE', operator: 'EQ', value: 'DE' },
+        { field: 'EMAIL_MARKETING', operator: 'EQ', value: true },
+      ],
+      minScore: 2,
+    });
+    const active = await createSegment({
+      rules: [
+        { field: 'STATUS', operator: 'EQ', value: 'ACTIVE' },
+        { field: 'EMAIL_DOMAIN', operator: 'EQ', value: `${tag}.test` },
+      ],
+      minScore: 2,
+    });
     const c = await createCustomer(server);
     expect(await segmentIdsOf(c.id)).not.toContain(byDomain);
 
-    await server.gql('mutation($id: ID!, $e: String!) { updateCustomer(id: $id, input: { email: $e }) { id } }', { id: c.id, e: `x.${c.id.slice(0, 6)}@${tag}.test` }, admin);
+    await server.gql(
+      'mutation($id: ID!, $e: String!) { updateCustomer(id: $id, input: { email: $e }) { id } }',
+      { id: c.id, e: `x.${c.id.slice(0, 6)}@${tag}.test` },
+      admin,
+    );
     expect(await segmentIdsOf(c.id)).toEqual(expect.arrayContaining([byDomain, active]));
 
     await addAddress(c.id, 'DE', '10115');
@@ -234,7 +267,11 @@ describe('incremental evaluation', () => {
       await other.query('BEGIN');
       await other.query('DELETE FROM customer_segments WHERE id = $1', [id]);
       await other.query('SELECT pg_advisory_xact_lock($1, hashtext($2::text))', [MEMBERS_LOCK, id]);
-      const moving = server.gql('mutation($id: ID!, $e: String!) { updateCustomer(id: $id, input: { email: $e }) { id } }', { id: c.id, e: `x.${c.id.slice(0, 6)}@${tag}.test` }, admin);
+      const moving = server.gql(
+        'mutation($id: ID!, $e: String!) { updateCustomer(id: $id, input: { email: $e }) { id } }',
+        { id: c.id, e: `x.${c.id.slice(0, 6)}@${tag}.test` },
+        admin,
+      );
       await new Promise((r) => setTimeout(r, 300));
       await other.query('COMMIT');
       expect((await moving).errors).toBeUndefined();
@@ -280,7 +317,9 @@ describe('live membership feed and federation', () => {
     const c = await createCustomer(server);
     await server.app.relay.idle();
     const client = wsClient(server.url, admin);
-    const sub = await subscribe(client, 'subscription($s: ID) { segmentMembershipChanged(segmentId: $s) { segmentId customerId joined occurredAt } }', { s: id });
+    const sub = await subscribe(client, 'subscription($s: ID) { segmentMembershipChanged(segmentId: $s) { segmentId customerId joined occurredAt } }', {
+      s: id,
+    });
     const refused = await subscribe(wsClient(server.url, tokens.customer(c.id)), 'subscription { segmentMembershipChanged { segmentId } }');
     try {
       await server.gql('mutation($id: ID!, $e: String!) { updateCustomer(id: $id, input: { email: $e }) { id } }', { id: c.id, e: `in@${tag}.test` }, admin);
@@ -303,7 +342,10 @@ describe('live membership feed and federation', () => {
   it('_entities resolves CustomerSegment for ADMIN only', async () => {
     const id = await createSegment({ rules: [{ field: 'AGE', operator: 'GT', value: 1 }] });
     const query = 'query($r: [_Any!]!) { _entities(representations: $r) { ... on CustomerSegment { id name memberCount } } }';
-    const r = [{ __typename: 'CustomerSegment', id }, { __typename: 'CustomerSegment', id: '00000000-0000-4000-8000-000000000000' }];
+    const r = [
+      { __typename: 'CustomerSegment', id },
+      { __typename: 'CustomerSegment', id: '00000000-0000-4000-8000-000000000000' },
+    ];
     const ok = await server.gql(query, { r }, admin);
     expect(ok.data!._entities).toEqual([{ id, name: expect.any(String), memberCount: 0 }, null]);
     const denied = await server.gql(query, { r }, tokens.service());

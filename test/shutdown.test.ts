@@ -61,10 +61,9 @@ it('finishes in-flight mutations, refuses new work, closes subscriptions with 10
   try {
     const customers = await db.query('SELECT id FROM customers WHERE email = ANY($1)', [emails]);
     expect(customers.rowCount).toBe(emails.length);
-    const events = await db.query(
-      "SELECT status FROM outbox_events WHERE customer_id = ANY($1) AND type = 'customer.created'",
-      [customers.rows.map((r) => r.id)],
-    );
+    const events = await db.query("SELECT status FROM outbox_events WHERE customer_id = ANY($1) AND type = 'customer.created'", [
+      customers.rows.map((r) => r.id),
+    ]);
     expect(events.rowCount).toBe(emails.length);
     for (const e of events.rows) expect(['SENT', 'PENDING']).toContain(e.status);
   } finally {

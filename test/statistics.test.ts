@@ -50,7 +50,15 @@ type OrderData = { orderId: string; customerId: string; amount: unknown; currenc
 
 /** A CloudEvent as the order service writes it (README "Order events"). */
 function orderEvent(type: string, data: OrderData, time = '2026-11-28T10:00:00Z'): Record<string, unknown> {
-  return { specversion: '1.0', id: randomUUID(), source: 'urn:ecommerce:order-service', type, time, datacontenttype: 'application/json', data: { currency: 'USD', ...data } };
+  return {
+    specversion: '1.0',
+    id: randomUUID(),
+    source: 'urn:ecommerce:order-service',
+    type,
+    time,
+    datacontenttype: 'application/json',
+    data: { currency: 'USD', ...data },
+  };
 }
 
 async function publish(...events: Record<string, unknown>[]): Promise<string[]> {
@@ -207,7 +215,11 @@ describe('order events', () => {
     await add('invalid_data', 'event', JSON.stringify(orderEvent('order.completed', { orderId: order(), customerId: 'nobody', amount: '1.00' })));
     await add('invalid_data', 'event', JSON.stringify(orderEvent('order.completed', { orderId: '', customerId: c.id, amount: '1.00' })));
     await add('invalid_data', 'event', JSON.stringify(orderEvent('order.completed', { orderId: order(), customerId: c.id, amount: '1.00' }, 'yesterday')));
-    await add('currency_mismatch', 'event', JSON.stringify(orderEvent('order.completed', { orderId: order(), customerId: c.id, amount: '1.00', currency: 'EUR' })));
+    await add(
+      'currency_mismatch',
+      'event',
+      JSON.stringify(orderEvent('order.completed', { orderId: order(), customerId: c.id, amount: '1.00', currency: 'EUR' })),
+    );
     await add('unknown_customer', 'event', JSON.stringify(orderEvent('order.completed', { orderId: order(), customerId: unknownCustomer, amount: '1.00' })));
     await add('order_conflict', 'event', JSON.stringify(orderEvent('order.completed', { orderId: taken, customerId: c.id, amount: '8.00' })));
     // other order events share the stream: acknowledged and skipped, not dead-lettered
@@ -227,7 +239,7 @@ describe('order events', () => {
     await redis.del(DEAD_LETTER);
   });
 
-  it('re-scores the customer\'s segments in the transaction that changes their statistics', async () => {
+  it("re-scores the customer's segments in the transaction that changes their statistics", async () => {
     const c = await createCustomer(server);
     const created = await server.gql(
       'mutation($input: SegmentInput!) { createSegment(input: $input) { id } }',
@@ -237,7 +249,9 @@ describe('order events', () => {
     expect(created.errors).toBeUndefined();
     const segmentId = created.data!.createSegment.id;
     const segmentsOf = async () =>
-      (await server.gql('query($id: ID!) { customer(id: $id) { segments { id } } }', { id: c.id }, tokens.admin())).data!.customer.segments.map((x: { id: string }) => x.id);
+      (await server.gql('query($id: ID!) { customer(id: $id) { segments { id } } }', { id: c.id }, tokens.admin())).data!.customer.segments.map(
+        (x: { id: string }) => x.id,
+      );
     try {
       const o = order();
       await publish(orderEvent('order.completed', { orderId: o, customerId: c.id, amount: '60.00' }));
@@ -306,10 +320,20 @@ describe('order events', () => {
     const withRow = large.nodes.filter((n: any) => seeded.has(n.id));
     expect(withRow.length).toBeGreaterThan(0); // newest first: the page is mostly these customers
     for (const n of withRow) {
-      expect(n.statistics).toEqual({ totalOrders: 3, totalSpent: { amount: '100.00' }, averageOrderValue: { amount: '33.33', currencyCode: 'USD' }, lastOrderAt: expect.any(String) });
+      expect(n.statistics).toEqual({
+        totalOrders: 3,
+        totalSpent: { amount: '100.00' },
+        averageOrderValue: { amount: '33.33', currencyCode: 'USD' },
+        lastOrderAt: expect.any(String),
+      });
     }
     const zero = large.nodes.find((n: any) => !seeded.has(n.id) && rows.some((r) => r.id === n.id));
-    expect(zero?.statistics).toEqual({ totalOrders: 0, totalSpent: { amount: '0.00' }, averageOrderValue: { amount: '0.00', currencyCode: 'USD' }, lastOrderAt: null });
+    expect(zero?.statistics).toEqual({
+      totalOrders: 0,
+      totalSpent: { amount: '0.00' },
+      averageOrderValue: { amount: '0.00', currencyCode: 'USD' },
+      lastOrderAt: null,
+    });
   });
 });
 

@@ -33,7 +33,7 @@ class FakeRouter {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(check: () => boolean, timeoutMs = 10000): Promise<void> {
-  for (const end = Date.now() + timeoutMs; !check() && Date.now() < end; ) await sleep(50);
+  for (const end = Date.now() + timeoutMs; !check() && Date.now() < end;) await sleep(50);
 }
 
 const UPDATE = 'mutation($id: ID!, $input: UpdateCustomerInput!) { updateCustomer(id: $id, input: $input) { id } }';
@@ -47,7 +47,10 @@ function callbackRequest(url: string, token: string | null, subscription: Record
       accept: 'application/json;callbackSpec=1.0',
       ...(token ? { authorization: `Bearer ${token}` } : {}),
     },
-    body: JSON.stringify({ query: SUBSCRIBE, extensions: { subscription: { subscriptionId: 'sub-1', verifier: 'secret-verifier', heartbeatIntervalMs: 0, ...subscription } } }),
+    body: JSON.stringify({
+      query: SUBSCRIBE,
+      extensions: { subscription: { subscriptionId: 'sub-1', verifier: 'secret-verifier', heartbeatIntervalMs: 0, ...subscription } },
+    }),
   });
 }
 

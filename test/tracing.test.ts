@@ -193,7 +193,11 @@ describe('tracing on (CUSTOMER_TRACING_ENABLED=true)', () => {
 
   it('starts a new trace without a traceparent, and the audit row carries its id', async () => {
     const email = uniqueEmail('traced');
-    const res = await server.gql('mutation NewCustomer($input: CreateCustomerInput!) { createCustomer(input: $input) { id } }', { input: { email } }, tokens.admin());
+    const res = await server.gql(
+      'mutation NewCustomer($input: CreateCustomerInput!) { createCustomer(input: $input) { id } }',
+      { input: { email } },
+      tokens.admin(),
+    );
     const id = res.data?.createCustomer.id as string;
     const [row] = await server.db.query<{ trace_id: string | null }>(
       "SELECT trace_id FROM audit_events WHERE customer_id = $1 AND event_type = 'customer.profile.create'",
@@ -254,7 +258,11 @@ describe('tracing on (CUSTOMER_TRACING_ENABLED=true)', () => {
     const mutation = one('mutation WsRename');
     expect(mutation.kind).toBe(2); // SERVER
     expect(mutation.parentSpanId ?? '').toBe('');
-    expect(attrs(mutation.attributes)).toMatchObject({ 'graphql.operation.type': 'mutation', 'graphql.operation.name': 'WsRename', 'network.protocol.name': 'websocket' });
+    expect(attrs(mutation.attributes)).toMatchObject({
+      'graphql.operation.type': 'mutation',
+      'graphql.operation.name': 'WsRename',
+      'network.protocol.name': 'websocket',
+    });
     const sql = spans.filter((s) => s.traceId === mutation.traceId && attrs(s.attributes)['db.system'] === 'postgresql');
     expect(sql.map((s) => s.name)).toEqual(expect.arrayContaining(['UPDATE']));
     for (const s of sql) expect(descendsFrom(s, mutation.spanId, byId)).toBe(true);
@@ -333,8 +341,11 @@ describe('tracing configuration', () => {
     expect(loadConfig({ OTEL_SERVICE_NAME: 'customers-eu' }).tracing.serviceName).toBe('customers-eu');
   });
 
-  it.each(['CUSTOMER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'])('refuses a %s that is not an http(s) URL', (name) => {
-    expect(() => loadConfig({ [name]: 'collector:4318' })).toThrow(ConfigError);
-    expect(() => loadConfig({ [name]: 'grpc://collector:4317' })).toThrow(new RegExp(`^Invalid configuration: ${name} `));
-  });
+  it.each(['CUSTOMER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'])(
+    'refuses a %s that is not an http(s) URL',
+    (name) => {
+      expect(() => loadConfig({ [name]: 'collector:4318' })).toThrow(ConfigError);
+      expect(() => loadConfig({ [name]: 'grpc://collector:4317' })).toThrow(new RegExp(`^Invalid configuration: ${name} `));
+    },
+  );
 });

@@ -16,7 +16,6 @@ const CONFIRM = 'mutation($id: ID!, $code: String!) { confirmTwoFactor(customerI
 const VERIFY = 'mutation($id: ID!, $code: String!) { verifyTwoFactor(customerId: $id, code: $code) }';
 const DISABLE = 'mutation($id: ID!, $code: String!) { disableTwoFactor(customerId: $id, code: $code) }';
 
-
 const enrolled = () => enrol(server);
 
 describe('enrolment', () => {
@@ -62,7 +61,9 @@ describe('enrolment', () => {
     expect(new Set(codes).size).toBe(10);
     expect((await server.gql(ME, {}, account.token)).data!.me.twoFactorEnabled).toBe(true);
     expect(await lastEvent(server, account.id, 'customer.two_factor.enabled')).not.toBeNull();
-    const stored = await server.db.query<{ hex: string }>("SELECT encode(code_hash, 'hex') AS hex FROM customer_recovery_codes WHERE customer_id = $1", [account.id]);
+    const stored = await server.db.query<{ hex: string }>("SELECT encode(code_hash, 'hex') AS hex FROM customer_recovery_codes WHERE customer_id = $1", [
+      account.id,
+    ]);
     expect(stored).toHaveLength(10);
     for (const c of codes) expect(JSON.stringify(stored)).not.toContain(Buffer.from(c).toString('hex'));
     // Once on, enrolment cannot restart (that would swap the secret without a code).
@@ -187,7 +188,8 @@ describe('disable and authorization', () => {
 });
 
 describe('a stolen session cannot take the account over', () => {
-  const UPDATE_EMAIL = 'mutation($id: ID!, $e: String!, $p: String, $c: String) { updateCustomer(id: $id, input: { email: $e, currentPassword: $p, twoFactorCode: $c }) { email } }';
+  const UPDATE_EMAIL =
+    'mutation($id: ID!, $e: String!, $p: String, $c: String) { updateCustomer(id: $id, input: { email: $e, currentPassword: $p, twoFactorCode: $c }) { email } }';
   const ERASE = 'mutation($id: ID!, $p: String, $c: String) { deleteCustomer(id: $id, password: $p, twoFactorCode: $c) { anonymized } }';
 
   it('enrolling a second factor asks for the password: the token alone cannot start the takeover', async () => {
@@ -204,7 +206,11 @@ describe('a stolen session cannot take the account over', () => {
   });
 
   it('a customer without a password (back office, platform token) sets one first', async () => {
-    const created = await server.gql('mutation($e: String!) { createCustomer(input: { email: $e }) { id } }', { e: `${Date.now()}.nopass@example.com` }, tokens.admin());
+    const created = await server.gql(
+      'mutation($e: String!) { createCustomer(input: { email: $e }) { id } }',
+      { e: `${Date.now()}.nopass@example.com` },
+      tokens.admin(),
+    );
     const id = created.data!.createCustomer.id;
     const res = await server.gql(ENABLE, { id, pw: null }, tokens.customer(id));
     expect(code(res)).toBe('FORBIDDEN');
@@ -216,7 +222,11 @@ describe('a stolen session cannot take the account over', () => {
     // Enrolled at once, within the same second as the token's iat: still after its session opened.
     const enrolledNow = await enrol(server, account);
     const step = await awayFromStepEdge();
-    const sameSession = await server.gql(UPDATE_EMAIL, { id: account.id, e: `${Date.now()}.moved@example.com`, c: totpAt(enrolledNow.secret, step) }, account.token);
+    const sameSession = await server.gql(
+      UPDATE_EMAIL,
+      { id: account.id, e: `${Date.now()}.moved@example.com`, c: totpAt(enrolledNow.secret, step) },
+      account.token,
+    );
     expect(code(sameSession)).toBe('BAD_USER_INPUT');
     expect(sameSession.errors![0].message).toMatch(/enrolled since you signed in/);
     expect(code(await server.gql(ERASE, { id: account.id, c: totpAt(enrolledNow.secret, step) }, account.token))).toBe('BAD_USER_INPUT');

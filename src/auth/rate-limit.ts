@@ -11,7 +11,13 @@ export class IpRateLimiter {
   private readonly limiter: RateLimiterAbstract;
 
   /** `from`: how the error names what is limited ("this address", "this account"). */
-  constructor(redis: Redis | null, points: number, windowSeconds: number, keyPrefix: string, private readonly from = 'this address') {
+  constructor(
+    redis: Redis | null,
+    points: number,
+    windowSeconds: number,
+    keyPrefix: string,
+    private readonly from = 'this address',
+  ) {
     const memory = new RateLimiterMemory({ points, duration: windowSeconds, keyPrefix });
     this.limiter = redis
       ? new RateLimiterRedis({ storeClient: redis, points, duration: windowSeconds, keyPrefix, rejectIfRedisNotReady: true, insuranceLimiter: memory })

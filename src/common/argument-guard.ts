@@ -66,7 +66,8 @@ function checkFor(type: GraphQLInputType, name: string, options: Options, seen: 
   if (isListType(t)) {
     const item = checkFor(t.ofType, name, options, seen);
     if (!item) return null;
-    return (value, path, errors) => (Array.isArray(value) ? value.map((v, i) => (v == null ? v : item(v, `${path}[${i}]`, errors))) : item(value, path, errors));
+    return (value, path, errors) =>
+      Array.isArray(value) ? value.map((v, i) => (v == null ? v : item(v, `${path}[${i}]`, errors))) : item(value, path, errors);
   }
   if (isScalarType(t)) {
     if (t.name === 'ID') return FOREIGN_ID_ARGUMENTS.has(name) ? (options.text ? textCheck : null) : idCheck;

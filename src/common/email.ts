@@ -15,7 +15,10 @@ export function IsDeliverableDomain(): PropertyDecorator {
     validator: {
       validate: (value: unknown) => {
         if (typeof value !== 'string') return true; // IsEmail speaks for the rest
-        const domain = value.slice(value.lastIndexOf('@') + 1).toLowerCase().replace(/\.$/, '');
+        const domain = value
+          .slice(value.lastIndexOf('@') + 1)
+          .toLowerCase()
+          .replace(/\.$/, '');
         return domain !== 'invalid' && !domain.endsWith('.invalid');
       },
       defaultMessage: (args) => `${args?.property ?? 'email'} must be an address that can receive mail (not under .invalid)`,

@@ -209,7 +209,10 @@ function httpUrl(name: string, v: string): URL {
 
 /** `https://admin.example.com` (scheme, host, port; no path): what a browser sends as `Origin`. */
 function origins(env: Env, name: string): string[] {
-  const values = (str(env, name) ?? '').split(',').map((v) => v.trim()).filter(Boolean);
+  const values = (str(env, name) ?? '')
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
   return values.map((v) => {
     const url = httpUrl(name, v);
     const bare = v.replace(/\/$/, '');

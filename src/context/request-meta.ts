@@ -16,7 +16,12 @@ export function compileTrust(setting: string): TrustFn {
   const v = setting.trim().toLowerCase();
   if (v === 'false' || v === 'none' || v === '') return () => false;
   if (v === 'true') return () => true;
-  return proxyAddr.compile(setting.split(',').map((s) => s.trim()).filter(Boolean));
+  return proxyAddr.compile(
+    setting
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
 }
 
 /**

@@ -17,9 +17,7 @@ export function isConnectionError(err: unknown): boolean {
   // 08: connection exception; 57P01-57P03: shutdown / cannot connect now; 53300: too many
   // connections; 25P03: the session sat idle in a transaction too long and was ended.
   if (code.startsWith('08') || ['57P01', '57P02', '57P03', '53300', '25P03'].includes(code)) return true;
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED/i.test(
-    e.message ?? '',
-  );
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED/i.test(e.message ?? '');
 }
 
 export function isRetryableTransactionError(err: unknown): boolean {

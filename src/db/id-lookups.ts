@@ -48,7 +48,10 @@ export class IdLookups {
    */
   byKey<R>(sql: string, ids: readonly string[], key: keyof R & string): Promise<ReadonlyMap<string, readonly Readonly<R>[]>> {
     return this.join(sql, ids, (rows) => {
-      const groups = groupBy(rows.map((r) => Object.freeze(r)), (r) => r[key] as string);
+      const groups = groupBy(
+        rows.map((r) => Object.freeze(r)),
+        (r) => r[key] as string,
+      );
       for (const list of groups.values()) Object.freeze(list);
       return groups;
     }) as Promise<ReadonlyMap<string, readonly Readonly<R>[]>>;
@@ -65,10 +68,12 @@ export class IdLookups {
   private open(sql: string, index: Index): Batch {
     const ids = new Set<string>();
     // setImmediate: after the I/O callbacks of this turn, so requests read in the same turn join.
-    const rows = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
-      if (this.pending.get(sql) === batch) this.pending.delete(sql);
-      return this.db.query<Record<string, unknown>>(sql, [[...ids]]);
-    }).then(index);
+    const rows = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => {
+        if (this.pending.get(sql) === batch) this.pending.delete(sql);
+        return this.db.query<Record<string, unknown>>(sql, [[...ids]]);
+      })
+      .then(index);
     const batch: Batch = { ids, rows };
     this.pending.set(sql, batch);
     return batch;
@@ -76,4 +81,3 @@ export class IdLookups {
 }
 
 const byIdIndex: Index = (rows) => new Map(rows.map((r) => [r.id as string, r]));
-

@@ -17,9 +17,7 @@ export async function runMigrations(db: Database, list: MigrationInterface[] = m
     // DDL over big tables may run long, and the other replicas wait here for the one applying.
     await withoutStatementTimeout(tx);
     await tx.query("SELECT pg_advisory_xact_lock(hashtext('customer-subgraph:migrations'))");
-    await tx.query(
-      'CREATE TABLE IF NOT EXISTS migrations (id SERIAL PRIMARY KEY, "timestamp" BIGINT NOT NULL, name VARCHAR NOT NULL)',
-    );
+    await tx.query('CREATE TABLE IF NOT EXISTS migrations (id SERIAL PRIMARY KEY, "timestamp" BIGINT NOT NULL, name VARCHAR NOT NULL)');
     const done = new Set((await tx.query<{ name: string }>('SELECT name FROM migrations')).map((r) => r.name));
     const applied: string[] = [];
     for (const migration of list) {

@@ -1,7 +1,16 @@
 import type { PubSubEngine } from 'graphql-subscriptions';
 import type Redis from 'ioredis';
 import type { CloudEvent } from './cloud-event';
-import { AUDIT_RECORDED, AuditRecordedMessage, CHANGE_EVENT_TYPES, CustomerChangedMessage, MEMBERSHIP_CHANGED, SegmentMembershipMessage, STREAM, TOPICS } from './topics';
+import {
+  AUDIT_RECORDED,
+  AuditRecordedMessage,
+  CHANGE_EVENT_TYPES,
+  CustomerChangedMessage,
+  MEMBERSHIP_CHANGED,
+  SegmentMembershipMessage,
+  STREAM,
+  TOPICS,
+} from './topics';
 
 /** ioredis's messages for an unreachable server, and Redis's replies that mean "not now" rather than "not this". */
 const OUTAGE =
@@ -36,7 +45,21 @@ export class EventPublisher {
     if (this.redis && streamed.length) {
       const pipe = this.redis.pipeline();
       for (const r of streamed) {
-        pipe.xadd(this.stream, 'MAXLEN', '~', String(this.streamMaxLen), '*', 'id', r.id, 'type', r.type, 'subject', r.customerId ?? '', 'event', JSON.stringify(r.payload));
+        pipe.xadd(
+          this.stream,
+          'MAXLEN',
+          '~',
+          String(this.streamMaxLen),
+          '*',
+          'id',
+          r.id,
+          'type',
+          r.type,
+          'subject',
+          r.customerId ?? '',
+          'event',
+          JSON.stringify(r.payload),
+        );
       }
       const results = await pipe.exec();
       const failed = results?.find(([err]) => err);

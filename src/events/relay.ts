@@ -94,7 +94,7 @@ export class OutboxRelay {
   }
 
   private async drain(): Promise<void> {
-    for (let deferredRounds = 0; ; ) {
+    for (let deferredRounds = 0; ;) {
       let more: boolean;
       try {
         more = (await this.round()).more;

@@ -29,7 +29,9 @@ function preflightRefusal(permitted: boolean, req: IncomingMessage): string | nu
   if (!permitted) return 'origin not allowed (CUSTOMER_CORS_ORIGINS)';
   const method = String(req.headers['access-control-request-method'] ?? '').toUpperCase();
   if (!ALLOWED_METHODS.includes(method)) return `method ${method || '(none)'} not allowed`;
-  const headers = String(req.headers['access-control-request-headers'] ?? '').split(',').map((h) => h.trim().toLowerCase());
+  const headers = String(req.headers['access-control-request-headers'] ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase());
   const unknown = headers.find((h) => h !== '' && !ALLOWED_HEADERS.includes(h));
   return unknown ? `header ${unknown} not allowed` : null;
 }

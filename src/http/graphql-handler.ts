@@ -6,7 +6,10 @@ export const MAX_BODY_BYTES = 256 * 1024;
 const DRAIN_BYTES = 16 * MAX_BODY_BYTES;
 
 class BodyError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -54,7 +54,8 @@ function refusal(message: string, code: string, locations?: GraphQLError['locati
 function authorizationOf(params: ConnectionParams | undefined): string | undefined {
   const value = params?.authorization ?? params?.token;
   // Present but not a string: a token that can never work, never an anonymous connection.
-  if (value !== undefined && value !== null && typeof value !== 'string') throw new DomainError('UNAUTHENTICATED', 'The authorization connection parameter must be a string');
+  if (value !== undefined && value !== null && typeof value !== 'string')
+    throw new DomainError('UNAUTHENTICATED', 'The authorization connection parameter must be a string');
   return typeof value === 'string' ? value : undefined;
 }
 
@@ -69,76 +70,74 @@ export function startGraphqlWs(deps: GraphqlWsDeps): { dispose(): Promise<void> 
   const codesOf = (errors: readonly { extensions?: { code?: unknown } }[] | undefined) =>
     (errors ?? []).map((e) => (typeof e.extensions?.code === 'string' ? e.extensions.code : 'INTERNAL_SERVER_ERROR'));
 
-  const server = makeServer<ConnectionParams, Extra>(
-    {
-      schema,
-      // Tracing on: each operation in a span of its own (none when off).
-      ...deps.tracing.wsExecution(execute, subscribe),
-      onConnect: async (ctx) => {
-        try {
-          const viewer = await tokens.viewerFor(authorizationOf(ctx.connectionParams));
-          closeWhenExpired(ctx.extra.socket, viewer);
-          return true;
-        } catch (err) {
-          if (!(err instanceof DomainError)) throw err;
-          // 4401 rather than graphql-ws's 4403 for `false`: clients do not retry it, so a bad
-          // token is told at once instead of after a reconnect loop.
-          ctx.extra.socket.close(WS_CLOSE.unauthorized, `Unauthorized: ${err.message}`);
-          return false;
-        }
-      },
-      onSubscribe: async (ctx, _id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
-        let document;
-        try {
-          document = parse(payload.query, checks.parse);
-        } catch (err) {
-          if (err instanceof GraphQLError) return [refusal(err.message, 'GRAPHQL_PARSE_FAILED', err.locations)];
-          throw err;
-        }
-        const invalid = checks.validate(schema, document);
-        if (invalid.length) return invalid.map((e) => refusal(e.message, 'GRAPHQL_VALIDATION_FAILED', e.locations));
-        if (!getOperationAST(document, payload.operationName)) {
-          return [refusal('Unable to identify the operation: name one with operationName', 'GRAPHQL_VALIDATION_FAILED')];
-        }
-        // Asked again for every operation started on the socket: a session ended since the
-        // connection opened refuses new subscriptions.
-        let viewer: Viewer;
-        try {
-          viewer = await tokens.viewerFor(authorizationOf(ctx.connectionParams));
-        } catch (err) {
-          if (err instanceof DomainError) return [refusal(err.message, err.code)];
-          throw err;
-        }
-        return {
-          schema,
-          document,
-          operationName: payload.operationName,
-          variableValues: payload.variables,
-          contextValue: deps.contextFor(viewer, ctx.extra.request),
-        };
-      },
-      onOperation: (ctx, id, _payload, args) => {
-        wsLog.started(ctx, id, getOperationAST(args.document, args.operationName), args.operationName, args.contextValue as Context);
-      },
-      // The same error mapping as over HTTP: stable codes, nothing internal.
-      onNext: (ctx, id, _payload, _args, result) => {
-        const formatted = result.errors ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) } : undefined;
-        wsLog.sent(ctx, id, codesOf(formatted?.errors));
-        return formatted;
-      },
-      // Refusals made above carry their code; anything else goes through the error mapping.
-      onError: (ctx, id, _payload, errors) => {
-        const formatted = errors.map((e) =>
-          typeof e.extensions?.code === 'string' && !e.originalError
-            ? { message: e.message, locations: e.locations, extensions: { code: e.extensions.code } }
-            : formatError(e.toJSON(), e),
-        );
-        wsLog.failed(ctx, id, codesOf(formatted));
-        return formatted;
-      },
-      onComplete: (ctx, id) => wsLog.completed(ctx, id),
+  const server = makeServer<ConnectionParams, Extra>({
+    schema,
+    // Tracing on: each operation in a span of its own (none when off).
+    ...deps.tracing.wsExecution(execute, subscribe),
+    onConnect: async (ctx) => {
+      try {
+        const viewer = await tokens.viewerFor(authorizationOf(ctx.connectionParams));
+        closeWhenExpired(ctx.extra.socket, viewer);
+        return true;
+      } catch (err) {
+        if (!(err instanceof DomainError)) throw err;
+        // 4401 rather than graphql-ws's 4403 for `false`: clients do not retry it, so a bad
+        // token is told at once instead of after a reconnect loop.
+        ctx.extra.socket.close(WS_CLOSE.unauthorized, `Unauthorized: ${err.message}`);
+        return false;
+      }
     },
-  );
+    onSubscribe: async (ctx, _id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
+      let document;
+      try {
+        document = parse(payload.query, checks.parse);
+      } catch (err) {
+        if (err instanceof GraphQLError) return [refusal(err.message, 'GRAPHQL_PARSE_FAILED', err.locations)];
+        throw err;
+      }
+      const invalid = checks.validate(schema, document);
+      if (invalid.length) return invalid.map((e) => refusal(e.message, 'GRAPHQL_VALIDATION_FAILED', e.locations));
+      if (!getOperationAST(document, payload.operationName)) {
+        return [refusal('Unable to identify the operation: name one with operationName', 'GRAPHQL_VALIDATION_FAILED')];
+      }
+      // Asked again for every operation started on the socket: a session ended since the
+      // connection opened refuses new subscriptions.
+      let viewer: Viewer;
+      try {
+        viewer = await tokens.viewerFor(authorizationOf(ctx.connectionParams));
+      } catch (err) {
+        if (err instanceof DomainError) return [refusal(err.message, err.code)];
+        throw err;
+      }
+      return {
+        schema,
+        document,
+        operationName: payload.operationName,
+        variableValues: payload.variables,
+        contextValue: deps.contextFor(viewer, ctx.extra.request),
+      };
+    },
+    onOperation: (ctx, id, _payload, args) => {
+      wsLog.started(ctx, id, getOperationAST(args.document, args.operationName), args.operationName, args.contextValue as Context);
+    },
+    // The same error mapping as over HTTP: stable codes, nothing internal.
+    onNext: (ctx, id, _payload, _args, result) => {
+      const formatted = result.errors ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) } : undefined;
+      wsLog.sent(ctx, id, codesOf(formatted?.errors));
+      return formatted;
+    },
+    // Refusals made above carry their code; anything else goes through the error mapping.
+    onError: (ctx, id, _payload, errors) => {
+      const formatted = errors.map((e) =>
+        typeof e.extensions?.code === 'string' && !e.originalError
+          ? { message: e.message, locations: e.locations, extensions: { code: e.extensions.code } }
+          : formatError(e.toJSON(), e),
+      );
+      wsLog.failed(ctx, id, codesOf(formatted));
+      return formatted;
+    },
+    onComplete: (ctx, id) => wsLog.completed(ctx, id),
+  });
   return attach(deps.wsServer, server, logger);
 }
 

@@ -39,9 +39,15 @@ export function callbackRefusal(extension: CallbackExtension, allowed: readonly 
   const permitted = !url.username && !url.password && allowed.some((a) => url.origin === a.origin && isUnder(url.pathname, a.pathname));
   if (!permitted) return new DomainError('FORBIDDEN', `${field}: is not a callback URL of a configured router`);
   const heartbeat = extension.heartbeatIntervalMs ?? extension.heartbeat_interval_ms;
-  const ok = heartbeat === undefined || heartbeat === 0 || (Number.isInteger(heartbeat) && (heartbeat as number) >= MIN_HEARTBEAT_MS && (heartbeat as number) <= MAX_HEARTBEAT_MS);
+  const ok =
+    heartbeat === undefined ||
+    heartbeat === 0 ||
+    (Number.isInteger(heartbeat) && (heartbeat as number) >= MIN_HEARTBEAT_MS && (heartbeat as number) <= MAX_HEARTBEAT_MS);
   if (!ok) {
-    return DomainError.badInput('extensions.subscription.heartbeatIntervalMs', `must be 0 (none) or a whole number from ${MIN_HEARTBEAT_MS} to ${MAX_HEARTBEAT_MS}`);
+    return DomainError.badInput(
+      'extensions.subscription.heartbeatIntervalMs',
+      `must be 0 (none) or a whole number from ${MIN_HEARTBEAT_MS} to ${MAX_HEARTBEAT_MS}`,
+    );
   }
   return null;
 }
@@ -60,7 +66,7 @@ function isUnder(path: string, base: string): boolean {
 const plainHttpSubscriptions: GraphQLRequestListener<BaseContext> = {
   async didResolveOperation({ operation }) {
     if (operation?.operation !== 'subscription') return;
-    throw new GraphQLError('Subscriptions are served over WebSocket (graphql-ws, same path) or through a router\'s HTTP callbacks, not over plain HTTP', {
+    throw new GraphQLError("Subscriptions are served over WebSocket (graphql-ws, same path) or through a router's HTTP callbacks, not over plain HTTP", {
       extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
     });
   },
@@ -84,7 +90,10 @@ export function subscriptionCallbacks(allowed: readonly URL[]): ApolloServerPlug
       if (refusal === null) return apollo.requestDidStart?.(request);
       return {
         async didResolveOperation() {
-          throw new GraphQLError(refusal.message, { originalError: refusal, extensions: { code: refusal.code, http: { status: STATUS[refusal.code] ?? 400 } } });
+          throw new GraphQLError(refusal.message, {
+            originalError: refusal,
+            extensions: { code: refusal.code, http: { status: STATUS[refusal.code] ?? 400 } },
+          });
         },
       };
     },

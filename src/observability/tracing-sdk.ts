@@ -265,7 +265,10 @@ function errorCode(error: { originalError?: unknown; extensions?: Record<string,
 }
 
 /** An `exception` event per error, by code and path; server faults fail the span. */
-function recordErrors(span: Span, errors: readonly { originalError?: unknown; extensions?: Record<string, unknown>; path?: readonly (string | number)[] }[]): void {
+function recordErrors(
+  span: Span,
+  errors: readonly { originalError?: unknown; extensions?: Record<string, unknown>; path?: readonly (string | number)[] }[],
+): void {
   let fault = false;
   for (const error of errors) {
     const code = errorCode(error);

@@ -14,7 +14,9 @@
   var AUDIT = 'subscription AdminFeedAudit { auditEventRecorded { id eventType severity customerId actorId oldValues newValues createdAt } }';
   var CHANGES = 'subscription AdminFeedChanges { customerChanged { eventId type customerId occurredAt customer { displayName email } } }';
 
-  var $ = function (id) { return document.getElementById(id); };
+  var $ = function (id) {
+    return document.getElementById(id);
+  };
   var el = {
     state: $('state'),
     signIn: $('sign-in'),
@@ -63,23 +65,36 @@
     var client = graphqlWs.createClient({
       url: (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/graphql',
       lazy: false,
-      connectionParams: function () { return { authorization: 'Bearer ' + token }; },
+      connectionParams: function () {
+        return { authorization: 'Bearer ' + token };
+      },
       // Reconnect after a network failure or a restart, for as long as it takes; never after
       // a refused token (4401) or one that expired while open (4403): that needs a new one.
       retryAttempts: Infinity,
-      shouldRetry: function (e) { return !(e && (e.code === UNAUTHORIZED || e.code === TOKEN_EXPIRED)); },
+      shouldRetry: function (e) {
+        return !(e && (e.code === UNAUTHORIZED || e.code === TOKEN_EXPIRED));
+      },
       retryWait: function (retries) {
-        return new Promise(function (resolve) { setTimeout(resolve, Math.min(1000 * Math.pow(2, retries), 15000)); });
+        return new Promise(function (resolve) {
+          setTimeout(resolve, Math.min(1000 * Math.pow(2, retries), 15000));
+        });
       },
       on: {
-        connecting: function (isRetry) { if (isRetry) setState('reconnecting', 'Reconnecting...'); else setState('connecting', 'Connecting...'); },
-        connected: function () { setState('connected', 'Connected'); },
+        connecting: function (isRetry) {
+          if (isRetry) setState('reconnecting', 'Reconnecting...');
+          else setState('connecting', 'Connecting...');
+        },
+        connected: function () {
+          setState('connected', 'Connected');
+        },
         closed: function (event) {
           if (!session || session.client !== client) return;
           if (event && (event.code === UNAUTHORIZED || event.code === TOKEN_EXPIRED)) {
-            signOut(hasExpired(token) || event.code === TOKEN_EXPIRED
-              ? 'Signed out: the token has expired. Sign in with a new one.'
-              : 'Signed out: the token was refused (' + (event.reason || event.code) + ').');
+            signOut(
+              hasExpired(token) || event.code === TOKEN_EXPIRED
+                ? 'Signed out: the token has expired. Sign in with a new one.'
+                : 'Signed out: the token was refused (' + (event.reason || event.code) + ').',
+            );
           } else {
             setState('reconnecting', 'Reconnecting...');
           }
@@ -88,13 +103,21 @@
       onNonLazyError: function () {},
     });
     session = { token: token, client: client, disposers: [] };
-    try { sessionStorage.setItem('adminFeedToken', token); } catch { /* storage off: the token lives in memory only */ }
+    try {
+      sessionStorage.setItem('adminFeedToken', token);
+    } catch {
+      /* storage off: the token lives in memory only */
+    }
     el.signIn.hidden = true;
     el.feed.hidden = false;
     el.signOut.hidden = false;
     setState('connecting', 'Connecting...');
-    follow(AUDIT, function (data) { addAudit(data.auditEventRecorded); });
-    follow(CHANGES, function (data) { addChange(data.customerChanged); });
+    follow(AUDIT, function (data) {
+      addAudit(data.auditEventRecorded);
+    });
+    follow(CHANGES, function (data) {
+      addChange(data.customerChanged);
+    });
   }
 
   /** Ends the session; with a message, shows it on the sign-in form. */
@@ -102,10 +125,16 @@
     var ending = session;
     session = null;
     if (ending) {
-      ending.disposers.forEach(function (dispose) { dispose(); });
+      ending.disposers.forEach(function (dispose) {
+        dispose();
+      });
       ending.client.dispose();
     }
-    try { sessionStorage.removeItem('adminFeedToken'); } catch { /* nothing stored */ }
+    try {
+      sessionStorage.removeItem('adminFeedToken');
+    } catch {
+      /* nothing stored */
+    }
     el.signIn.hidden = false;
     el.signOut.hidden = true;
     el.feed.hidden = entries.length === 0;
@@ -116,27 +145,31 @@
 
   function follow(query, onData) {
     var current = session;
-    var dispose = current.client.subscribe({ query: query }, {
-      next: function (result) {
-        if (session !== current) return;
-        if (result.errors && result.errors.length) return refused(result.errors);
-        if (result.data) onData(result.data);
+    var dispose = current.client.subscribe(
+      { query: query },
+      {
+        next: function (result) {
+          if (session !== current) return;
+          if (result.errors && result.errors.length) return refused(result.errors);
+          if (result.data) onData(result.data);
+        },
+        error: function (err) {
+          if (session !== current) return;
+          // A close event is handled by `closed` above; an array is the errors of an `error` message.
+          if (Array.isArray(err)) refused(err);
+        },
+        complete: function () {},
       },
-      error: function (err) {
-        if (session !== current) return;
-        // A close event is handled by `closed` above; an array is the errors of an `error` message.
-        if (Array.isArray(err)) refused(err);
-      },
-      complete: function () {},
-    });
+    );
     current.disposers.push(dispose);
   }
 
   /** A subscription refused or ended by the service: nothing more will come on this token. */
   function refused(errors) {
     var code = errors[0] && errors[0].extensions && errors[0].extensions.code;
-    if (code === 'FORBIDDEN') signOut('Signed out: this token is not an ADMIN\'s (the feed is for ADMIN only).');
-    else if (code === 'UNAUTHENTICATED') signOut(hasExpired(session.token) ? 'Signed out: the token has expired. Sign in with a new one.' : 'Signed out: ' + errors[0].message);
+    if (code === 'FORBIDDEN') signOut("Signed out: this token is not an ADMIN's (the feed is for ADMIN only).");
+    else if (code === 'UNAUTHENTICATED')
+      signOut(hasExpired(session.token) ? 'Signed out: the token has expired. Sign in with a new one.' : 'Signed out: ' + errors[0].message);
     else setState('error', 'Error: ' + (errors[0] && errors[0].message));
   }
 
@@ -225,7 +258,9 @@
     while (entries.length > MAX_ROWS) el.rows.removeChild(entries.pop().row);
     row.hidden = !matches(entry);
     row.classList.add('fresh');
-    setTimeout(function () { row.classList.remove('fresh'); }, 1500);
+    setTimeout(function () {
+      row.classList.remove('fresh');
+    }, 1500);
     refreshCount();
   }
 
@@ -266,20 +301,26 @@
   }
 
   function refreshCount() {
-    var shown = entries.filter(function (e) { return !e.row.hidden; }).length;
+    var shown = entries.filter(function (e) {
+      return !e.row.hidden;
+    }).length;
     el.empty.hidden = entries.length > 0;
     el.count.textContent = entries.length === 0 ? '' : shown === entries.length ? entries.length + ' events' : shown + ' of ' + entries.length + ' events';
   }
 
   function applyFilters() {
-    entries.forEach(function (entry) { entry.row.hidden = !matches(entry); });
+    entries.forEach(function (entry) {
+      entry.row.hidden = !matches(entry);
+    });
     refreshCount();
   }
 
   el.filterCustomer.addEventListener('input', applyFilters);
   el.filterType.addEventListener('input', applyFilters);
   el.clear.addEventListener('click', function () {
-    entries.forEach(function (entry) { el.rows.removeChild(entry.row); });
+    entries.forEach(function (entry) {
+      el.rows.removeChild(entry.row);
+    });
     entries = [];
     refreshCount();
   });
@@ -289,9 +330,15 @@
     el.token.value = '';
     if (token) signIn(token);
   });
-  el.signOut.addEventListener('click', function () { signOut(null); });
+  el.signOut.addEventListener('click', function () {
+    signOut(null);
+  });
 
   var saved = null;
-  try { saved = sessionStorage.getItem('adminFeedToken'); } catch { /* storage off */ }
+  try {
+    saved = sessionStorage.getItem('adminFeedToken');
+  } catch {
+    /* storage off */
+  }
   if (saved) signIn(saved);
 })();

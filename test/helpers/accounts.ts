@@ -98,7 +98,11 @@ export async function enrol(server: TestServer, account?: Account): Promise<Acco
   );
   if (!enable.data) throw new Error(JSON.stringify(enable.errors));
   const { secret } = enable.data.enableTwoFactor;
-  const res = await server.gql('mutation($id: ID!, $code: String!) { confirmTwoFactor(customerId: $id, code: $code) { codes } }', { id: account.id, code: totpAt(secret, step - 1) }, account.token);
+  const res = await server.gql(
+    'mutation($id: ID!, $code: String!) { confirmTwoFactor(customerId: $id, code: $code) { codes } }',
+    { id: account.id, code: totpAt(secret, step - 1) },
+    account.token,
+  );
   if (!res.data) throw new Error(JSON.stringify(res.errors));
   return { ...account, secret, recovery: res.data.confirmTwoFactor.codes, step };
 }

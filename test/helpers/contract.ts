@@ -41,7 +41,8 @@ export function contractGaps(contract: string, sdl: string): string[] {
         const ha = (hf.arguments ?? []).find((a: any) => a.name.value === wa.name.value);
         if (!ha) gaps.push(`missing argument ${name}.${wf.name.value}(${wa.name.value})`);
         else if (print(wa.type) !== print(ha.type)) gaps.push(`${name}.${wf.name.value}(${wa.name.value}): ${print(ha.type)} instead of ${print(wa.type)}`);
-        else if (wa.defaultValue && (!ha.defaultValue || print(wa.defaultValue) !== print(ha.defaultValue))) gaps.push(`${name}.${wf.name.value}(${wa.name.value}) default differs`);
+        else if (wa.defaultValue && (!ha.defaultValue || print(wa.defaultValue) !== print(ha.defaultValue)))
+          gaps.push(`${name}.${wf.name.value}(${wa.name.value}) default differs`);
       }
       for (const ha of hf.arguments ?? []) {
         const added = !(wf.arguments ?? []).some((a: any) => a.name.value === ha.name.value);

@@ -60,7 +60,12 @@ export interface TestServer {
   dsn: string;
   config: Config;
   app: App;
-  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string | null, headers?: Record<string, string>): Promise<GqlResponse<T>>;
+  gql<T = Record<string, any>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    token?: string | null,
+    headers?: Record<string, string>,
+  ): Promise<GqlResponse<T>>;
   /** Counts SQL statements sent while fn runs. */
   countStatements(fn: () => Promise<unknown>): Promise<number>;
   close(): Promise<void>;
@@ -72,7 +77,13 @@ export const tokens = {
   customer: (customerId: string) => jwt.sign({ sub: customerId, role: 'CUSTOMER' }, TEST_JWT_SECRET, { expiresIn: '1h' }),
 };
 
-export async function postGraphql(url: string, query: string, variables?: Record<string, unknown>, token?: string | null, headers: Record<string, string> = {}): Promise<GqlResponse> {
+export async function postGraphql(
+  url: string,
+  query: string,
+  variables?: Record<string, unknown>,
+  token?: string | null,
+  headers: Record<string, string> = {},
+): Promise<GqlResponse> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },

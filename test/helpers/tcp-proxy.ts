@@ -12,7 +12,10 @@ export class TcpProxy {
   private stalled = false;
   port = 0;
 
-  constructor(private readonly targetPort: number, private readonly targetHost = '127.0.0.1') {}
+  constructor(
+    private readonly targetPort: number,
+    private readonly targetHost = '127.0.0.1',
+  ) {}
 
   async start(port = this.port): Promise<number> {
     this.server = net.createServer((client) => {

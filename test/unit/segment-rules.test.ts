@@ -38,21 +38,33 @@ describe('checkRules', () => {
 
   it('names the broken rule and part in its refusal', () => {
     expect(refusal(() => checkRules([], 1))).toEqual({ field: 'input.rules', message: 'a segment needs at least one rule' });
-    expect(refusal(() => checkRules([rule(SegmentField.AGE, SegmentOperator.GT, 30), rule(SegmentField.AGE, SegmentOperator.CONTAINS, 3)], 1)).field).toBe('input.rules[1].operator');
+    expect(refusal(() => checkRules([rule(SegmentField.AGE, SegmentOperator.GT, 30), rule(SegmentField.AGE, SegmentOperator.CONTAINS, 3)], 1)).field).toBe(
+      'input.rules[1].operator',
+    );
     expect(refusal(() => checkRules([rule(SegmentField.TOTAL_ORDERS, SegmentOperator.GT, 1.5)], 1)).field).toBe('input.rules[0].value');
     expect(refusal(() => checkRules([rule(SegmentField.COUNTRY_CODE, SegmentOperator.EQ, 'XX')], 1)).message).toMatch(/ISO 3166-1/);
     expect(refusal(() => checkRules([rule(SegmentField.STATUS, SegmentOperator.IN, [])], 1)).message).toMatch(/list of 1 to 100/);
     expect(refusal(() => checkRules([rule(SegmentField.EMAIL_VERIFIED, SegmentOperator.EQ, 'yes')], 1)).message).toMatch(/true or false/);
     expect(refusal(() => checkRules([rule(SegmentField.AGE, SegmentOperator.GT, 1, 5000)], 1)).field).toBe('input.rules[0].weight');
     expect(refusal(() => checkRules([rule(SegmentField.AGE, SegmentOperator.GT, 1)], 0)).field).toBe('input.minScore');
-    expect(refusal(() => checkRules(Array.from({ length: 21 }, () => rule(SegmentField.AGE, SegmentOperator.GT, 1)), 1)).message).toMatch(/at most 20/);
+    expect(
+      refusal(() =>
+        checkRules(
+          Array.from({ length: 21 }, () => rule(SegmentField.AGE, SegmentOperator.GT, 1)),
+          1,
+        ),
+      ).message,
+    ).toMatch(/at most 20/);
   });
 });
 
 describe('compileMembership', () => {
   it('sums the weights of matching rules against minScore, with every value as a parameter', () => {
     const p = new SqlParams();
-    const rules = checkRules([rule(SegmentField.TOTAL_ORDERS, SegmentOperator.GTE, 5, 2), rule(SegmentField.EMAIL_DOMAIN, SegmentOperator.EQ, "x'; DROP TABLE customers; --")], 2);
+    const rules = checkRules(
+      [rule(SegmentField.TOTAL_ORDERS, SegmentOperator.GTE, 5, 2), rule(SegmentField.EMAIL_DOMAIN, SegmentOperator.EQ, "x'; DROP TABLE customers; --")],
+      2,
+    );
     const { sql, joins } = compileMembership(rules, 2, p);
     expect(sql).toBe(
       "(CASE WHEN coalesce(coalesce(st.total_orders, 0) >= $1::int, false) THEN $2::int ELSE 0 END + CASE WHEN coalesce(lower(split_part(c.email, '@', 2)) = $3::text, false) THEN $4::int ELSE 0 END) >= $5::int",

@@ -85,7 +85,11 @@ export class AddressService {
       const diff = changedValues(current, row, AUDITED);
       if (diff.changed.length) {
         w.audit({ eventType: 'customer.address.update', customerId: row.customerId, resourceId: id, operation: 'update', ...diff });
-        w.emit({ type: 'customer.address.updated', customerId: row.customerId, data: { customerId: row.customerId, addressId: id, changedFields: diff.changed } });
+        w.emit({
+          type: 'customer.address.updated',
+          customerId: row.customerId,
+          data: { customerId: row.customerId, addressId: id, changedFields: diff.changed },
+        });
         if (row.type === AddressType.SHIPPING && row.isDefault) w.segmentsMayChange(row.customerId);
       }
       return row;
@@ -124,10 +128,10 @@ export class AddressService {
       const tx = w.tx;
       await lockCustomer(tx, customerId);
       const [address] = isUuid(addressId)
-        ? await tx.query<AddressRecord>(
-            `SELECT ${ADDRESS_COLUMNS} FROM customer_addresses a WHERE a.id = $1 AND a.customer_id = $2 AND a.deleted_at IS NULL`,
-            [addressId, customerId],
-          )
+        ? await tx.query<AddressRecord>(`SELECT ${ADDRESS_COLUMNS} FROM customer_addresses a WHERE a.id = $1 AND a.customer_id = $2 AND a.deleted_at IS NULL`, [
+            addressId,
+            customerId,
+          ])
         : [];
       if (!address) throw DomainError.notFound('Address');
       return address.isDefault ? address : this.makeDefault(w, address);

@@ -181,10 +181,9 @@ export class AccountService {
     return this.deps.work.run(actor, async (w) => {
       const found = await oneTimeTokens.consume(w.tx, 'EMAIL_VERIFICATION', token);
       const [customer] = found
-        ? await w.tx.query<CustomerRecord>(
-            `SELECT ${CUSTOMER_COLUMNS} FROM customers c WHERE c.id = $1 AND c.deleted_at IS NULL FOR NO KEY UPDATE`,
-            [found.customerId],
-          )
+        ? await w.tx.query<CustomerRecord>(`SELECT ${CUSTOMER_COLUMNS} FROM customers c WHERE c.id = $1 AND c.deleted_at IS NULL FOR NO KEY UPDATE`, [
+            found.customerId,
+          ])
         : [];
       // A token sent to an address the customer no longer has proves nothing.
       if (!customer || customer.email !== found?.email) throw DomainError.badInput('token', 'is invalid or has expired');
@@ -231,7 +230,11 @@ export class AccountService {
       const { token, expiresAt } = await oneTimeTokens.issue(w.tx, customer.id, 'PASSWORD_RESET', customer.email);
       w.audit({ eventType: 'customer.password.reset_requested', customerId: customer.id, resourceId: customer.id, operation: 'request' });
       // For the notification service, which mails the link; the token is in no audit row or log.
-      w.emit({ type: 'customer.password_reset_requested', customerId: customer.id, data: { customerId: customer.id, token, expiresAt: expiresAt.toISOString() } });
+      w.emit({
+        type: 'customer.password_reset_requested',
+        customerId: customer.id,
+        data: { customerId: customer.id, token, expiresAt: expiresAt.toISOString() },
+      });
     });
   }
 
@@ -243,10 +246,9 @@ export class AccountService {
     await this.deps.work.run(actor, async (w) => {
       const found = await oneTimeTokens.consume(w.tx, 'PASSWORD_RESET', token);
       if (!found) throw DomainError.badInput('token', 'is invalid or has expired');
-      const [customer] = await w.tx.query<{ email: string }>(
-        'SELECT email FROM customers WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE',
-        [found.customerId],
-      );
+      const [customer] = await w.tx.query<{ email: string }>('SELECT email FROM customers WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE', [
+        found.customerId,
+      ]);
       // A link sent to an address the customer no longer has must not take over the account.
       if (!customer || customer.email !== found.email) throw DomainError.badInput('token', 'is invalid or has expired');
       await this.setPassword(w, { id: found.customerId, email: customer.email }, passwordHash, null, 'customer.password.reset');
@@ -340,7 +342,13 @@ export class AccountService {
    * A new password hash (the row is created for a customer who had none; the lockout of
    * their email forgotten), every session but `keep` ended, and the change recorded.
    */
-  private async setPassword(w: UnitOfWork, customer: { id: string; email: string }, passwordHash: string, keep: string | null, eventType: string): Promise<void> {
+  private async setPassword(
+    w: UnitOfWork,
+    customer: { id: string; email: string },
+    passwordHash: string,
+    keep: string | null,
+    eventType: string,
+  ): Promise<void> {
     const customerId = customer.id;
     await w.tx.query(
       `INSERT INTO customer_credentials (customer_id, password_hash) VALUES ($1, $2)
@@ -431,7 +439,14 @@ export class AccountService {
       // unknown email too (of no row), so both cost the same statements.
       const live = await w.tx.query('SELECT 1 FROM customers WHERE id = $1 AND deleted_at IS NULL FOR KEY SHARE', [customerId]);
       if (!live.length) customerId = null;
-      w.audit({ eventType: 'customer.login.failed', severity: AuditSeverity.WARN, customerId, resourceId: customerId, operation: 'login', metadata: { reason } });
+      w.audit({
+        eventType: 'customer.login.failed',
+        severity: AuditSeverity.WARN,
+        customerId,
+        resourceId: customerId,
+        operation: 'login',
+        metadata: { reason },
+      });
       if (lockedUntil && customerId) {
         w.audit({
           eventType: 'customer.account.locked',

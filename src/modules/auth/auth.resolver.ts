@@ -38,7 +38,9 @@ export class AuthResolver {
     return ctx.services.accounts.logout(ctx);
   }
 
-  @Mutation(() => Boolean, { description: 'The signed-in customer; false when the email is verified already. The token goes out as a customer.verification_requested event.' })
+  @Mutation(() => Boolean, {
+    description: 'The signed-in customer; false when the email is verified already. The token goes out as a customer.verification_requested event.',
+  })
   requestEmailVerification(@Ctx() ctx: Context): Promise<boolean> {
     return ctx.services.accounts.requestEmailVerification(policy.requireCustomer(ctx.viewer), ctx);
   }
@@ -66,11 +68,7 @@ export class AuthResolver {
   }
 
   @Mutation(() => Boolean)
-  resetPassword(
-    @Arg('token', () => String) token: string,
-    @Arg('newPassword', () => String) newPassword: string,
-    @Ctx() ctx: Context,
-  ): Promise<boolean> {
+  resetPassword(@Arg('token', () => String) token: string, @Arg('newPassword', () => String) newPassword: string, @Ctx() ctx: Context): Promise<boolean> {
     return ctx.services.accounts.resetPassword(token, newPassword, ctx);
   }
 

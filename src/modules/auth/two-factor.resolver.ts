@@ -13,7 +13,10 @@ export class TwoFactorResolver {
   async enableTwoFactor(
     @Arg('customerId', () => ID) customerId: string,
     @Ctx() ctx: Context,
-    @Arg('currentPassword', () => String, { nullable: true, description: "The account's password (required; a customer without one sets it first with requestPasswordReset)." })
+    @Arg('currentPassword', () => String, {
+      nullable: true,
+      description: "The account's password (required; a customer without one sets it first with requestPasswordReset).",
+    })
     currentPassword?: string | null,
   ): Promise<TwoFactorSetup> {
     policy.requireOwner(ctx.viewer, customerId);

@@ -15,10 +15,7 @@ export interface TwoFactorSettings {
 }
 
 /** What checking one code found. Failures are counted (and committed) before the caller answers. */
-export type CodeCheck =
-  | { ok: true; via: 'totp' | 'recovery' }
-  | { ok: false; reason: 'invalid' }
-  | { ok: false; reason: 'locked'; until: Date };
+export type CodeCheck = { ok: true; via: 'totp' | 'recovery' } | { ok: false; reason: 'invalid' } | { ok: false; reason: 'locked'; until: Date };
 
 interface FactorRow {
   secretCiphertext: Uint8Array;
@@ -74,10 +71,10 @@ export class TwoFactorService {
       const check = await this.check(w, customerId, factor, code, false);
       if (!check.ok) return { check, codes: [] };
       const codes = newRecoveryCodes();
-      await w.tx.query(
-        `INSERT INTO customer_recovery_codes (customer_id, code_hash) SELECT $1, decode(unnest($2::text[]), 'hex')`,
-        [customerId, codes.map((c) => this.secrets.mac(normaliseCode(c)).toString('hex'))],
-      );
+      await w.tx.query(`INSERT INTO customer_recovery_codes (customer_id, code_hash) SELECT $1, decode(unnest($2::text[]), 'hex')`, [
+        customerId,
+        codes.map((c) => this.secrets.mac(normaliseCode(c)).toString('hex')),
+      ]);
       await w.tx.query('UPDATE customer_two_factor SET confirmed_at = now(), updated_at = now() WHERE customer_id = $1', [customerId]);
       await switchTwoFactor(w, customerId, true);
       return { check, codes };
@@ -170,9 +167,7 @@ export class TwoFactorService {
         [customerId, this.secrets.mac(typed).toString('hex')],
       );
       if (used) {
-        await w.tx.query('UPDATE customer_two_factor SET failed_attempts = 0, locked_until = NULL, updated_at = now() WHERE customer_id = $1', [
-          customerId,
-        ]);
+        await w.tx.query('UPDATE customer_two_factor SET failed_attempts = 0, locked_until = NULL, updated_at = now() WHERE customer_id = $1', [customerId]);
         auditFactor(w, customerId, 'customer.2fa.recovery_code_used', { severity: AuditSeverity.WARN, metadata: { remainingRecoveryCodes: used.remaining } });
         return { ok: true, via: 'recovery' };
       }

@@ -6,7 +6,6 @@ import { DateScalar, DateTimeScalar, JSONScalar } from '../../common/scalars';
 import { keep, lowerCaseEmail, Normalize, phoneNumber } from '../../common/validation';
 import { IsDeliverableDomain } from '../../common/email';
 
-
 @InputType()
 export class CreateCustomerInput {
   @Field() @Normalize(lowerCaseEmail) @IsEmail() @IsDeliverableDomain() @MaxLength(255) email!: string;

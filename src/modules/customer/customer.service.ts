@@ -70,10 +70,9 @@ export class CustomerService {
   ) {}
 
   async findByEmail(email: string): Promise<CustomerRecord | null> {
-    const [row] = await this.db.query<CustomerRecord>(
-      `SELECT ${CUSTOMER_COLUMNS} FROM customers c WHERE lower(c.email) = $1 AND c.deleted_at IS NULL`,
-      [email.trim().toLowerCase()],
-    );
+    const [row] = await this.db.query<CustomerRecord>(`SELECT ${CUSTOMER_COLUMNS} FROM customers c WHERE lower(c.email) = $1 AND c.deleted_at IS NULL`, [
+      email.trim().toLowerCase(),
+    ]);
     return row ?? null;
   }
 
@@ -91,10 +90,7 @@ export class CustomerService {
     const countParams = [...p.values];
     const countTotal = async () => {
       if (!conditions) return 0;
-      const [row] = await this.db.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM customers c WHERE ${conditions.join(' AND ')}`,
-        countParams,
-      );
+      const [row] = await this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM customers c WHERE ${conditions.join(' AND ')}`, countParams);
       return row.n;
     };
     if (!conditions || limit === 0) {
@@ -296,10 +292,10 @@ async function lockLive(tx: Queryable, id: string): Promise<CustomerRecord> {
 }
 
 async function setColumn(tx: Queryable, id: string, column: 'status' | 'group_id', value: string): Promise<CustomerRecord> {
-  const [row] = await tx.query<CustomerRecord>(
-    `UPDATE customers AS c SET ${column} = $2, updated_at = now() WHERE c.id = $1 RETURNING ${CUSTOMER_COLUMNS}`,
-    [id, value],
-  );
+  const [row] = await tx.query<CustomerRecord>(`UPDATE customers AS c SET ${column} = $2, updated_at = now() WHERE c.id = $1 RETURNING ${CUSTOMER_COLUMNS}`, [
+    id,
+    value,
+  ]);
   return row;
 }
 

@@ -45,7 +45,10 @@ export class GdprService {
     // The erasure's own audit row must not record the person's address either.
     const anonymous: Actor = { viewer: actor.viewer, meta: { ...actor.meta, ip: null, userAgent: null } };
     return this.work.run(anonymous, async (w) => {
-      const [row] = await w.tx.query<{ deletedAt: Date | null; email: string }>('SELECT deleted_at AS "deletedAt", email FROM customers WHERE id = $1 FOR UPDATE', [customerId]);
+      const [row] = await w.tx.query<{ deletedAt: Date | null; email: string }>(
+        'SELECT deleted_at AS "deletedAt", email FROM customers WHERE id = $1 FOR UPDATE',
+        [customerId],
+      );
       if (!row) throw DomainError.notFound('Customer');
       // Erasing twice answers the first receipt.
       if (row.deletedAt) return { customerId, deletedAt: row.deletedAt, anonymized: true };
@@ -99,9 +102,10 @@ export class GdprService {
           )
         ).map(({ actorId, ...record }) => (actedByOther({ actorId }, customerId) ? { ...record, ipAddress: null } : record)),
         // Soft-deleted addresses are still held, so they are exported too.
-        addresses: await q.query(`SELECT ${ADDRESS_COLUMNS}, a.deleted_at AS "deletedAt" FROM customer_addresses a WHERE a.customer_id = $1 ORDER BY a.created_at, a.id`, [
-          customerId,
-        ]),
+        addresses: await q.query(
+          `SELECT ${ADDRESS_COLUMNS}, a.deleted_at AS "deletedAt" FROM customer_addresses a WHERE a.customer_id = $1 ORDER BY a.created_at, a.id`,
+          [customerId],
+        ),
         wishlist: await q.query(`SELECT ${WISHLIST_COLUMNS} FROM customer_wishlist_items w WHERE w.customer_id = $1 ORDER BY w.added_at, w.id`, [customerId]),
         segments: await q.query(
           `SELECT s.id, s.name, m.joined_at AS "joinedAt" FROM customer_segment_members m JOIN customer_segments s ON s.id = m.segment_id
@@ -114,22 +118,27 @@ export class GdprService {
              FROM customer_order_ledger WHERE customer_id = $1 ORDER BY occurred_at, order_id`,
           [customerId],
         ),
-        account: (await q.query(
-          'SELECT password_changed_at AS "passwordChangedAt", last_login_at AS "lastLoginAt" FROM customer_credentials WHERE customer_id = $1',
-          [customerId],
-        ))[0] ?? null,
+        account:
+          (
+            await q.query(
+              'SELECT password_changed_at AS "passwordChangedAt", last_login_at AS "lastLoginAt" FROM customer_credentials WHERE customer_id = $1',
+              [customerId],
+            )
+          )[0] ?? null,
         // Sessions without tokens (tokens are never stored); two-factor without its secret.
         sessions: await q.query(
           `SELECT id, created_at AS "createdAt", expires_at AS "expiresAt", revoked_at AS "revokedAt", host(ip_address) AS "ipAddress", user_agent AS "userAgent"
              FROM customer_sessions WHERE customer_id = $1 ORDER BY created_at, id`,
           [customerId],
         ),
-        twoFactor: (await q.query(
-          `SELECT confirmed_at IS NOT NULL AS enabled, created_at AS "enrolledAt", confirmed_at AS "confirmedAt",
+        twoFactor: (
+          await q.query(
+            `SELECT confirmed_at IS NOT NULL AS enabled, created_at AS "enrolledAt", confirmed_at AS "confirmedAt",
                   (SELECT count(*)::int FROM customer_recovery_codes r WHERE r.customer_id = f.customer_id AND r.used_at IS NULL) AS "recoveryCodesLeft"
              FROM customer_two_factor f WHERE f.customer_id = $1`,
-          [customerId],
-        ))[0] ?? { enabled: false },
+            [customerId],
+          )
+        )[0] ?? { enabled: false },
         auditTrail: trail,
       };
       w.audit({ eventType: 'customer.data.export', customerId, resourceId: customerId, operation: 'export', metadata: { auditRows: trail.events.length } });
@@ -151,7 +160,6 @@ export class GdprService {
   }
 }
 
-
 /**
  * Everything personal beside the customer row: removed where it serves nothing once the
  * person is gone, anonymised where the record itself must stay (consent proofs, the audit
@@ -159,7 +167,15 @@ export class GdprService {
  */
 async function removePersonalRows(w: UnitOfWork, customerId: string): Promise<void> {
   const q: Queryable = w.tx;
-  for (const table of ['customer_addresses', 'customer_wishlist_items', 'customer_sessions', 'customer_tokens', 'customer_recovery_codes', 'customer_two_factor', 'customer_credentials']) {
+  for (const table of [
+    'customer_addresses',
+    'customer_wishlist_items',
+    'customer_sessions',
+    'customer_tokens',
+    'customer_recovery_codes',
+    'customer_two_factor',
+    'customer_credentials',
+  ]) {
     await q.query(`DELETE FROM ${table} WHERE customer_id = $1`, [customerId]);
   }
   await q.query(
@@ -178,6 +194,8 @@ async function removePersonalRows(w: UnitOfWork, customerId: string): Promise<vo
   );
   // Waits for any segment refresh in progress, which could otherwise put a membership back.
   await lockActiveSegments(q);
-  const left = await q.query<{ segmentId: string }>('DELETE FROM customer_segment_members WHERE customer_id = $1 RETURNING segment_id AS "segmentId"', [customerId]);
+  const left = await q.query<{ segmentId: string }>('DELETE FROM customer_segment_members WHERE customer_id = $1 RETURNING segment_id AS "segmentId"', [
+    customerId,
+  ]);
   for (const { segmentId } of left) w.emit({ type: MEMBERSHIP_CHANGED, customerId, data: { segmentId, customerId, joined: false } });
 }

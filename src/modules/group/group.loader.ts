@@ -5,9 +5,7 @@ import { GROUP_COLUMNS, GroupRecord } from './group.entity';
 
 export function groupByIdLoader(db: Queryable) {
   return new DataLoader<string, GroupRecord | null>(async (ids) => {
-    const rows = await db.query<GroupRecord>(`SELECT ${GROUP_COLUMNS} FROM customer_groups g WHERE g.id = ANY($1::uuid[])`, [
-      ids.filter(isUuid),
-    ]);
+    const rows = await db.query<GroupRecord>(`SELECT ${GROUP_COLUMNS} FROM customer_groups g WHERE g.id = ANY($1::uuid[])`, [ids.filter(isUuid)]);
     const byId = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => byId.get(id) ?? null);
   });

@@ -20,11 +20,7 @@ export class GroupResolver {
   }
 
   @Mutation(() => CustomerGroup)
-  updateCustomerGroup(
-    @Arg('id', () => ID) id: string,
-    @Arg('input', () => CustomerGroupInput) input: CustomerGroupInput,
-    @Ctx() ctx: Context,
-  ) {
+  updateCustomerGroup(@Arg('id', () => ID) id: string, @Arg('input', () => CustomerGroupInput) input: CustomerGroupInput, @Ctx() ctx: Context) {
     policy.requireAdmin(ctx.viewer);
     return ctx.services.groups.update(id, input, ctx);
   }

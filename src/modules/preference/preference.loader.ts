@@ -5,10 +5,7 @@ import { ConsentRecordRow, PREFERENCES_COLUMNS, PreferencesRecord } from './pref
 
 export function preferencesByCustomerLoader(db: Queryable) {
   return new DataLoader<string, PreferencesRecord | null>(async (ids) => {
-    const rows = await db.query<PreferencesRecord>(
-      `SELECT ${PREFERENCES_COLUMNS} FROM customer_preferences p WHERE p.customer_id = ANY($1::uuid[])`,
-      [ids],
-    );
+    const rows = await db.query<PreferencesRecord>(`SELECT ${PREFERENCES_COLUMNS} FROM customer_preferences p WHERE p.customer_id = ANY($1::uuid[])`, [ids]);
     const byId = new Map(rows.map((r) => [r.customerId, r]));
     return ids.map((id) => byId.get(id) ?? null);
   });

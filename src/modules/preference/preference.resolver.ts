@@ -21,11 +21,7 @@ export class PreferenceResolver {
   }
 
   @FieldResolver(() => [ConsentRecord], { description: 'Proof of consent: every grant or withdrawal, newest first, kept after the flag changes.' })
-  consentLog(
-    @Root() p: PreferencesRecord,
-    @Ctx() ctx: Context,
-    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first?: number | null,
-  ) {
+  consentLog(@Root() p: PreferencesRecord, @Ctx() ctx: Context, @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first?: number | null) {
     return ctx.loaders.consentLog.load(`${p.customerId}:${pageSize(first, 20)}`);
   }
 }

@@ -70,8 +70,26 @@ const JOINS: Record<Join, string> = {
 };
 
 const OPERATORS: Record<Kind, readonly SegmentOperator[]> = {
-  integer: [SegmentOperator.EQ, SegmentOperator.NEQ, SegmentOperator.GT, SegmentOperator.GTE, SegmentOperator.LT, SegmentOperator.LTE, SegmentOperator.IN, SegmentOperator.NOT_IN],
-  decimal: [SegmentOperator.EQ, SegmentOperator.NEQ, SegmentOperator.GT, SegmentOperator.GTE, SegmentOperator.LT, SegmentOperator.LTE, SegmentOperator.IN, SegmentOperator.NOT_IN],
+  integer: [
+    SegmentOperator.EQ,
+    SegmentOperator.NEQ,
+    SegmentOperator.GT,
+    SegmentOperator.GTE,
+    SegmentOperator.LT,
+    SegmentOperator.LTE,
+    SegmentOperator.IN,
+    SegmentOperator.NOT_IN,
+  ],
+  decimal: [
+    SegmentOperator.EQ,
+    SegmentOperator.NEQ,
+    SegmentOperator.GT,
+    SegmentOperator.GTE,
+    SegmentOperator.LT,
+    SegmentOperator.LTE,
+    SegmentOperator.IN,
+    SegmentOperator.NOT_IN,
+  ],
   text: [SegmentOperator.EQ, SegmentOperator.NEQ, SegmentOperator.IN, SegmentOperator.NOT_IN, SegmentOperator.CONTAINS],
   boolean: [SegmentOperator.EQ, SegmentOperator.NEQ],
 };
@@ -97,7 +115,8 @@ export interface RuleInput {
 export function checkRules(rules: RuleInput[], minScore: number): SegmentRuleRecord[] {
   if (rules.length === 0) throw DomainError.badInput('input.rules', 'a segment needs at least one rule');
   if (rules.length > MAX_RULES) throw DomainError.badInput('input.rules', `at most ${MAX_RULES} rules`);
-  if (!Number.isInteger(minScore) || minScore < 1 || minScore > 1_000_000) throw DomainError.badInput('input.minScore', 'must be a whole number from 1 to 1000000');
+  if (!Number.isInteger(minScore) || minScore < 1 || minScore > 1_000_000)
+    throw DomainError.badInput('input.minScore', 'must be a whole number from 1 to 1000000');
   return rules.map((rule, i) => {
     const at = `input.rules[${i}]`;
     const spec = FIELDS[rule.field];

@@ -157,7 +157,13 @@ export class SegmentService {
         await lockMembers(w.tx, segment.id);
         const { added, removed } = await refreshMembers(w.tx, segment);
         if (added || removed) {
-          w.audit({ eventType: 'segment.refresh', customerId: null, resourceId: segment.id, operation: 'refresh', metadata: { added, removed, scheduled: true } });
+          w.audit({
+            eventType: 'segment.refresh',
+            customerId: null,
+            resourceId: segment.id,
+            operation: 'refresh',
+            metadata: { added, removed, scheduled: true },
+          });
         }
       }
       await w.tx.query('UPDATE customer_segments SET last_refreshed_at = now() WHERE is_active');

@@ -31,13 +31,7 @@ export interface OrderEvent {
 }
 
 /** Why an entry went to the dead-letter stream: a stable code, documented in the README. */
-export type RejectReason =
-  | 'malformed'
-  | 'invalid_data'
-  | 'currency_mismatch'
-  | 'unknown_customer'
-  | 'order_conflict'
-  | 'processing_failed';
+export type RejectReason = 'malformed' | 'invalid_data' | 'currency_mismatch' | 'unknown_customer' | 'order_conflict' | 'processing_failed';
 
 /** An event that will never apply, whatever we retry: it goes to the dead-letter stream. */
 export class OrderEventRejected extends Error {

@@ -212,10 +212,9 @@ export class OrderEventsConsumer {
   /** Our own entries read but not acknowledged (after an outage or a failure), oldest first. */
   private async readPending(): Promise<void> {
     this.backlogAt = Infinity;
-    for (let cursor = '0'; !this.stopped; ) {
+    for (let cursor = '0'; !this.stopped;) {
       const res = (await this.redis!.xreadgroup('GROUP', this.group, this.consumer, 'COUNT', this.options.batchSize, 'STREAMS', this.stream, cursor)) as
-        | [string, Entry[]][]
-        | null;
+        [string, Entry[]][] | null;
       const entries = res?.[0]?.[1] ?? [];
       if (!entries.length) return;
       for (const entry of entries) await this.handle(entry);
@@ -251,11 +250,16 @@ export class OrderEventsConsumer {
 
   /** Takes over entries another consumer (a dead replica) left pending for claimIdleMs, and tidies the group. */
   private async reclaim(): Promise<void> {
-    for (let cursor = '0-0'; !this.stopped; ) {
-      const [next, entries] = (await this.redis!.xautoclaim(this.stream, this.group, this.consumer, this.options.claimIdleMs, cursor, 'COUNT', this.options.batchSize)) as [
-        string,
-        Entry[],
-      ];
+    for (let cursor = '0-0'; !this.stopped;) {
+      const [next, entries] = (await this.redis!.xautoclaim(
+        this.stream,
+        this.group,
+        this.consumer,
+        this.options.claimIdleMs,
+        cursor,
+        'COUNT',
+        this.options.batchSize,
+      )) as [string, Entry[]];
       for (const entry of entries) await this.handle(entry);
       if (next === '0-0') break;
       cursor = next;
@@ -336,9 +340,21 @@ export class OrderEventsConsumer {
     for (let i = 0; i + 1 < raw.length; i += 2) {
       if (!['reason', 'detail', 'sourceId'].includes(raw[i])) original.push(raw[i], raw[i + 1]);
     }
-    const results = await this.redis!
-      .multi()
-      .xadd(this.deadLetterStream, 'MAXLEN', '~', String(this.deps.config.outbox.streamMaxLen), '*', ...original, 'reason', reason, 'detail', detail, 'sourceId', id)
+    const results = await this.redis!.multi()
+      .xadd(
+        this.deadLetterStream,
+        'MAXLEN',
+        '~',
+        String(this.deps.config.outbox.streamMaxLen),
+        '*',
+        ...original,
+        'reason',
+        reason,
+        'detail',
+        detail,
+        'sourceId',
+        id,
+      )
       .xack(this.stream, this.group, id)
       .exec();
     const failed = results?.find(([err]) => err);

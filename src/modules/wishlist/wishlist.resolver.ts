@@ -9,21 +9,13 @@ import { WishlistItem } from './wishlist.type';
 @Resolver(() => WishlistItem)
 export class WishlistResolver {
   @Mutation(() => WishlistItem)
-  addToWishlist(
-    @Arg('customerId', () => ID) customerId: string,
-    @Arg('productId', () => ID) productId: string,
-    @Ctx() ctx: Context,
-  ): Promise<WishlistRecord> {
+  addToWishlist(@Arg('customerId', () => ID) customerId: string, @Arg('productId', () => ID) productId: string, @Ctx() ctx: Context): Promise<WishlistRecord> {
     policy.requireOwnerOrAdmin(ctx.viewer, customerId);
     return ctx.services.wishlist.add(customerId, productId, ctx);
   }
 
   @Mutation(() => Boolean)
-  removeFromWishlist(
-    @Arg('customerId', () => ID) customerId: string,
-    @Arg('productId', () => ID) productId: string,
-    @Ctx() ctx: Context,
-  ): Promise<boolean> {
+  removeFromWishlist(@Arg('customerId', () => ID) customerId: string, @Arg('productId', () => ID) productId: string, @Ctx() ctx: Context): Promise<boolean> {
     policy.requireOwnerOrAdmin(ctx.viewer, customerId);
     return ctx.services.wishlist.remove(customerId, productId, ctx);
   }

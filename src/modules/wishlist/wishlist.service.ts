@@ -42,10 +42,10 @@ export class WishlistService {
     return this.work.run(actor, async (w) => {
       const tx = w.tx;
       await lockCustomer(tx, customerId);
-      const rows = await tx.query<{ id: string }>(
-        'DELETE FROM customer_wishlist_items WHERE customer_id = $1 AND product_id = $2 RETURNING id',
-        [customerId, pid],
-      );
+      const rows = await tx.query<{ id: string }>('DELETE FROM customer_wishlist_items WHERE customer_id = $1 AND product_id = $2 RETURNING id', [
+        customerId,
+        pid,
+      ]);
       if (rows.length === 0) return false;
       w.audit({ eventType: 'customer.wishlist.remove', customerId, resourceId: rows[0].id, operation: 'delete', oldValues: { productId: pid } });
       w.emit({ type: 'customer.wishlist.item_removed', customerId, data: { customerId, productId: pid } });
