@@ -3,7 +3,8 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import { GraphQLFieldResolver, GraphQLResolveInfo, GraphQLSchema, parse } from 'graphql';
 import { buildSchemaSync, createResolversMap } from 'type-graphql';
-import { policy } from './auth/policy';
+import { authChecker, markCheckedFields } from './auth/auth-checker';
+import { authorize, authorizeLoaded, guardOf } from './auth/authorize';
 import { guardArguments } from './common/argument-guard';
 import { parseUuid } from './common/ids';
 import { selectedFields } from './common/selection';
@@ -32,18 +33,19 @@ const FEDERATION_LINK = 'extend schema @link(url: "https://specs.apollo.dev/fede
 type Representation = { __typename: string; id?: unknown };
 
 /**
- * `_entities` goes through the same loaders and the same policy as the root fields: a
- * representation the viewer may not read answers FORBIDDEN for that entity; an id with no
- * live row (or that is no UUID) answers null, in representation order. The resolvers are
- * async so a refusal rejects only its own list item (a synchronous throw would fail the whole
- * `_entities`). Ids pass parseUuid, as arguments do, before any loader sees them.
+ * `_entities` goes through the same loaders as the root fields, and each representation through
+ * its type's declared rule (`<Type>.__resolveReference` in src/auth/rules.ts): one the viewer
+ * may not read answers FORBIDDEN for that entity; an id with no live row (or that is no UUID)
+ * answers null, in representation order. The resolvers are async so a refusal rejects only its
+ * own list item (a synchronous throw would fail the whole `_entities`). Ids pass parseUuid, as
+ * arguments do, before any rule or loader sees them.
  */
 const referenceResolvers = {
   Customer: {
     async __resolveReference(ref: Representation, ctx: Context, info: GraphQLResolveInfo) {
       const id = parseUuid(ref.id);
       if (id === null) return null;
-      policy.requireReadCustomer(ctx.viewer, id);
+      authorize('Customer.__resolveReference', ctx.viewer, { id });
       // An erased customer answers as such (status DELETED, no personal data), not as an error.
       const customer = await ctx.loaders.customerById.load(customerKey(id, selectedFields(info), true));
       // The representations resolved in this turn attach their addresses with one statement.
@@ -53,7 +55,7 @@ const referenceResolvers = {
   },
   CustomerGroup: {
     async __resolveReference(ref: Representation, ctx: Context) {
-      policy.requireAuthenticated(ctx.viewer);
+      authorize('CustomerGroup.__resolveReference', ctx.viewer, ref);
       const id = parseUuid(ref.id);
       return id === null ? null : ctx.loaders.groupById.load(id);
     },
@@ -62,10 +64,10 @@ const referenceResolvers = {
     async __resolveReference(ref: Representation, ctx: Context) {
       const id = parseUuid(ref.id);
       if (id === null) return null;
-      policy.requireAuthenticated(ctx.viewer);
+      authorize('CustomerAddress.__resolveReference', ctx.viewer, ref);
       const address = await ctx.loaders.addressById.load(id);
       if (!address) return null;
-      policy.requireOwnedResource(ctx.viewer, address.customerId, 'Address');
+      authorizeLoaded('CustomerAddress.__resolveReference', ctx.viewer, address);
       return address;
     },
   },
@@ -73,7 +75,7 @@ const referenceResolvers = {
     async __resolveReference(ref: Representation, ctx: Context) {
       const id = parseUuid(ref.id);
       if (id === null) return null;
-      policy.requireAdmin(ctx.viewer);
+      authorize('CustomerSegment.__resolveReference', ctx.viewer, ref);
       return ctx.loaders.segmentById.load(id);
     },
   },
@@ -105,12 +107,14 @@ function checkRepresentations(schema: GraphQLSchema): void {
 /**
  * Fields that a list may already have put on its rows: the customers page joins group and
  * preferences into its statement when they are selected, and a page, `me` and `_entities`
- * attach the addresses of all their customers (attachAddresses, which asks the policy for each).
- * type-graphql's resolver wrapper (container look-up, parameter metadata sorted and mapped on
- * every call) and an async resolver's promises cost more than these fields themselves, a
- * hundred times on a page of 50: a value already on the row is answered directly, and only a
- * missing one, or a field called with arguments (`addresses(type: ...)`), goes through the
- * resolver (and its loader).
+ * attach the addresses of all their customers (attachAddresses, which asks the field's rule for
+ * each). type-graphql's resolver wrapper (container look-up, parameter metadata sorted and
+ * mapped on every call) and an async resolver's promises cost more than these fields
+ * themselves, a hundred times on a page of 50: a value already on the row is answered
+ * directly, and only a missing one, or a field called with arguments (`addresses(type: ...)`),
+ * goes through the resolver (and its loader). The answer from the row passes the field's
+ * declared rule first, the same one type-graphql's authChecker asks on the resolver's way
+ * (a plain call; none for `group` and `preferences`, which inherit the customer's).
  */
 const JOINED_FIELDS: Record<string, string[]> = { Customer: ['preferences', 'group', 'addresses'] };
 
@@ -119,7 +123,16 @@ function answerJoinedFields(resolvers: Record<string, object>): void {
     const map = resolvers[typeName] as Record<string, GraphQLFieldResolver<Record<string, unknown>, Context>>;
     for (const field of fields) {
       const resolve = map[field];
-      map[field] = (row, args, ctx, info) => (hasArguments(args) ? resolve(row, args, ctx, info) : (row[field] ?? resolve(row, args, ctx, info)));
+      const guard = guardOf(`${typeName}.${field}`);
+      map[field] = guard
+        ? (row, args, ctx, info) => {
+            if (hasArguments(args)) return resolve(row, args, ctx, info);
+            const value = row[field];
+            if (value == null) return resolve(row, args, ctx, info);
+            guard(ctx.viewer, row, args);
+            return value;
+          }
+        : (row, args, ctx, info) => (hasArguments(args) ? resolve(row, args, ctx, info) : (row[field] ?? resolve(row, args, ctx, info)));
     }
   }
 }
@@ -133,7 +146,31 @@ export interface BuiltSchema {
   schema: GraphQLSchema;
   /** The subgraph SDL, as committed in schema/customer.graphql and served by `_service`. */
   sdl: string;
+  /** The coordinates type-graphql's authChecker guards (src/auth/auth-checker.ts). */
+  checkedFields: ReadonlySet<string>;
 }
+
+const RESOLVERS = [
+  CustomerResolver,
+  CustomerConnectionResolver,
+  GroupResolver,
+  PreferenceResolver,
+  CustomerPreferencesFieldResolver,
+  ConsentRecordResolver,
+  AddressResolver,
+  CustomerAddressFieldsResolver,
+  WishlistResolver,
+  CustomerWishlistFieldResolver,
+  AuditResolver,
+  CustomerAuditTrailFieldResolver,
+  CustomerStatisticsFieldResolver,
+  AuthResolver,
+  TwoFactorResolver,
+  GdprResolver,
+  SegmentResolver,
+  CustomerSegmentsFieldResolver,
+  SubscriptionResolver,
+] as const;
 
 let built: BuiltSchema | undefined;
 
@@ -144,28 +181,11 @@ let built: BuiltSchema | undefined;
  */
 export function buildCustomerSchema(): BuiltSchema {
   if (built) return built;
+  // The declared rules (src/auth/rules.ts) mark the fields type-graphql's authChecker guards.
+  const checkedFields = markCheckedFields(RESOLVERS);
   const codeFirst = buildSchemaSync({
-    resolvers: [
-      CustomerResolver,
-      CustomerConnectionResolver,
-      GroupResolver,
-      PreferenceResolver,
-      CustomerPreferencesFieldResolver,
-      ConsentRecordResolver,
-      AddressResolver,
-      CustomerAddressFieldsResolver,
-      WishlistResolver,
-      CustomerWishlistFieldResolver,
-      AuditResolver,
-      CustomerAuditTrailFieldResolver,
-      CustomerStatisticsFieldResolver,
-      AuthResolver,
-      TwoFactorResolver,
-      GdprResolver,
-      SegmentResolver,
-      CustomerSegmentsFieldResolver,
-      SubscriptionResolver,
-    ],
+    resolvers: [...RESOLVERS],
+    authChecker,
     pubSub: schemaPubSub,
     validateFn: validateArgument,
     skipCheck: true,
@@ -180,6 +200,6 @@ export function buildCustomerSchema(): BuiltSchema {
   checkRepresentations(schema);
   // Last: its checks run before everything above, _entities' included.
   guardArguments(schema);
-  built = { schema, sdl };
+  built = { schema, sdl, checkedFields };
   return built;
 }

@@ -4,7 +4,8 @@ import type { Viewer } from './viewer';
 
 /**
  * The one place that decides who may read or change what (DESIGN.md "Identity and
- * authorization"). Queries, mutations and `_entities` all ask here.
+ * authorization"). The named rules of src/auth/rules.ts, declared for every root field,
+ * subscription, `_entities` type and Customer-subtree field, decide by asking here.
  *
  * - A customer reads and changes only their own data.
  * - ADMIN may do everything the contract grants; SERVICE (other platform services) may
@@ -20,8 +21,9 @@ export const policy = {
     return viewer.kind === 'staff' && viewer.role === 'ADMIN';
   },
 
-  isOwner(viewer: Viewer, customerId: string): boolean {
-    return viewer.kind === 'customer' && viewer.customerId === customerId;
+  /** A null id (none named) is nobody's. */
+  isOwner(viewer: Viewer, customerId: string | null): boolean {
+    return viewer.kind === 'customer' && customerId !== null && viewer.customerId === customerId;
   },
 
   requireAuthenticated(viewer: Viewer): void {
@@ -41,7 +43,7 @@ export const policy = {
   },
 
   /** The customer themselves, ADMIN or SERVICE. */
-  requireReadCustomer(viewer: Viewer, customerId: string): void {
+  requireReadCustomer(viewer: Viewer, customerId: string | null): void {
     policy.requireAuthenticated(viewer);
     if (!policy.isStaff(viewer) && !policy.isOwner(viewer, customerId)) {
       throw new DomainError('FORBIDDEN', 'You may only read your own customer record');
@@ -49,7 +51,7 @@ export const policy = {
   },
 
   /** The customer themselves, ADMIN or SERVICE. */
-  requireWriteCustomer(viewer: Viewer, customerId: string): void {
+  requireWriteCustomer(viewer: Viewer, customerId: string | null): void {
     policy.requireAuthenticated(viewer);
     if (!policy.isStaff(viewer) && !policy.isOwner(viewer, customerId)) {
       throw new DomainError('FORBIDDEN', 'You may only change your own customer record');
@@ -76,7 +78,7 @@ export const policy = {
   },
 
   /** The customer themselves and nobody else (two-factor settings). */
-  requireOwner(viewer: Viewer, customerId: string): void {
+  requireOwner(viewer: Viewer, customerId: string | null): void {
     policy.requireAuthenticated(viewer);
     if (!policy.isOwner(viewer, customerId)) throw new DomainError('FORBIDDEN', 'Only the customer themselves may do this');
   },
@@ -102,7 +104,7 @@ export const policy = {
   },
 
   /** The customer themselves or ADMIN (personal settings such as consents and addresses). */
-  requireOwnerOrAdmin(viewer: Viewer, customerId: string): void {
+  requireOwnerOrAdmin(viewer: Viewer, customerId: string | null): void {
     policy.requireAuthenticated(viewer);
     if (!policy.isAdmin(viewer) && !policy.isOwner(viewer, customerId)) {
       throw new DomainError('FORBIDDEN', 'Only the customer or an ADMIN may do this');

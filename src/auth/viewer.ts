@@ -8,12 +8,22 @@ interface Expiring {
   issuedAt?: number;
 }
 
+export type CustomerViewer = { kind: 'customer'; customerId: string; sessionId: string | null } & Expiring;
+
 export type Viewer =
-  | { kind: 'anonymous' }
-  | ({ kind: 'customer'; customerId: string; sessionId: string | null } & Expiring)
-  | ({ kind: 'staff'; role: 'ADMIN' | 'SERVICE'; subject: string; sessionId: string | null } & Expiring);
+  { kind: 'anonymous' } | CustomerViewer | ({ kind: 'staff'; role: 'ADMIN' | 'SERVICE'; subject: string; sessionId: string | null } & Expiring);
 
 export const ANONYMOUS: Viewer = { kind: 'anonymous' };
+
+/**
+ * The signed-in customer of a field whose declared rule admits customers only (CUSTOMER in
+ * src/auth/rules.ts, checked before its resolver). Anyone else here is a wiring mistake, not a
+ * caller to refuse.
+ */
+export function asCustomer(viewer: Viewer): CustomerViewer {
+  if (viewer.kind !== 'customer') throw new Error('Only a field with the CUSTOMER rule may ask for the signed-in customer');
+  return viewer;
+}
 
 /** The id written as `actor_id` in audit rows; null for anonymous callers. */
 export function actorId(viewer: Viewer): string | null {

@@ -1,6 +1,6 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Ctx, FieldResolver, ID, Info, Mutation, Resolver, Root } from 'type-graphql';
-import { policy } from '../../auth/policy';
+import { authorizeLoaded } from '../../auth/authorize';
 import { AddressType } from '../../common/enums';
 import type { Context } from '../../context/context';
 import type { CustomerRecord } from '../customer/customer.entity';
@@ -11,9 +11,13 @@ import { addressProperties, AddressRecord } from './address.entity';
 import { AddressInput, AddressUpdateInput } from './address.input';
 import { CustomerAddress } from './address.type';
 
-/** Owner of a live address, for the policy; null when there is none. */
-async function ownerOf(ctx: Context, addressId: string): Promise<string | null> {
-  return (await ctx.loaders.addressById.load(addressId))?.customerId ?? null;
+/**
+ * A change to an address found by its id: the rule about its owner (src/auth/rules.ts, `then`)
+ * needs the address loaded, so it is checked here; a missing one is nobody's (NOT_FOUND).
+ */
+async function authorizeOwner(ctx: Context, coordinate: string, addressId: string): Promise<void> {
+  const address = await ctx.loaders.addressById.load(addressId);
+  authorizeLoaded(coordinate, ctx.viewer, address ?? { customerId: null });
 }
 
 @Resolver(() => CustomerAddress)
@@ -24,7 +28,6 @@ export class AddressResolver {
     @Arg('input', () => AddressInput) input: AddressInput,
     @Ctx() ctx: Context,
   ): Promise<AddressRecord> {
-    policy.requireOwnerOrAdmin(ctx.viewer, customerId);
     return ctx.services.addresses.create(customerId, input, ctx);
   }
 
@@ -34,7 +37,7 @@ export class AddressResolver {
     @Arg('input', () => AddressUpdateInput) input: AddressUpdateInput,
     @Ctx() ctx: Context,
   ): Promise<AddressRecord> {
-    policy.requireOwnedResource(ctx.viewer, await ownerOf(ctx, id), 'Address');
+    await authorizeOwner(ctx, 'Mutation.updateAddress', id);
     return ctx.services.addresses.update(id, input, ctx);
   }
 
@@ -42,7 +45,7 @@ export class AddressResolver {
     description: 'Soft delete; when it was the default, the newest other address of that type becomes default in the same transaction.',
   })
   async deleteAddress(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<boolean> {
-    policy.requireOwnedResource(ctx.viewer, await ownerOf(ctx, id), 'Address');
+    await authorizeOwner(ctx, 'Mutation.deleteAddress', id);
     return ctx.services.addresses.delete(id, ctx);
   }
 
@@ -52,12 +55,14 @@ export class AddressResolver {
     @Arg('addressId', () => ID) addressId: string,
     @Ctx() ctx: Context,
   ): Promise<AddressRecord> {
-    policy.requireOwnerOrAdmin(ctx.viewer, customerId);
     return ctx.services.addresses.setDefault(customerId, addressId, ctx);
   }
 }
 
-/** All three fields read one loader: a page of customers costs one address statement. */
+/**
+ * All three fields read one loader: a page of customers costs one address statement. Their rule
+ * (SELF_OR_ADMIN_HIDDEN, src/auth/rules.ts) is checked before them by type-graphql's authChecker.
+ */
 @Resolver(() => Customer)
 export class CustomerAddressFieldsResolver {
   @FieldResolver(() => [CustomerAddress], { description: 'Live (not deleted) addresses, defaults first, then newest first.' })
@@ -67,7 +72,6 @@ export class CustomerAddressFieldsResolver {
     @Info() info: GraphQLResolveInfo,
     @Arg('type', () => AddressType, { nullable: true }) type?: AddressType | null,
   ): Promise<readonly AddressRecord[]> {
-    policy.requireOwnedResource(ctx.viewer, c.id, 'Address');
     const all = c.addresses ?? (await addressesOf(ctx, info, c.id));
     return type ? all.filter((a) => a.type === type) : all;
   }
@@ -92,7 +96,6 @@ function addressesOf(ctx: Context, info: GraphQLResolveInfo, customerId: string)
 }
 
 async function defaultOf(ctx: Context, info: GraphQLResolveInfo, c: CustomerRecord, type: AddressType): Promise<AddressRecord | null> {
-  policy.requireOwnedResource(ctx.viewer, c.id, 'Address');
   const all = c.addresses ?? (await addressesOf(ctx, info, c.id));
   return all.find((a) => a.type === type && a.isDefault) ?? null;
 }

@@ -4,7 +4,7 @@ import type { TokenIssuer } from '../../auth/jwt';
 import { checkNewPassword, PasswordHasher } from '../../auth/passwords';
 import type { IpRateLimiter } from '../../auth/rate-limit';
 import type { SessionStore } from '../../auth/sessions';
-import type { Viewer } from '../../auth/viewer';
+import { asCustomer, type Viewer } from '../../auth/viewer';
 import { AuditSeverity, CustomerStatus, RegistrationSource } from '../../common/enums';
 import type { Database } from '../../db/database';
 import { lockCustomer, lockLiveCustomer } from '../../db/locks';
@@ -151,10 +151,9 @@ export class AccountService {
     return this.deps.lockout.prune();
   }
 
-  /** Revokes the session of the token used; false when the token names none. */
+  /** Revokes the session of the token used; false when the token names none (AUTHENTICATED: src/auth/rules.ts). */
   async logout(actor: Actor): Promise<boolean> {
     const { viewer } = actor;
-    if (viewer.kind === 'anonymous') throw new DomainError('UNAUTHENTICATED', 'Authentication required');
     if (viewer.kind !== 'customer' || viewer.sessionId === null) return false;
     const { sessionId, customerId } = viewer;
     return this.deps.work.run(actor, async (w) => {
@@ -256,11 +255,9 @@ export class AccountService {
     return true;
   }
 
-  /** The signed-in customer's own password; their other sessions end, this one stays. */
+  /** The signed-in customer's own password (CUSTOMER: src/auth/rules.ts); their other sessions end, this one stays. */
   async changePassword(currentPassword: string, newPassword: string, actor: Actor): Promise<true> {
-    const { viewer } = actor;
-    if (viewer.kind === 'anonymous') throw new DomainError('UNAUTHENTICATED', 'Authentication required');
-    if (viewer.kind !== 'customer') throw new DomainError('FORBIDDEN', 'Only a signed-in customer can change their password');
+    const viewer = asCustomer(actor.viewer);
     checkNewPassword('newPassword', newPassword);
     const { hasher, work } = this.deps;
     await this.consumePasswordAttempt(viewer.customerId, actor);

@@ -1,6 +1,6 @@
 import { getNamedType, GraphQLObjectType, GraphQLResolveInfo, isLeafType } from 'graphql';
 import { Arg, Ctx, Info, Mutation, Resolver } from 'type-graphql';
-import { policy } from '../../auth/policy';
+import { asCustomer } from '../../auth/viewer';
 import { selectedFields } from '../../common/selection';
 import { isWellFormedText } from '../../common/text';
 import { DomainError } from '../../errors/domain-error';
@@ -42,7 +42,7 @@ export class AuthResolver {
     description: 'The signed-in customer; false when the email is verified already. The token goes out as a customer.verification_requested event.',
   })
   requestEmailVerification(@Ctx() ctx: Context): Promise<boolean> {
-    return ctx.services.accounts.requestEmailVerification(policy.requireCustomer(ctx.viewer), ctx);
+    return ctx.services.accounts.requestEmailVerification(asCustomer(ctx.viewer).customerId, ctx);
   }
 
   @Mutation(() => Customer)

@@ -1,9 +1,8 @@
 import { Arg, Ctx, ID, Mutation, Resolver } from 'type-graphql';
-import { policy } from '../../auth/policy';
 import type { Context } from '../../context/context';
 import { TwoFactorRecoveryCodes, TwoFactorSetup } from './auth.type';
 
-/** Two-factor is the customer's own business: OWNER only, ADMIN included out. */
+/** Two-factor is the customer's own business: SELF only, ADMIN included out (src/auth/rules.ts). */
 @Resolver()
 export class TwoFactorResolver {
   @Mutation(() => TwoFactorSetup, {
@@ -19,7 +18,6 @@ export class TwoFactorResolver {
     })
     currentPassword?: string | null,
   ): Promise<TwoFactorSetup> {
-    policy.requireOwner(ctx.viewer, customerId);
     ctx.services.twoFactor.requireFeature();
     await ctx.services.accounts.confirmIdentity(customerId, currentPassword, null, ctx, { field: 'currentPassword', requireFactor: true, allowCode: false });
     return ctx.services.twoFactor.enable(customerId, ctx);
@@ -31,19 +29,16 @@ export class TwoFactorResolver {
     @Arg('code', () => String) code: string,
     @Ctx() ctx: Context,
   ): Promise<TwoFactorRecoveryCodes> {
-    policy.requireOwner(ctx.viewer, customerId);
     return { codes: await ctx.services.twoFactor.confirm(customerId, code, ctx) };
   }
 
   @Mutation(() => Boolean, { description: 'True only for a valid, not yet used code.' })
   verifyTwoFactor(@Arg('customerId', () => ID) customerId: string, @Arg('code', () => String) code: string, @Ctx() ctx: Context): Promise<boolean> {
-    policy.requireOwner(ctx.viewer, customerId);
     return ctx.services.twoFactor.verify(customerId, code, ctx);
   }
 
   @Mutation(() => Boolean)
   disableTwoFactor(@Arg('customerId', () => ID) customerId: string, @Arg('code', () => String) code: string, @Ctx() ctx: Context): Promise<boolean> {
-    policy.requireOwner(ctx.viewer, customerId);
     return ctx.services.twoFactor.disable(customerId, code, ctx);
   }
 }

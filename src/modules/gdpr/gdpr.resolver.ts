@@ -5,7 +5,7 @@ import type { Context } from '../../context/context';
 import type { DeletionReceiptRecord } from './gdpr.service';
 import { DeletionReceipt } from './gdpr.type';
 
-/** GDPR erasure and export: the customer themselves or an ADMIN. */
+/** GDPR erasure and export: the customer themselves or an ADMIN (src/auth/rules.ts). */
 @Resolver()
 export class GdprResolver {
   @Mutation(() => DeletionReceipt, {
@@ -19,7 +19,6 @@ export class GdprResolver {
     @Arg('twoFactorCode', () => String, { nullable: true, description: 'OWNER: instead of the password, a TOTP or recovery code when two-factor is on.' })
     twoFactorCode?: string | null,
   ): Promise<DeletionReceiptRecord> {
-    policy.requireOwnerOrAdmin(ctx.viewer, id);
     if (!policy.isAdmin(ctx.viewer)) await ctx.services.accounts.confirmIdentity(id, password, twoFactorCode, ctx);
     return ctx.services.gdpr.erase(id, ctx);
   }
@@ -33,7 +32,6 @@ export class GdprResolver {
     @Ctx() ctx: Context,
     @Arg('auditAfter', () => String, { nullable: true, description: 'Continues the audit trail after this cursor.' }) auditAfter?: string | null,
   ): Promise<Record<string, unknown>> {
-    policy.requireOwnerOrAdmin(ctx.viewer, id);
     return ctx.services.gdpr.export(id, auditAfter, ctx);
   }
 }

@@ -1,5 +1,5 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Resolver, Root } from 'type-graphql';
-import { policy } from '../../auth/policy';
+import { sees } from '../../auth/authorize';
 import { pageSize } from '../../common/cursor';
 import type { Context } from '../../context/context';
 import type { CustomerRecord } from '../customer/customer.entity';
@@ -16,7 +16,6 @@ export class PreferenceResolver {
     @Arg('input', () => PreferencesInput) input: PreferencesInput,
     @Ctx() ctx: Context,
   ): Promise<PreferencesRecord> {
-    policy.requireOwnerOrAdmin(ctx.viewer, customerId);
     return ctx.services.preferences.update(customerId, input, ctx.viewer, ctx.meta);
   }
 
@@ -29,10 +28,11 @@ export class PreferenceResolver {
 @Resolver(() => ConsentRecord)
 export class ConsentRecordResolver {
   // A customer sees that an ADMIN or a service changed a consent, not from where (as in their
-  // audit trail and their GDPR export); a service sees no address at all.
+  // audit trail and their GDPR export); a service sees no address at all: SEES_CONSENT_ADDRESS
+  // in src/auth/rules.ts.
   @FieldResolver(() => String, { nullable: true })
   ipAddress(@Root() r: ConsentRecordRow, @Ctx() ctx: Context): string | null {
-    return policy.seesConsentAddress(ctx.viewer, r) ? r.ipAddress : null;
+    return sees('ConsentRecord.ipAddress', ctx.viewer, r) ? r.ipAddress : null;
   }
 }
 
