@@ -303,6 +303,15 @@ export const FIELD_RULES: Record<string, FieldRule> = {
   'SegmentRefreshResult.segment': INHERIT,
 };
 
+/** Why the INHERIT fields of a type are safe, printed under the type's entries in the table. */
+export const TYPE_NOTES: Record<string, string> = {
+  Customer:
+    "Its INHERIT fields are read by whoever an entry admitted: SELF_OR_STAFF or stricter, or the caller's own record (`me`; `register`/`login`, whose caller has just become the customer; `verifyEmail`, whose token proves the address and whose anonymous caller may select scalar fields only).",
+  CustomerGroup: 'Group names are not personal; the member count is STAFF only.',
+  CustomerSegment: 'Every entry is ADMIN, so its counts and members inherit ADMIN.',
+  CustomerConnection: 'Every entry is ADMIN.',
+};
+
 /** What a root field without a declared rule answers: deny by default. */
 export function undeclared(coordinate: string): DomainError {
   return new DomainError('FORBIDDEN', `No authorization rule is declared for ${coordinate}`);
