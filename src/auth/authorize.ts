@@ -1,4 +1,4 @@
-import { FIELD_RULES, FieldRule, RULES, Subject, undeclared, type Enforcement, type Rule } from './rules';
+import { FIELD_RULES, FieldRule, RULES, undeclared, type Enforcement, type Rule, type Use } from './rules';
 import type { Viewer } from './viewer';
 
 /**
@@ -27,13 +27,9 @@ function compile(coordinate: string, ruleName: keyof typeof RULES, entry: Pick<F
   if (rule.kind !== 'refuse') throw new Error(`${coordinate}: ${ruleName} hides values, it refuses nothing`);
   const of = entry.customerOf;
   if (rule.needsCustomer && !of) throw new Error(`${coordinate}: ${ruleName} is about one customer's data: say whose (customerOf)`);
-  const write = coordinate.startsWith('Mutation.');
-  const resource = entry.resource ?? 'record';
-  if (!of) {
-    const subject: Subject = { customerId: null, write, resource };
-    return (viewer) => rule.check(viewer, subject);
-  }
-  return (viewer, root, args) => rule.check(viewer, { customerId: of.get(root, args, viewer), write, resource });
+  const use: Use = { write: coordinate.startsWith('Mutation.'), resource: entry.resource ?? 'record' };
+  if (!of) return (viewer) => rule.check(viewer, null, use);
+  return (viewer, root, args) => rule.check(viewer, of.get(root, args, viewer), use);
 }
 
 /** The guard of each declared field; null where nothing is checked on the field itself (inherited, PUBLIC, redacted). */

@@ -10,10 +10,8 @@ import type { Viewer } from './viewer';
  * where, and about whose data. How they are enforced: src/auth/authorize.ts.
  */
 
-/** What a rule is told besides the viewer: whose data, and what for. */
-export interface Subject {
-  /** The customer the data belongs to, when the rule is about one customer's data; null when none is named. */
-  customerId: string | null;
+/** What a rule is told about the field besides the viewer and whose data (fixed per field). */
+export interface Use {
   /** A change rather than a read (only the messages differ). */
   write: boolean;
   /** What the data is, for "not found" and refusal messages ("Address"). */
@@ -29,7 +27,8 @@ interface RefusingRule {
   otherwise: string;
   /** Whether it is about one customer's data, so a field declaring it must say where the customer id comes from. */
   needsCustomer: boolean;
-  check(viewer: Viewer, subject: Subject): void;
+  /** `customerId`: whose data, for a rule about one customer's; null when none is named. */
+  check(viewer: Viewer, customerId: string | null, use: Use): void;
 }
 
 /** A rule that hides a value: the field answers null where `sees` is false (nothing is refused). */
@@ -76,25 +75,25 @@ export const RULES = {
     who: 'the customer themselves only (ADMIN and SERVICE included out)',
     otherwise: 'UNAUTHENTICATED; FORBIDDEN',
     needsCustomer: true,
-    check: (viewer, s) => policy.requireOwner(viewer, s.customerId),
+    check: (viewer, customerId) => policy.requireOwner(viewer, customerId),
   }),
   SELF_OR_ADMIN: refuse({
     who: 'the customer themselves or ADMIN',
     otherwise: 'UNAUTHENTICATED; FORBIDDEN (SERVICE too)',
     needsCustomer: true,
-    check: (viewer, s) => policy.requireOwnerOrAdmin(viewer, s.customerId),
+    check: (viewer, customerId) => policy.requireOwnerOrAdmin(viewer, customerId),
   }),
   SELF_OR_ADMIN_HIDDEN: refuse({
     who: 'the customer themselves or ADMIN',
     otherwise: 'UNAUTHENTICATED; NOT_FOUND for another customer (an id reveals nothing) and for no owner; FORBIDDEN for SERVICE',
     needsCustomer: true,
-    check: (viewer, s) => policy.requireOwnedResource(viewer, s.customerId, s.resource),
+    check: (viewer, customerId, use) => policy.requireOwnedResource(viewer, customerId, use.resource),
   }),
   SELF_OR_STAFF: refuse({
     who: 'the customer themselves, ADMIN or SERVICE',
     otherwise: 'UNAUTHENTICATED; FORBIDDEN for another customer',
     needsCustomer: true,
-    check: (viewer, s) => (s.write ? policy.requireWriteCustomer(viewer, s.customerId) : policy.requireReadCustomer(viewer, s.customerId)),
+    check: (viewer, customerId, use) => (use.write ? policy.requireWriteCustomer(viewer, customerId) : policy.requireReadCustomer(viewer, customerId)),
   }),
   SEES_ACTOR: {
     kind: 'redact',

@@ -1,5 +1,5 @@
 import { allows, authorize, authorizeLoaded, guardOf, sees } from '../../src/auth/authorize';
-import { FIELD_RULES, RULES, RuleName, Subject } from '../../src/auth/rules';
+import { FIELD_RULES, RULES, RuleName, Use } from '../../src/auth/rules';
 import type { Viewer } from '../../src/auth/viewer';
 
 // The rule table, pure: each kind of caller against each rule, and the declared fields' rules
@@ -41,12 +41,12 @@ const EXPECTED: Record<Exclude<RuleName, 'SEES_ACTOR' | 'SEES_CONSENT_ADDRESS'>,
 };
 
 describe('RULES: each caller against each rule, about customer SELF', () => {
-  const subject: Subject = { customerId: SELF, write: false, resource: 'Address' };
+  const read: Use = { write: false, resource: 'Address' };
 
   for (const [name, expected] of Object.entries(EXPECTED)) {
     it(`${name}: ${expected.join(', ')}`, () => {
       const rule = RULES[name as keyof typeof EXPECTED];
-      expect(Object.values(viewers).map((v) => outcome(() => rule.check(v, subject)))).toEqual(expected);
+      expect(Object.values(viewers).map((v) => outcome(() => rule.check(v, SELF, read)))).toEqual(expected);
     });
   }
 
@@ -58,8 +58,7 @@ describe('RULES: each caller against each rule, about customer SELF', () => {
   });
 
   it('a rule about no customer in particular (an omitted id) admits staff only where staff may', () => {
-    const none: Subject = { customerId: null, write: false, resource: 'Address' };
-    expect(Object.values(viewers).map((v) => outcome(() => RULES.SELF_OR_ADMIN.check(v, none)))).toEqual([
+    expect(Object.values(viewers).map((v) => outcome(() => RULES.SELF_OR_ADMIN.check(v, null, read)))).toEqual([
       'UNAUTHENTICATED',
       'FORBIDDEN',
       'FORBIDDEN',
@@ -67,13 +66,13 @@ describe('RULES: each caller against each rule, about customer SELF', () => {
       'FORBIDDEN',
     ]);
     // An address nobody owns (unknown id) is not found, for ADMIN too.
-    expect(outcome(() => RULES.SELF_OR_ADMIN_HIDDEN.check(viewers.ADMIN, none))).toBe('NOT_FOUND');
+    expect(outcome(() => RULES.SELF_OR_ADMIN_HIDDEN.check(viewers.ADMIN, null, read))).toBe('NOT_FOUND');
   });
 
   it('keeps the messages clients saw: reading and changing a customer record', () => {
     const message = (write: boolean) => {
       try {
-        RULES.SELF_OR_STAFF.check(viewers.other, { customerId: SELF, write, resource: 'record' });
+        RULES.SELF_OR_STAFF.check(viewers.other, SELF, { write, resource: 'record' });
       } catch (e) {
         return (e as Error).message;
       }
