@@ -9,10 +9,10 @@ import type { Actor } from '../../auth/actor';
 import { changedValues, Transactor, UnitOfWork } from '../../db/unit-of-work';
 import { isUniqueViolation } from '../../db/errors';
 import { DomainError } from '../../errors/domain-error';
-import { GROUP_COLUMN, GroupRecord } from '../group/group.entity';
+import { GROUP_COLUMN, GroupRecord } from '../group/group.record';
 import { GroupService } from '../group/group.service';
-import { PREFERENCES_COLUMN, PreferencesRecord } from '../preference/preference.entity';
-import { CUSTOMER_COLUMNS, customerColumns, customerProperties, CustomerRecord } from './customer.entity';
+import { PREFERENCES_COLUMN, PreferencesRecord } from '../preference/preference.record';
+import { CUSTOMER_COLUMNS, customerColumns, customerProperties, CustomerRecord } from './customer.record';
 import { limitClause, SqlParams } from '../../db/sql-params';
 import { cursorFor, CustomerListFilter, CustomerListOrder, filterConditions, keyset } from './customer.list-query';
 

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import { isUuid } from '../../common/ids';
 import type { Queryable } from '../../db/database';
-import { GROUP_COLUMNS, GroupRecord } from './group.entity';
+import { GROUP_COLUMNS, GroupRecord } from './group.record';
 
 export function groupByIdLoader(db: Queryable) {
   return new DataLoader<string, GroupRecord | null>(async (ids) => {

@@ -4,7 +4,7 @@ import type { Actor } from '../../auth/actor';
 import { changedValues, Transactor } from '../../db/unit-of-work';
 import { isUniqueViolation } from '../../db/errors';
 import { DomainError } from '../../errors/domain-error';
-import { GROUP_COLUMNS, GroupRecord } from './group.entity';
+import { GROUP_COLUMNS, GroupRecord } from './group.record';
 
 export interface GroupInput {
   code: string;
