@@ -15,7 +15,7 @@ let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let source: DataSource;
 beforeAll(async () => {
   db = await createTestDatabase();
-  const database = new PostgresDatabase(db.dsn, 1);
+  const database = await PostgresDatabase.connect(db.dsn, 1);
   await runMigrations(database);
   await database.close();
   source = await new DataSource({ type: 'postgres', url: db.dsn, entities, uuidExtension: 'pgcrypto', installExtensions: false }).initialize();
