@@ -57,9 +57,13 @@ export class PostgresDatabase implements Database {
   static async connect(dsn: string, poolSize: number, timeouts?: DatabaseTimeouts): Promise<PostgresDatabase> {
     const db = new PostgresDatabase(dsn, poolSize, timeouts);
     try {
+      // Outside transactions, errors are translated here (an outage is SERVICE_UNAVAILABLE), as
+      // `query` does: TypeORM hands a failed connect on as is, and wraps a failed statement in
+      // a QueryFailedError that translateDbError unwraps. Transactions translate their own.
       db.dataSource = await openOrm(async () => {
-        const client = await db.pool.connect();
-        return { client: db.ormClient(client, (text, params) => db.send(client, text, params)), release: (err) => client.release(err) };
+        const client = await db.pool.connect().catch((err: unknown) => Promise.reject(translateDbError(err)));
+        const run = (text: string, params: readonly unknown[]) => db.send(client, text, params).catch((err: unknown) => Promise.reject(translateDbError(err)));
+        return { client: db.ormClient(client, run), release: (err) => client.release(err) };
       });
       return db;
     } catch (err) {
