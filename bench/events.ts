@@ -23,7 +23,7 @@ const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(
  * relay into a real Redis stream, timed end to end (claims, XADD pipelines, marking sent).
  */
 export async function relayThroughput(dsn: string, redisAddr: string): Promise<{ events: number; perSecond: number }> {
-  const db = new PostgresDatabase(dsn, 4);
+  const db = await PostgresDatabase.connect(dsn, 4);
   const [host, port] = redisAddr.split(':');
   const redis = new Redis({ host, port: Number(port), enableOfflineQueue: false });
   await new Promise((r) => redis.once('ready', r));

@@ -75,7 +75,7 @@ export async function segmentBenchmark(): Promise<SegmentFigures> {
   if (!exists.rowCount) await admin.query(`CREATE DATABASE ${DB_NAME}`);
   await admin.end();
 
-  const db = new PostgresDatabase(dsn(DB_NAME), 4);
+  const db = await PostgresDatabase.connect(dsn(DB_NAME), 4);
   try {
     if (process.env.BENCH_SEGMENT_RESEED) await db.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public');
     await runMigrations(db);

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CREATE_CUSTOMER, postGraphql, TEST_JWT_SECRET, tokens } from './helpers/server';
-import { ensureBuilt, startService } from './helpers/process';
+import { execFileSync } from 'node:child_process';
+import { ensureBuilt, ROOT, startService } from './helpers/process';
 
 jest.setTimeout(120000);
 
@@ -61,5 +62,50 @@ describe('embedded mode (PGlite)', () => {
     } finally {
       await again.stop();
     }
+  });
+});
+
+describe('TypeORM on the embedded database', () => {
+  beforeAll(() => ensureBuilt());
+
+  it('shares the one PGlite instance: its statements join transactions, roll back with them and are counted', () => {
+    // A process of its own: PGlite's ES modules load in plain Node, not in Jest's module system.
+    const script = `
+      require('reflect-metadata');
+      const fs = require('node:fs'), os = require('node:os'), path = require('node:path');
+      const { EmbeddedDatabase } = require('./dist/src/db/embedded');
+      const { runMigrations } = require('./dist/src/db/migrate');
+      const { CustomerGroupEntity } = require('./dist/src/modules/group/group.entity');
+      (async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'customer-orm-'));
+        const db = await EmbeddedDatabase.open(path.join(dir, 'pglite'));
+        const out = {};
+        try {
+          await runMigrations(db);
+          const texts = [];
+          db.onStatement((t) => texts.push(t.trim().split(/\\s+/)[0]));
+          await db.transaction(async (tx) => {
+            await tx.manager.insert(CustomerGroupEntity, { code: 'KEPT', name: 'k' });
+            out.affected = (await tx.manager.update(CustomerGroupEntity, { code: 'KEPT' }, { name: 'kept' })).affected;
+            await tx.queryAndCommit('SELECT 1');
+          });
+          await db.transaction(async (tx) => {
+            await tx.manager.insert(CustomerGroupEntity, { code: 'GONE', name: 'g' });
+            throw new Error('rolled back');
+          }).catch(() => undefined);
+          out.groups = (await db.manager.find(CustomerGroupEntity, { order: { code: 'ASC' } })).map((g) => g.code + ':' + g.name);
+          out.texts = texts;
+        } finally {
+          await db.close();
+          fs.rmSync(dir, { recursive: true, force: true });
+        }
+        process.stdout.write(JSON.stringify(out));
+      })().catch((err) => { console.error(err); process.exit(1); });`;
+    const out = execFileSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8', timeout: 60000 });
+    expect(JSON.parse(out)).toEqual({
+      affected: 1,
+      groups: ['B2B:Businesses', 'B2C:Consumers', 'KEPT:kept'],
+      texts: ['INSERT', 'UPDATE', 'SELECT', 'INSERT', 'SELECT'],
+    });
   });
 });

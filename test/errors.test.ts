@@ -101,7 +101,7 @@ describe('database outage', () => {
     const port = await proxy.start();
     const dsn = dsnFor(database.name, `postgres://postgres@127.0.0.1:${port}/x`);
     const config = loadConfig({ CUSTOMER_DATABASE_DSN: dsn, CUSTOMER_JWT_SECRET: TEST_JWT_SECRET, CUSTOMER_LOG_LEVEL: 'silent' });
-    const db = new PostgresDatabase(dsn, 4);
+    const db = await PostgresDatabase.connect(dsn, 4);
     await runMigrations(db);
     const app = await createApp(config, db, createLogger('silent'));
     const base = `http://127.0.0.1:${await app.listen(0)}`;

@@ -442,6 +442,7 @@ describe('relay', () => {
           server.db.transaction((tx) =>
             fn({
               query: tx.query,
+              manager: tx.manager,
               queryAndCommit: async () => {
                 throw new Error('killed before commit');
               },

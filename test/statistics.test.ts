@@ -349,11 +349,11 @@ describe('database outage', () => {
     const stream = `${outageEnv.CUSTOMER_EVENTS_NAMESPACE}order.events`;
     const deadLetter = `${outageEnv.CUSTOMER_EVENTS_NAMESPACE}order.events.dead-letter`;
     const config = loadConfig({ CUSTOMER_DATABASE_DSN: dsn, CUSTOMER_JWT_SECRET: TEST_JWT_SECRET, CUSTOMER_LOG_LEVEL: 'silent', ...outageEnv });
-    const db = new PostgresDatabase(dsn, 4);
+    const db = await PostgresDatabase.connect(dsn, 4);
     await runMigrations(db);
     const app = await createApp(config, db, createLogger('silent'));
     const base = `http://127.0.0.1:${await app.listen(0)}/graphql`;
-    const direct = new PostgresDatabase(database.dsn, 2);
+    const direct = await PostgresDatabase.connect(database.dsn, 2);
     const events = app.orderEvents!;
     const xadd = (e: Record<string, unknown>) => redis.xadd(stream, '*', 'event', JSON.stringify(e));
     try {

@@ -89,7 +89,7 @@ describe('statement timeout', () => {
   });
 
   it('does not cut migrations: a replica waits for the one applying them', async () => {
-    const db = new PostgresDatabase(server.dsn, 2, { statementMs: STATEMENT_MS, idleInTransactionMs: 0 });
+    const db = await PostgresDatabase.connect(server.dsn, 2, { statementMs: STATEMENT_MS, idleInTransactionMs: 0 });
     try {
       await other.query('BEGIN');
       await other.query("SELECT pg_advisory_xact_lock(hashtext('customer-subgraph:migrations'))");

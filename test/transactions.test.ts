@@ -1,4 +1,6 @@
+import { runMigrations } from '../src/db/migrate';
 import { PostgresDatabase } from '../src/db/postgres';
+import { CustomerGroupEntity } from '../src/modules/group/group.entity';
 import { createTestDatabase } from './helpers/server';
 
 /**
@@ -11,7 +13,8 @@ let drop: () => Promise<void>;
 beforeAll(async () => {
   const scratch = await createTestDatabase();
   drop = scratch.drop;
-  db = new PostgresDatabase(scratch.dsn, 4);
+  db = await PostgresDatabase.connect(scratch.dsn, 4);
+  await runMigrations(db);
   await db.query(`CREATE TABLE items (id int PRIMARY KEY, note text NOT NULL CHECK (note <> 'bad'))`);
   // Checked at COMMIT: a violation makes the COMMIT itself fail.
   await db.query(`CREATE TABLE owners (id int PRIMARY KEY)`);
@@ -128,5 +131,51 @@ describe('pipelined transactions', () => {
     expect(await ids('items')).toContain(50);
     expect(await ids('items')).not.toContain(51);
     expect(await sent(() => db.transaction(async () => 'nothing to do'))).toEqual([]);
+  });
+});
+
+describe('TypeORM on the same pool', () => {
+  const groupCodes = async () => (await db.query<{ code: string }>('SELECT code FROM customer_groups ORDER BY code')).map((r) => r.code);
+
+  it('runs its statements in the transaction, the first one still pipelined with BEGIN', async () => {
+    const texts = await sent(() =>
+      db.transaction(async (tx) => {
+        await tx.manager.insert(CustomerGroupEntity, { code: 'ORM_A', name: 'A' });
+        await tx.manager.update(CustomerGroupEntity, { code: 'ORM_A' }, { name: 'A2' });
+        return tx.queryAndCommit(`INSERT INTO items VALUES (80, 'with the ORM')`);
+      }),
+    );
+    expect(texts).toEqual(['BEGIN', 'INSERT', 'UPDATE', 'INSERT', 'COMMIT']);
+    expect(await db.manager.findOneByOrFail(CustomerGroupEntity, { code: 'ORM_A' })).toMatchObject({ name: 'A2', isDefault: false });
+  });
+
+  it('rolls back what it wrote with the transaction, and reports affected rows', async () => {
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.manager.insert(CustomerGroupEntity, { code: 'ORM_B', name: 'B' });
+        expect((await tx.manager.update(CustomerGroupEntity, { code: 'ORM_B' }, { name: 'B2' })).affected).toBe(1);
+        await tx.queryAndCommit(`INSERT INTO items VALUES (81, 'bad')`);
+      }),
+    ).rejects.toThrow();
+    expect(await groupCodes()).not.toContain('ORM_B');
+  });
+
+  it('never opens a transaction of its own inside ours', async () => {
+    await expect(db.transaction((tx) => tx.manager.transaction(async () => undefined))).rejects.toThrow(/unit of work/);
+    const texts = await sent(() =>
+      db.transaction(async (tx) => {
+        await tx.manager.save(CustomerGroupEntity, { code: 'ORM_C', name: 'C' });
+      }),
+    );
+    expect(texts.filter((t) => /^(START|BEGIN|COMMIT)/.test(t))).toEqual(['BEGIN', 'COMMIT']);
+    expect(await groupCodes()).toContain('ORM_C');
+  });
+
+  it('borrows the pool of the Database (one pool): its reads are counted like any statement', async () => {
+    const before = db.poolStats();
+    const texts = await sent(() => db.manager.countBy(CustomerGroupEntity, { isDefault: true }));
+    expect(texts).toEqual(['SELECT']);
+    expect(db.poolStats().total).toBeLessThanOrEqual(Math.max(before.total, 1));
+    expect(db.poolStats().max).toBe(4);
   });
 });

@@ -1,5 +1,5 @@
 import { DomainError } from '../errors/domain-error';
-import { actedByOther } from '../modules/audit/audit.entity';
+import { actedByOther } from '../modules/audit/audit.record';
 import type { Viewer } from './viewer';
 
 /**

@@ -1,6 +1,13 @@
-/** Anything that runs one parameterised statement: the database itself or an open transaction. */
+import type { DataSource, EntityManager } from 'typeorm';
+
+/**
+ * Anything that runs one parameterised statement: the database itself or an open transaction.
+ * `manager` is TypeORM's EntityManager on the same connection (the transaction's, or the pool);
+ * repositories use either, and both count, trace and prepare statements the same way.
+ */
 export interface Queryable {
   query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<R[]>;
+  readonly manager: EntityManager;
 }
 
 /** An open transaction. */
@@ -15,11 +22,13 @@ export interface Transaction extends Queryable {
 
 /**
  * The data layer's only entry point. Two implementations: PostgreSQL through a pg pool
- * (production) and embedded PGlite (trying it out). Services write parameterised SQL that
- * both accept (PostgreSQL 15 and PGlite's 18), selecting only the columns they return.
+ * (production) and embedded PGlite (trying it out). Repositories write TypeORM queries and
+ * parameterised SQL that both accept (PostgreSQL 15 and PGlite's 18).
  */
 export interface Database extends Queryable {
   readonly kind: 'postgres' | 'embedded';
+  /** TypeORM's DataSource over this database's own pool or PGlite session (orm.ts): never a second connection. */
+  readonly orm: DataSource;
   /** Runs fn in one transaction; retried on serialization failures and deadlocks. */
   transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
   /** Throws SERVICE_UNAVAILABLE when the database cannot answer. */

@@ -39,6 +39,9 @@ export function isUniqueViolation(err: unknown, constraint?: string): boolean {
  */
 export function translateDbError(err: unknown): unknown {
   if (err instanceof DomainError) return err;
+  // TypeORM's QueryFailedError around an error the data layer already translated.
+  const wrapped = (err as { driverError?: unknown } | null)?.driverError;
+  if (wrapped instanceof DomainError) return wrapped;
   if (isConnectionError(err)) return new DomainError('SERVICE_UNAVAILABLE', 'The database is unavailable; retry shortly');
   const code = (err as PgLikeError)?.code;
   // 57014: cancelled, here by statement_timeout (a lock held elsewhere, or an overloaded server).

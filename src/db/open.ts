@@ -11,19 +11,20 @@ import { PostgresDatabase } from './postgres';
  * (up to 30 s) rather than failing the whole start.
  */
 export async function openDatabase(config: Config, logger: Logger): Promise<Database> {
-  const db: Database = config.databaseDsn
-    ? new PostgresDatabase(config.databaseDsn, config.dbPoolSize, config.dbTimeouts)
-    : await EmbeddedDatabase.open(config.dataDir);
+  let db: Database | null = null;
   const deadline = Date.now() + 30_000;
   for (;;) {
     try {
+      db ??= config.databaseDsn
+        ? await PostgresDatabase.connect(config.databaseDsn, config.dbPoolSize, config.dbTimeouts)
+        : await EmbeddedDatabase.open(config.dataDir);
       const applied = await runMigrations(db);
       if (applied.length) logger.info({ applied }, 'migrations applied');
       logger.info({ database: db.kind === 'embedded' ? `embedded PGlite at ${config.dataDir}` : 'postgres' }, 'database ready');
       return db;
     } catch (err) {
       if ((err as { code?: string }).code !== 'SERVICE_UNAVAILABLE' || Date.now() > deadline) {
-        await db.close().catch(() => undefined);
+        await db?.close().catch(() => undefined);
         throw err;
       }
       logger.warn('database unavailable, retrying in 2 s');

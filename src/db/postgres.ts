@@ -1,7 +1,9 @@
 import pg from 'pg';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { DatabaseTimeouts } from '../config/config';
 import { Database, PoolStats, StatementListeners, Transaction } from './database';
 import { isConnectionError, isRetryableTransactionError, translateDbError } from './errors';
+import { OrmClient, openOrm, transactionManager } from './orm';
 import { isTracing, sqlSpan } from '../observability/tracing';
 
 /** The driver's own parameter serialisation (exported as `pg.utils`, missing from its types). */
@@ -46,8 +48,31 @@ export class PostgresDatabase implements Database {
   private readonly pool: pg.Pool;
   private readonly listeners = new StatementListeners();
   private readonly prepared = new Map<string, string>();
+  private dataSource: DataSource | null = null;
 
-  constructor(dsn: string, poolSize: number, timeouts: DatabaseTimeouts = { statementMs: 0, idleInTransactionMs: 0 }) {
+  /**
+   * The pool and TypeORM's DataSource over it (one pool: TypeORM borrows its clients, see
+   * orm.ts). Fails like any statement (SERVICE_UNAVAILABLE) when the database cannot be reached.
+   */
+  static async connect(dsn: string, poolSize: number, timeouts?: DatabaseTimeouts): Promise<PostgresDatabase> {
+    const db = new PostgresDatabase(dsn, poolSize, timeouts);
+    try {
+      // Outside transactions, errors are translated here (an outage is SERVICE_UNAVAILABLE), as
+      // `query` does: TypeORM hands a failed connect on as is, and wraps a failed statement in
+      // a QueryFailedError that translateDbError unwraps. Transactions translate their own.
+      db.dataSource = await openOrm(async () => {
+        const client = await db.pool.connect().catch((err: unknown) => Promise.reject(translateDbError(err)));
+        const run = (text: string, params: readonly unknown[]) => db.send(client, text, params).catch((err: unknown) => Promise.reject(translateDbError(err)));
+        return { client: db.ormClient(client, run), release: (err) => client.release(err) };
+      });
+      return db;
+    } catch (err) {
+      await db.pool.end().catch(() => undefined);
+      throw translateDbError(err);
+    }
+  }
+
+  private constructor(dsn: string, poolSize: number, timeouts: DatabaseTimeouts = { statementMs: 0, idleInTransactionMs: 0 }) {
     this.pool = new pg.Pool({
       connectionString: dsn,
       max: poolSize,
@@ -67,6 +92,16 @@ export class PostgresDatabase implements Database {
     this.pool.on('error', () => undefined);
   }
 
+  get orm(): DataSource {
+    if (!this.dataSource) throw new Error('PostgresDatabase.connect() opens the DataSource');
+    return this.dataSource;
+  }
+
+  /** TypeORM on the pool: each statement borrows a pooled client (outside any transaction). */
+  get manager(): EntityManager {
+    return this.orm.manager;
+  }
+
   async query<R>(text: string, params: readonly unknown[] = []): Promise<R[]> {
     this.listeners.emit(text);
     try {
@@ -77,6 +112,22 @@ export class PostgresDatabase implements Database {
     } catch (err) {
       throw translateDbError(err);
     }
+  }
+
+  /** One statement on one client: counted, traced, and a named prepared statement. */
+  private send<R>(client: pg.PoolClient, text: string, params: readonly unknown[]): Promise<pg.QueryResult<R & pg.QueryResultRow>> {
+    this.listeners.emit(text);
+    const statement = { name: this.statementName(text), text, values: params as unknown[] };
+    return isTracing() ? sqlSpan(text, () => client.query<R & pg.QueryResultRow>(statement)) : client.query<R & pg.QueryResultRow>(statement);
+  }
+
+  /** A client as TypeORM sees it: statements go through `run`, errors are the client's own. */
+  private ormClient(client: pg.PoolClient, run: (text: string, params: readonly unknown[]) => Promise<pg.QueryResult>): OrmClient {
+    return {
+      query: (text, params = []) => run(text, params),
+      on: (event, listener) => client.on(event as 'error', listener),
+      removeListener: (event, listener) => client.removeListener(event, listener),
+    };
   }
 
   /**
@@ -113,28 +164,27 @@ export class PostgresDatabase implements Database {
    * A transaction that runs no statement sends neither.
    */
   private async runOnce<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- read in the transaction's `manager` getter
+    const self = this;
     const client = await this.pool.connect();
     let begun = false;
     let committed = false;
     /** What made queryAndCommit fail: the transaction did not commit, whatever fn does next. */
     let commitFailure = null as { error: unknown } | null; // set in a callback: not narrowed to null
-    const send = <R>(text: string, params: readonly unknown[]) => {
-      this.listeners.emit(text);
-      const statement = { name: this.statementName(text), text, values: params as unknown[] };
-      return isTracing() ? sqlSpan(text, () => client.query<R & pg.QueryResultRow>(statement)) : client.query<R & pg.QueryResultRow>(statement);
-    };
+    const send = <R>(text: string, params: readonly unknown[]) => this.send<R>(client, text, params);
     const commit = async (sent: Promise<pg.QueryResult>) => {
       // COMMIT of a transaction an error aborted answers ROLLBACK, not an error.
       const { command } = await sent;
       if (command !== 'COMMIT') throw new Error(`transaction ended with ${command}`);
     };
-    const query = async <R>(text: string, params: readonly unknown[] = []): Promise<R[]> => {
+    const execute = async <R>(text: string, params: readonly unknown[] = []): Promise<pg.QueryResult<R & pg.QueryResultRow>> => {
       if (committed) throw new Error('statement after queryAndCommit: the transaction has ended');
-      if (begun) return (await send<R>(text, params)).rows;
+      if (begun) return send<R>(text, params);
       begun = true;
       const [, res] = await settled(...together(client, () => [send('BEGIN', []), send<R>(text, params)] as const));
-      return res.rows;
+      return res;
     };
+    const query = async <R>(text: string, params: readonly unknown[] = []): Promise<R[]> => (await execute<R>(text, params)).rows;
     const queryAndCommit = async <R>(text: string, params: readonly unknown[] = []): Promise<R[]> => {
       try {
         if (committed) throw new Error('statement after queryAndCommit: the transaction has ended');
@@ -151,7 +201,16 @@ export class PostgresDatabase implements Database {
         throw error;
       }
     };
-    const tx: Transaction = { query, queryAndCommit };
+    let manager: EntityManager | undefined;
+    const tx: Transaction = {
+      query,
+      queryAndCommit,
+      // Made when a repository first asks: TypeORM's statements join this transaction (its
+      // first one still carries the pipelined BEGIN).
+      get manager() {
+        return (manager ??= transactionManager(self.orm, self.ormClient(client, execute)));
+      },
+    };
     let broken: Error | undefined;
     // pg-pool drops its 'error' listener while a client is checked out: without this one, the
     // connection dying mid-transaction would be an unhandled 'error' event (a process crash).
@@ -194,6 +253,7 @@ export class PostgresDatabase implements Database {
   }
 
   async close(): Promise<void> {
+    await this.dataSource?.destroy();
     await this.pool.end();
   }
 }

@@ -1,6 +1,7 @@
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import type { Logger } from '../observability/logger';
+import { translateDbError } from '../db/errors';
 import { DomainError } from './domain-error';
 
 /** Codes Apollo Server itself assigns to problems with what the client sent. */
@@ -24,7 +25,11 @@ export function createFormatError(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const unwrapped = unwrapResolverError(error);
     // Errors raised while building the context arrive wrapped in a GraphQLError.
-    const original = unwrapped instanceof GraphQLError && unwrapped.originalError instanceof DomainError ? unwrapped.originalError : unwrapped;
+    const raised = unwrapped instanceof GraphQLError && unwrapped.originalError instanceof DomainError ? unwrapped.originalError : unwrapped;
+    // A database error that left the data layer untranslated (TypeORM's reads on the pool wrap
+    // the driver's error in a QueryFailedError, which keeps its code): an outage is still
+    // SERVICE_UNAVAILABLE, a malformed value BAD_USER_INPUT.
+    const original = translateDbError(raised);
     const { message, locations, path } = formatted;
     if (original instanceof DomainError) {
       const extensions: Record<string, unknown> = { code: original.code };

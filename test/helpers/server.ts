@@ -106,7 +106,7 @@ export async function startTestServer(env: Record<string, string> = {}, options:
     CUSTOMER_OUTBOX_POLL_MS: '600000',
     ...env,
   });
-  const db = new PostgresDatabase(database.dsn, config.dbPoolSize, config.dbTimeouts);
+  const db = await PostgresDatabase.connect(database.dsn, config.dbPoolSize, config.dbTimeouts);
   await runMigrations(db);
   const log = options.log;
   const logger = log ? createLogger(config.logLevel, { write: (line: string) => log(line) }) : createLogger(config.logLevel);
@@ -161,7 +161,7 @@ export async function startReplica(server: TestServer, env: Record<string, strin
     ...FAST_AUTH,
     ...env,
   });
-  const db = new PostgresDatabase(server.dsn, config.dbPoolSize, config.dbTimeouts);
+  const db = await PostgresDatabase.connect(server.dsn, config.dbPoolSize, config.dbTimeouts);
   const app = await createApp(config, db, createLogger(config.logLevel));
   const port = await app.listen(0);
   return {

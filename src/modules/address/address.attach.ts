@@ -2,8 +2,8 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { allows } from '../../auth/authorize';
 import { fieldsUnderAll } from '../../common/selection';
 import type { Context } from '../../context/context';
-import type { CustomerRecord } from '../customer/customer.entity';
-import { addressProperties } from './address.entity';
+import type { CustomerRecord } from '../customer/customer.record';
+import { addressProperties } from './address.record';
 
 // Apart from address.resolver.ts: importing a resolver module from another one changes the order
 // type-graphql registers fields in, and with it the emitted schema.

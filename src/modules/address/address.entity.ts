@@ -1,92 +1,72 @@
-import type { AddressType } from '../../common/enums';
-import { ColumnMap, selectList } from '../../db/columns';
+import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { CustomerEntity } from '../customer/customer.entity';
 
-/** A live customer_addresses row as the services select it. */
-export interface AddressRecord {
-  id: string;
-  customerId: string;
-  type: AddressType;
-  firstName: string | null;
-  lastName: string | null;
-  company: string | null;
-  addressLine1: string;
-  addressLine2: string | null;
-  city: string;
-  stateProvince: string | null;
-  postalCode: string | null;
-  countryCode: string;
-  phone: string | null;
-  label: string | null;
-  isDefault: boolean;
-  isVerified: boolean;
-  metadata: Record<string, unknown>;
-  createdAt: Date;
-  updatedAt: Date;
+/** `customer_addresses` (migration 1764100000000): soft-deleted (`deleted_at`). */
+@Entity('customer_addresses')
+@Check('customer_addresses_type_check', `type IN ('SHIPPING', 'BILLING')`)
+@Check('customer_addresses_country_code_check', `country_code ~ '^[A-Z]{2}$'`)
+// Partial: one live default per customer and type; and the per-customer list. Migration only.
+@Index('uq_addresses_one_default', { synchronize: false })
+@Index('idx_addresses_customer_id', { synchronize: false })
+export class CustomerAddressEntity {
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'customer_addresses_pkey' })
+  id!: string;
+
+  @Column('uuid', { name: 'customer_id' })
+  @ForeignKey(() => CustomerEntity, { name: 'customer_addresses_customer_id_fkey', onDelete: 'CASCADE' })
+  customerId!: string;
+
+  @Column('varchar', { length: 10, default: 'SHIPPING' })
+  type!: string;
+
+  @Column('varchar', { name: 'first_name', length: 100, nullable: true })
+  firstName!: string | null;
+
+  @Column('varchar', { name: 'last_name', length: 100, nullable: true })
+  lastName!: string | null;
+
+  @Column('varchar', { length: 255, nullable: true })
+  company!: string | null;
+
+  @Column('varchar', { name: 'address_line_1', length: 255 })
+  addressLine1!: string;
+
+  @Column('varchar', { name: 'address_line_2', length: 255, nullable: true })
+  addressLine2!: string | null;
+
+  @Column('varchar', { length: 100 })
+  city!: string;
+
+  @Column('varchar', { name: 'state_province', length: 100, nullable: true })
+  stateProvince!: string | null;
+
+  @Column('varchar', { name: 'postal_code', length: 20, nullable: true })
+  postalCode!: string | null;
+
+  @Column('char', { name: 'country_code', length: 2 })
+  countryCode!: string;
+
+  @Column('varchar', { length: 20, nullable: true })
+  phone!: string | null;
+
+  @Column('varchar', { length: 50, nullable: true })
+  label!: string | null;
+
+  @Column('boolean', { name: 'is_default', default: false })
+  isDefault!: boolean;
+
+  @Column('boolean', { name: 'is_verified', default: false })
+  isVerified!: boolean;
+
+  @Column('jsonb', { default: () => "'{}'" })
+  metadata!: Record<string, unknown>;
+
+  @Column('timestamptz', { name: 'created_at', default: () => 'now()' })
+  createdAt!: Date;
+
+  @Column('timestamptz', { name: 'updated_at', default: () => 'now()' })
+  updatedAt!: Date;
+
+  @Column('timestamptz', { name: 'deleted_at', nullable: true })
+  deletedAt!: Date | null;
 }
-
-export const ADDRESS_COLUMN: ColumnMap<AddressRecord> = {
-  id: 'a.id',
-  customerId: 'a.customer_id',
-  type: 'a.type',
-  firstName: 'a.first_name',
-  lastName: 'a.last_name',
-  company: 'a.company',
-  addressLine1: 'a.address_line_1',
-  addressLine2: 'a.address_line_2',
-  city: 'a.city',
-  stateProvince: 'a.state_province',
-  postalCode: 'a.postal_code',
-  countryCode: 'a.country_code',
-  phone: 'a.phone',
-  label: 'a.label',
-  isDefault: 'a.is_default',
-  isVerified: 'a.is_verified',
-  metadata: 'a.metadata',
-  createdAt: 'a.created_at',
-  updatedAt: 'a.updated_at',
-};
-
-export const ADDRESS_COLUMNS = selectList(ADDRESS_COLUMN);
-
-const ALL = Object.keys(ADDRESS_COLUMN) as (keyof AddressRecord)[];
-/** What the customer fields read of every address, whatever the client asked: grouping, `type`, defaults. */
-const ALWAYS: ReadonlySet<keyof AddressRecord> = new Set(['id', 'customerId', 'type', 'isDefault']);
-
-/**
- * The properties to select for a selection of CustomerAddress fields, comma-separated in a fixed
- * order (equal selections share a statement). Reading and parsing columns nobody asked for
- * (timestamps, the JSON metadata) was most of the cost of a page's addresses.
- */
-export function addressProperties(fields: ReadonlySet<string>): string {
-  let props = propsOf.get(fields);
-  if (props === undefined) propsOf.set(fields, (props = ALL.filter((p) => ALWAYS.has(p) || fields.has(p)).join(',')));
-  return props;
-}
-
-/** Selections are cached per operation (common/selection.ts): this runs once per query shape, not per customer. */
-const propsOf = new WeakMap<ReadonlySet<string>, string>();
-
-/** The select list for `addressProperties`' answer. */
-export function addressColumns(properties: string): string {
-  return selectList(ADDRESS_COLUMN, properties.split(',') as (keyof AddressRecord)[]);
-}
-
-/** "Defaults first, then newest first" (contract), as SQL. */
-export const ADDRESS_ORDER = 'a.is_default DESC, a.created_at DESC, a.id DESC';
-
-/** The fields a client sets; the columns they are written to. */
-export const WRITABLE_ADDRESS_FIELDS = {
-  firstName: 'first_name',
-  lastName: 'last_name',
-  company: 'company',
-  addressLine1: 'address_line_1',
-  addressLine2: 'address_line_2',
-  city: 'city',
-  stateProvince: 'state_province',
-  postalCode: 'postal_code',
-  countryCode: 'country_code',
-  phone: 'phone',
-  label: 'label',
-} as const;
-
-export type AddressFields = { -readonly [K in keyof typeof WRITABLE_ADDRESS_FIELDS]: string | null };

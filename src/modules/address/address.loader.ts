@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import { isUuid } from '../../common/ids';
 import type { Queryable } from '../../db/database';
 import type { IdLookups } from '../../db/id-lookups';
-import { addressColumns, ADDRESS_COLUMNS, ADDRESS_ORDER, AddressRecord } from './address.entity';
+import { addressColumns, ADDRESS_COLUMNS, ADDRESS_ORDER, AddressRecord } from './address.record';
 
 const statements = new Map<string, string>();
 const NONE: readonly AddressRecord[] = Object.freeze([]);

@@ -3,11 +3,11 @@ import { Arg, Ctx, FieldResolver, ID, Info, Mutation, Resolver, Root } from 'typ
 import { authorizeLoaded } from '../../auth/authorize';
 import { AddressType } from '../../common/enums';
 import type { Context } from '../../context/context';
-import type { CustomerRecord } from '../customer/customer.entity';
+import type { CustomerRecord } from '../customer/customer.record';
 import { Customer } from '../customer/customer.type';
 import { fieldsUnderAll } from '../../common/selection';
 import { ADDRESS_FIELDS } from './address.attach';
-import { addressProperties, AddressRecord } from './address.entity';
+import { addressProperties, AddressRecord } from './address.record';
 import { AddressInput, AddressUpdateInput } from './address.input';
 import { CustomerAddress } from './address.type';
 

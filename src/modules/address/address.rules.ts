@@ -1,6 +1,6 @@
 import { toE164 } from '../../common/phone';
 import { DomainError, FieldError } from '../../errors/domain-error';
-import type { AddressFields } from './address.entity';
+import type { AddressFields } from './address.record';
 import { isCountryCode, normalizePostalCode } from './postal-code';
 
 export const MAX_LIVE_ADDRESSES = 50;

@@ -6,7 +6,7 @@ import type { Actor } from '../../auth/actor';
 import { changedValues, Transactor, UnitOfWork } from '../../db/unit-of-work';
 import { lockCustomer } from '../../db/locks';
 import { DomainError } from '../../errors/domain-error';
-import { ADDRESS_COLUMNS, AddressFields, AddressRecord, WRITABLE_ADDRESS_FIELDS } from './address.entity';
+import { ADDRESS_COLUMNS, AddressFields, AddressRecord, WRITABLE_ADDRESS_FIELDS } from './address.record';
 import { MAX_LIVE_ADDRESSES, normalizeAddress } from './address.rules';
 
 export type NewAddress = Partial<AddressFields> & {

@@ -1,65 +1,62 @@
-import type { AuditSeverity } from '../../common/enums';
-import { ColumnMap, selectList } from '../../db/columns';
+import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { CustomerEntity } from '../customer/customer.entity';
 
-/** An audit_events row as the read side selects it (aliased `e`), keyed by AuditEvent field names. */
-export interface AuditRecord {
-  id: string;
-  eventType: string;
-  severity: AuditSeverity;
-  customerId: string | null;
-  resourceId: string | null;
-  operation: string;
-  oldValues: unknown;
-  newValues: unknown;
-  actorId: string | null;
-  /** INET as a plain address (`host()`: no `/32` mask). */
-  ipAddress: string | null;
-  userAgent: string | null;
-  sessionId: string | null;
-  traceId: string | null;
-  metadata: Record<string, unknown>;
-  createdAt: Date;
-}
+/** `audit_events` (migration 1764200000000). Rows outlive their customer (`customer_id` set null). */
+@Entity('audit_events')
+@Check('audit_events_severity_check', `severity IN ('DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL')`)
+// With DESC orderings TypeORM cannot describe: all created by the migration only.
+@Index('idx_audit_events_customer_id', { synchronize: false })
+@Index('idx_audit_events_event_type', { synchronize: false })
+@Index('idx_audit_events_created_at', { synchronize: false })
+@Index('idx_audit_events_resource_id', { synchronize: false })
+@Index('idx_audit_events_operation', { synchronize: false })
+@Index('idx_audit_events_customer_id_created_at', { synchronize: false })
+@Index('idx_audit_events_event_type_created_at', { synchronize: false })
+@Index('idx_audit_events_resource_operation', { synchronize: false })
+export class AuditEventEntity {
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'audit_events_pkey' })
+  id!: string;
 
-export const AUDIT_COLUMN: ColumnMap<AuditRecord> = {
-  id: 'e.id',
-  eventType: 'e.event_type',
-  severity: 'e.severity',
-  customerId: 'e.customer_id',
-  resourceId: 'e.resource_id',
-  operation: 'e.operation',
-  oldValues: 'e.old_values',
-  newValues: 'e.new_values',
-  actorId: 'e.actor_id',
-  ipAddress: 'host(e.ip_address)',
-  userAgent: 'e.user_agent',
-  sessionId: 'e.session_id',
-  traceId: 'e.trace_id',
-  metadata: 'e.metadata',
-  createdAt: 'e.created_at',
-};
+  @Column('varchar', { name: 'event_type', length: 100 })
+  eventType!: string;
 
-/**
- * The keyset sort key: created_at as text, so a cursor keeps PostgreSQL's microseconds (a JS
- * Date would round them to milliseconds and skip or repeat rows). Formatted explicitly as
- * ISO 8601 UTC rather than `::text`, so it reads back the same whatever the session's
- * DateStyle and TimeZone, and a cursor can be checked strictly before it reaches SQL.
- */
-export const AUDIT_SORT_KEY = `to_char(e.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+  @Column('varchar', { length: 20, default: 'INFO' })
+  severity!: string;
 
-/** Every AuditEvent column, plus the sort key as "sortKey". */
-export const AUDIT_COLUMNS = `${selectList(AUDIT_COLUMN)}, ${AUDIT_SORT_KEY} AS "sortKey"`;
+  @Column('uuid', { name: 'customer_id', nullable: true })
+  @ForeignKey(() => CustomerEntity, { name: 'audit_events_customer_id_fkey', onDelete: 'SET NULL' })
+  customerId!: string | null;
 
-/** Newest first; id breaks ties between rows of one timestamp. Matches both (created_at DESC, id DESC) indexes. */
-export const AUDIT_ORDER = 'e.created_at DESC, e.id DESC';
+  @Column('uuid', { name: 'resource_id', nullable: true })
+  resourceId!: string | null;
 
-export type AuditRow = AuditRecord & { sortKey: string };
+  @Column('varchar', { length: 50 })
+  operation!: string;
 
-/**
- * True when someone other than the customer (an ADMIN, a service) made this change to their
- * account: who that was, and from where, is that person's data, not the customer's. The
- * customer's own view of their trail (Customer.auditTrail, the GDPR export) leaves it out.
- */
-export function actedByOther(event: Pick<AuditRecord, 'actorId'>, customerId: string): boolean {
-  return event.actorId !== null && event.actorId !== customerId;
+  @Column('jsonb', { name: 'old_values', nullable: true })
+  oldValues!: unknown;
+
+  @Column('jsonb', { name: 'new_values', nullable: true })
+  newValues!: unknown;
+
+  @Column('text', { name: 'user_agent', nullable: true })
+  userAgent!: string | null;
+
+  @Column('inet', { name: 'ip_address', nullable: true })
+  ipAddress!: string | null;
+
+  @Column('varchar', { name: 'actor_id', length: 255, nullable: true })
+  actorId!: string | null;
+
+  @Column('varchar', { name: 'session_id', length: 255, nullable: true })
+  sessionId!: string | null;
+
+  @Column('varchar', { name: 'trace_id', length: 64, nullable: true })
+  traceId!: string | null;
+
+  @Column('jsonb', { default: () => "'{}'" })
+  metadata!: Record<string, unknown>;
+
+  @Column('timestamptz', { name: 'created_at', default: () => 'now()' })
+  createdAt!: Date;
 }

@@ -3,7 +3,7 @@ import { groupBy } from '../../common/group-by';
 import { isUuid } from '../../common/ids';
 import type { Queryable } from '../../db/database';
 import { SqlParams } from '../../db/sql-params';
-import { AUDIT_COLUMNS, AUDIT_ORDER, AuditRow } from './audit.entity';
+import { AUDIT_COLUMNS, AUDIT_ORDER, AuditRow } from './audit.record';
 import { afterCondition, auditPage, AuditPage, decodeAuditCursor } from './audit.service';
 
 /**

@@ -2,9 +2,9 @@ import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-gr
 import { sees } from '../../auth/authorize';
 import { pageSize } from '../../common/cursor';
 import type { Context } from '../../context/context';
-import type { CustomerRecord } from '../customer/customer.entity';
+import type { CustomerRecord } from '../customer/customer.record';
 import { Customer } from '../customer/customer.type';
-import type { AuditRecord } from './audit.entity';
+import type { AuditRecord } from './audit.record';
 import { AuditEventFilter } from './audit.input';
 import { auditTrailKey } from './audit.loader';
 import { AUDIT_EVENTS_DEFAULT_FIRST, AUDIT_TRAIL_DEFAULT_FIRST, AuditPage, decodeAuditCursor } from './audit.service';

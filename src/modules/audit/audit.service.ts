@@ -7,7 +7,7 @@ import { DomainError } from '../../errors/domain-error';
 // SqlParams is generic (values only ever travel as parameters); it lives with the customer
 // list query for now.
 import { limitClause, SqlParams } from '../../db/sql-params';
-import { AUDIT_COLUMNS, AUDIT_ORDER, AuditRecord, AuditRow } from './audit.entity';
+import { AUDIT_COLUMNS, AUDIT_ORDER, AuditRecord, AuditRow } from './audit.record';
 
 export interface AuditListFilter {
   customerId?: string | null;

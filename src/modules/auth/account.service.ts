@@ -11,7 +11,7 @@ import { lockCustomer, lockLiveCustomer } from '../../db/locks';
 import type { Actor } from '../../auth/actor';
 import { Transactor, UnitOfWork } from '../../db/unit-of-work';
 import { DomainError } from '../../errors/domain-error';
-import { CUSTOMER_COLUMNS, CustomerRecord } from '../customer/customer.entity';
+import { CUSTOMER_COLUMNS, CustomerRecord } from '../customer/customer.record';
 import type { CustomerService, NewCustomer } from '../customer/customer.service';
 import type { Deferred } from '../../common/deferred';
 import type { Lockout } from './lockout';

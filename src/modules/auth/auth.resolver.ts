@@ -6,7 +6,7 @@ import { isWellFormedText } from '../../common/text';
 import { DomainError } from '../../errors/domain-error';
 import type { Context } from '../../context/context';
 import { Customer } from '../customer/customer.type';
-import type { CustomerRecord } from '../customer/customer.entity';
+import type { CustomerRecord } from '../customer/customer.record';
 import type { AuthResult } from './account.service';
 import { LoginInput, RegisterInput } from './auth.input';
 import { AuthPayload } from './auth.type';

@@ -1,82 +1,76 @@
-import { ColumnMap, selectList } from '../../db/columns';
-import type { AddressRecord } from '../address/address.entity';
-import type { GroupRecord } from '../group/group.entity';
-import type { PreferencesRecord } from '../preference/preference.entity';
-import type { CustomerStatus, CustomerType, Gender, RegistrationSource } from '../../common/enums';
+import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { CustomerGroupEntity } from '../group/group.entity';
 
 /**
- * A customers row as the services select it: public columns only. Secrets (password hash,
- * TOTP secret) live in their own tables and are never selected with a customer.
+ * `customers` (migration 1764000000000): the profile, and nothing secret. Password hashes,
+ * TOTP secrets, tokens and sessions are entities of their own (modules/auth/auth.entity.ts),
+ * so loading a customer can never load one of them.
  */
-export interface CustomerRecord {
-  id: string;
-  email: string;
-  firstName: string | null;
-  lastName: string | null;
-  phone: string | null;
-  dateOfBirth: string | null;
-  gender: Gender | null;
-  customerType: CustomerType;
-  status: CustomerStatus;
-  emailVerified: boolean;
-  twoFactorEnabled: boolean;
-  registrationSource: RegistrationSource | null;
-  metadata: Record<string, unknown>;
-  groupId: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-  /** Prefetched by a list query that joined them (see CustomerService.list); else loaded on demand. */
-  group?: GroupRecord | null;
-  preferences?: PreferencesRecord | null;
-  /** Attached for a whole list of customers at once, only where the viewer may read them (see attachAddresses). */
-  addresses?: readonly AddressRecord[];
-}
+@Entity('customers')
+@Check('customers_gender_check', `gender IN ('MALE', 'FEMALE', 'OTHER', 'UNDISCLOSED')`)
+@Check('customers_customer_type_check', `customer_type IN ('INDIVIDUAL', 'BUSINESS')`)
+@Check('customers_status_check', `status IN ('PENDING', 'ACTIVE', 'SUSPENDED', 'DELETED')`)
+@Check('customers_registration_source_check', `registration_source IN ('WEBSITE', 'MOBILE_APP', 'ADMIN', 'IMPORT', 'API', 'SOCIAL')`)
+// Expression and partial indexes, created by the migration only (TypeORM cannot describe them).
+@Index('uq_customers_email', { synchronize: false })
+@Index('idx_customers_email_prefix', { synchronize: false })
+@Index('idx_customers_status', { synchronize: false })
+@Index('idx_customers_group', { synchronize: false })
+@Index('idx_customers_created_keyset', { synchronize: false })
+@Index('idx_customers_email_keyset', { synchronize: false })
+@Index('idx_customers_last_name_keyset', { synchronize: false })
+@Index('idx_customers_full_name', { synchronize: false })
+export class CustomerEntity {
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'customers_pkey' })
+  id!: string;
 
-/** Column expression per CustomerRecord property (fixed SQL, never built from client input). */
-type CustomerColumns = Omit<CustomerRecord, 'group' | 'preferences' | 'addresses'>;
+  @Column('varchar', { length: 255 })
+  email!: string;
 
-const COLUMN: ColumnMap<CustomerColumns> = {
-  id: 'c.id',
-  email: 'c.email',
-  firstName: 'c.first_name',
-  lastName: 'c.last_name',
-  phone: 'c.phone',
-  dateOfBirth: 'c.date_of_birth',
-  gender: 'c.gender',
-  customerType: 'c.customer_type',
-  status: 'c.status',
-  emailVerified: 'c.email_verified',
-  twoFactorEnabled: 'c.two_factor_enabled',
-  registrationSource: 'c.registration_source',
-  metadata: 'c.metadata',
-  groupId: 'c.group_id',
-  createdAt: 'c.created_at',
-  updatedAt: 'c.updated_at',
-};
-const ALL = Object.keys(COLUMN) as (keyof CustomerColumns)[];
+  @Column('varchar', { name: 'first_name', length: 100, nullable: true })
+  firstName!: string | null;
 
-export const CUSTOMER_COLUMNS = selectList(COLUMN);
+  @Column('varchar', { name: 'last_name', length: 100, nullable: true })
+  lastName!: string | null;
 
-/** GraphQL fields computed from other columns. */
-const DERIVED: Record<string, (keyof CustomerColumns)[]> = {
-  displayName: ['firstName', 'lastName', 'email'],
-  group: ['groupId'],
-};
+  @Column('varchar', { length: 20, nullable: true })
+  phone!: string | null;
 
-/**
- * The properties a selection of Customer fields needs (always the id, which every fan-out
- * field resolves through). Returned in a fixed order so equal selections share a loader batch.
- */
-export function customerProperties(fields: ReadonlySet<string> | null): (keyof CustomerColumns)[] {
-  if (!fields) return ALL;
-  const wanted = new Set<keyof CustomerColumns>(['id']);
-  for (const f of fields) {
-    if (f in COLUMN) wanted.add(f as keyof CustomerColumns);
-    for (const d of DERIVED[f] ?? []) wanted.add(d);
-  }
-  return ALL.filter((k) => wanted.has(k));
-}
+  /** 'YYYY-MM-DD' (both drivers are told not to make a Date of it). */
+  @Column('date', { name: 'date_of_birth', nullable: true })
+  dateOfBirth!: string | null;
 
-export function customerColumns(properties: readonly (keyof CustomerColumns)[]): string {
-  return selectList(COLUMN, properties);
+  @Column('varchar', { length: 20, nullable: true })
+  gender!: string | null;
+
+  @Column('varchar', { name: 'customer_type', length: 20, default: 'INDIVIDUAL' })
+  customerType!: string;
+
+  @Column('varchar', { length: 20, default: 'ACTIVE' })
+  status!: string;
+
+  @Column('boolean', { name: 'email_verified', default: false })
+  emailVerified!: boolean;
+
+  @Column('boolean', { name: 'two_factor_enabled', default: false })
+  twoFactorEnabled!: boolean;
+
+  @Column('varchar', { name: 'registration_source', length: 20, nullable: true })
+  registrationSource!: string | null;
+
+  @Column('jsonb', { default: () => "'{}'" })
+  metadata!: Record<string, unknown>;
+
+  @Column('uuid', { name: 'group_id', nullable: true })
+  @ForeignKey(() => CustomerGroupEntity, { name: 'customers_group_id_fkey' })
+  groupId!: string | null;
+
+  @Column('timestamptz', { name: 'created_at', default: () => 'now()' })
+  createdAt!: Date;
+
+  @Column('timestamptz', { name: 'updated_at', default: () => 'now()' })
+  updatedAt!: Date;
+
+  @Column('timestamptz', { name: 'deleted_at', nullable: true })
+  deletedAt!: Date | null;
 }

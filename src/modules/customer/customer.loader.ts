@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import { isUuid } from '../../common/ids';
 import type { IdLookups } from '../../db/id-lookups';
-import { customerColumns, customerProperties, CustomerRecord } from './customer.entity';
+import { customerColumns, customerProperties, CustomerRecord } from './customer.record';
 
 /**
  * Loader key: the properties wanted and the id, so one batch selects only what was asked.

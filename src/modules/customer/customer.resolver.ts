@@ -5,7 +5,7 @@ import { CustomerStatus } from '../../common/enums';
 import type { Context } from '../../context/context';
 import { attachAddresses } from '../address/address.attach';
 import { CustomerGroup } from '../group/group.type';
-import type { CustomerRecord } from './customer.entity';
+import type { CustomerRecord } from './customer.record';
 import { customerKey } from './customer.loader';
 import { CreateCustomerInput, CustomerFilter, CustomerOrder, UpdateCustomerInput } from './customer.input';
 import { CustomerConnection } from './customer-connection.type';

@@ -9,10 +9,11 @@ import type { Actor } from '../../auth/actor';
 import { changedValues, Transactor, UnitOfWork } from '../../db/unit-of-work';
 import { isUniqueViolation } from '../../db/errors';
 import { DomainError } from '../../errors/domain-error';
-import { GROUP_COLUMN, GroupRecord } from '../group/group.entity';
+import { GROUP_COLUMN, GroupRecord } from '../group/group.record';
+import { GroupRepository } from '../group/group.repository';
 import { GroupService } from '../group/group.service';
-import { PREFERENCES_COLUMN, PreferencesRecord } from '../preference/preference.entity';
-import { CUSTOMER_COLUMNS, customerColumns, customerProperties, CustomerRecord } from './customer.entity';
+import { PREFERENCES_COLUMN, PreferencesRecord } from '../preference/preference.record';
+import { CUSTOMER_COLUMNS, customerColumns, customerProperties, CustomerRecord } from './customer.record';
 import { limitClause, SqlParams } from '../../db/sql-params';
 import { cursorFor, CustomerListFilter, CustomerListOrder, filterConditions, keyset } from './customer.list-query';
 
@@ -306,9 +307,8 @@ async function setColumn(tx: Queryable, id: string, column: 'status' | 'group_id
  * fail the statement that assigns the group (a 500).
  */
 async function requireGroup(tx: Queryable, groupId: string): Promise<string> {
-  const [row] = isUuid(groupId) ? await tx.query<{ id: string }>('SELECT id FROM customer_groups WHERE id = $1 FOR KEY SHARE', [groupId]) : [];
-  if (!row) throw DomainError.badInput('groupId', 'no customer group has this id');
-  return row.id;
+  if (!isUuid(groupId) || !(await new GroupRepository().lockExisting(tx, groupId))) throw DomainError.badInput('groupId', 'no customer group has this id');
+  return groupId;
 }
 
 /** Two creates racing for one email both pass any pre-check; the unique index decides. */

@@ -6,16 +6,16 @@ import type { Actor } from '../../auth/actor';
 import { Transactor, UnitOfWork } from '../../db/unit-of-work';
 import { DomainError } from '../../errors/domain-error';
 import { MEMBERSHIP_CHANGED } from '../../events/topics';
-import { ADDRESS_COLUMNS } from '../address/address.entity';
-import { actedByOther } from '../audit/audit.entity';
+import { ADDRESS_COLUMNS } from '../address/address.record';
+import { actedByOther } from '../audit/audit.record';
 import type { AuditService } from '../audit/audit.service';
 import type { Lockout } from '../auth/lockout';
 import { lockActiveSegments } from '../segment/segment.service';
-import { CUSTOMER_COLUMNS } from '../customer/customer.entity';
-import { GROUP_COLUMNS } from '../group/group.entity';
-import { PREFERENCES_COLUMNS } from '../preference/preference.entity';
-import { STATISTICS_COLUMNS } from '../statistics/statistics.entity';
-import { WISHLIST_COLUMNS } from '../wishlist/wishlist.entity';
+import { CUSTOMER_COLUMNS } from '../customer/customer.record';
+import { GROUP_COLUMNS } from '../group/group.record';
+import { PREFERENCES_COLUMNS } from '../preference/preference.record';
+import { STATISTICS_COLUMNS } from '../statistics/statistics.record';
+import { WISHLIST_COLUMNS } from '../wishlist/wishlist.record';
 
 export interface DeletionReceiptRecord {
   customerId: string;

@@ -1,12 +1,16 @@
 import DataLoader from 'dataloader';
 import { isUuid } from '../../common/ids';
 import type { Queryable } from '../../db/database';
-import { GROUP_COLUMNS, GroupRecord } from './group.entity';
+import { CustomerRepository } from '../customer/customer.repository';
+import type { GroupRecord } from './group.record';
+import { GroupRepository } from './group.repository';
+
+const groups = new GroupRepository();
+const customers = new CustomerRepository();
 
 export function groupByIdLoader(db: Queryable) {
   return new DataLoader<string, GroupRecord | null>(async (ids) => {
-    const rows = await db.query<GroupRecord>(`SELECT ${GROUP_COLUMNS} FROM customer_groups g WHERE g.id = ANY($1::uuid[])`, [ids.filter(isUuid)]);
-    const byId = new Map(rows.map((r) => [r.id, r]));
+    const byId = new Map((await groups.byIds(db, ids.filter(isUuid))).map((r) => [r.id, r]));
     return ids.map((id) => byId.get(id) ?? null);
   });
 }
@@ -14,12 +18,7 @@ export function groupByIdLoader(db: Queryable) {
 /** Live members per group: one grouped count for every group on the page. */
 export function groupMemberCountLoader(db: Queryable) {
   return new DataLoader<string, number>(async (ids) => {
-    const rows = await db.query<{ groupId: string; n: number }>(
-      `SELECT group_id AS "groupId", count(*)::int AS n FROM customers
-        WHERE group_id = ANY($1::uuid[]) AND deleted_at IS NULL GROUP BY group_id`,
-      [ids],
-    );
-    const byId = new Map(rows.map((r) => [r.groupId, r.n]));
-    return ids.map((id) => byId.get(id) ?? 0);
+    const counts = await customers.countLiveByGroup(db, ids);
+    return ids.map((id) => counts.get(id) ?? 0);
   });
 }

@@ -1,6 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../context/context';
-import type { GroupRecord } from './group.entity';
+import type { GroupRecord } from './group.record';
 import { CustomerGroupInput } from './group.input';
 import { CustomerGroup } from './group.type';
 

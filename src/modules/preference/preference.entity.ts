@@ -1,54 +1,78 @@
-import { ColumnMap, selectList } from '../../db/columns';
+import { Column, Entity, ForeignKey, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+import { CustomerEntity } from '../customer/customer.entity';
 
-/** The consent channels: each is a boolean column and a CustomerPreferences field of the same name. */
-export const CONSENT_CHANNELS = [
-  'emailMarketing',
-  'smsMarketing',
-  'pushNotifications',
-  'newsletter',
-  'dataSharing',
-  'analyticsTracking',
-  'cookieConsent',
-  'orderUpdates',
-  'promotionalEmails',
-] as const;
-export type ConsentChannel = (typeof CONSENT_CHANNELS)[number];
+/** `customer_preferences` (migration 1764000000000): one row per customer; marketing consents default to off. */
+@Entity('customer_preferences')
+export class CustomerPreferencesEntity {
+  @PrimaryColumn('uuid', { name: 'customer_id', primaryKeyConstraintName: 'customer_preferences_pkey' })
+  @ForeignKey(() => CustomerEntity, { name: 'customer_preferences_customer_id_fkey', onDelete: 'CASCADE' })
+  customerId!: string;
 
-/** camelCase channel -> snake_case column, written out so no string reaches SQL unchecked. */
-export const CHANNEL_COLUMN: Record<ConsentChannel, string> = {
-  emailMarketing: 'email_marketing',
-  smsMarketing: 'sms_marketing',
-  pushNotifications: 'push_notifications',
-  newsletter: 'newsletter',
-  dataSharing: 'data_sharing',
-  analyticsTracking: 'analytics_tracking',
-  cookieConsent: 'cookie_consent',
-  orderUpdates: 'order_updates',
-  promotionalEmails: 'promotional_emails',
-};
+  @Column('boolean', { name: 'email_marketing', default: false })
+  emailMarketing!: boolean;
 
-export type PreferencesRecord = Record<ConsentChannel, boolean> & {
-  customerId: string;
-  custom: Record<string, unknown>;
-  updatedAt: Date;
-};
+  @Column('boolean', { name: 'sms_marketing', default: false })
+  smsMarketing!: boolean;
 
-export const PREFERENCES_COLUMN = {
-  customerId: 'p.customer_id',
-  ...(Object.fromEntries(CONSENT_CHANNELS.map((c) => [c, `p.${CHANNEL_COLUMN[c]}`])) as Record<ConsentChannel, string>),
-  custom: 'p.custom_preferences',
-  updatedAt: 'p.updated_at',
-} satisfies ColumnMap<PreferencesRecord>;
+  @Column('boolean', { name: 'push_notifications', default: false })
+  pushNotifications!: boolean;
 
-export const PREFERENCES_COLUMNS = selectList<PreferencesRecord>(PREFERENCES_COLUMN);
+  @Column('boolean', { default: false })
+  newsletter!: boolean;
 
-export interface ConsentRecordRow {
-  customerId: string;
-  channel: string;
-  granted: boolean;
-  source: string | null;
-  ipAddress: string | null;
-  /** Who recorded it (as audit rows' actorId); not a GraphQL field. */
-  actorId: string | null;
-  recordedAt: Date;
+  @Column('boolean', { name: 'data_sharing', default: false })
+  dataSharing!: boolean;
+
+  @Column('boolean', { name: 'analytics_tracking', default: false })
+  analyticsTracking!: boolean;
+
+  @Column('boolean', { name: 'cookie_consent', default: false })
+  cookieConsent!: boolean;
+
+  @Column('boolean', { name: 'order_updates', default: true })
+  orderUpdates!: boolean;
+
+  @Column('boolean', { name: 'promotional_emails', default: false })
+  promotionalEmails!: boolean;
+
+  @Column('jsonb', { name: 'custom_preferences', default: () => "'{}'" })
+  customPreferences!: Record<string, unknown>;
+
+  @Column('timestamptz', { name: 'created_at', default: () => 'now()' })
+  createdAt!: Date;
+
+  @Column('timestamptz', { name: 'updated_at', default: () => 'now()' })
+  updatedAt!: Date;
+}
+
+/** `consent_log` (migrations 1764000000000, 1764510000000): one row per consent given or withdrawn. */
+@Entity('consent_log')
+@Index('idx_consent_log_customer', { synchronize: false })
+export class ConsentLogEntity {
+  /** BIGSERIAL: a string, as pg reads BIGINT. */
+  @PrimaryGeneratedColumn('increment', { type: 'bigint', primaryKeyConstraintName: 'consent_log_pkey' })
+  id!: string;
+
+  @Column('uuid', { name: 'customer_id' })
+  @ForeignKey(() => CustomerEntity, { name: 'consent_log_customer_id_fkey', onDelete: 'CASCADE' })
+  customerId!: string;
+
+  @Column('varchar', { length: 50 })
+  channel!: string;
+
+  @Column('boolean')
+  granted!: boolean;
+
+  @Column('varchar', { length: 20, nullable: true })
+  source!: string | null;
+
+  @Column('inet', { name: 'ip_address', nullable: true })
+  ipAddress!: string | null;
+
+  @Column('timestamptz', { name: 'recorded_at', default: () => 'now()' })
+  recordedAt!: Date;
+
+  /** Who recorded it: a customer id, or a staff member's or service's subject (as audit_events.actor_id). */
+  @Column('varchar', { name: 'actor_id', length: 255, nullable: true })
+  actorId!: string | null;
 }

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import { groupBy } from '../../common/group-by';
 import type { Queryable } from '../../db/database';
-import { ConsentRecordRow, PREFERENCES_COLUMNS, PreferencesRecord } from './preference.entity';
+import { ConsentRecordRow, PREFERENCES_COLUMNS, PreferencesRecord } from './preference.record';
 
 export function preferencesByCustomerLoader(db: Queryable) {
   return new DataLoader<string, PreferencesRecord | null>(async (ids) => {

@@ -2,9 +2,9 @@ import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Resolver, Root } from 'type
 import { sees } from '../../auth/authorize';
 import { pageSize } from '../../common/cursor';
 import type { Context } from '../../context/context';
-import type { CustomerRecord } from '../customer/customer.entity';
+import type { CustomerRecord } from '../customer/customer.record';
 import { Customer } from '../customer/customer.type';
-import type { ConsentRecordRow, PreferencesRecord } from './preference.entity';
+import type { ConsentRecordRow, PreferencesRecord } from './preference.record';
 import { PreferencesInput } from './preference.input';
 import { ConsentRecord, CustomerPreferences } from './preference.type';
 

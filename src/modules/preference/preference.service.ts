@@ -4,7 +4,7 @@ import { jsonObject } from '../../common/json';
 import type { RequestMeta } from '../../auth/actor';
 import { Transactor } from '../../db/unit-of-work';
 import { DomainError } from '../../errors/domain-error';
-import { CHANNEL_COLUMN, CONSENT_CHANNELS, ConsentChannel, PREFERENCES_COLUMNS, PreferencesRecord } from './preference.entity';
+import { CHANNEL_COLUMN, CONSENT_CHANNELS, ConsentChannel, PREFERENCES_COLUMNS, PreferencesRecord } from './preference.record';
 
 export type PreferencesChange = Partial<Record<ConsentChannel, boolean | null>> & { custom?: Record<string, unknown> | null };
 

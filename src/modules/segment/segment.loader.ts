@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import { isUuid } from '../../common/ids';
 import type { Queryable } from '../../db/database';
-import { SEGMENT_COLUMNS, SegmentRecord } from './segment.entity';
+import { SEGMENT_COLUMNS, SegmentRecord } from './segment.record';
 
 export function segmentByIdLoader(db: Queryable) {
   return new DataLoader<string, SegmentRecord | null>(async (ids) => {

@@ -2,11 +2,11 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Ctx, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { selectedFields } from '../../common/selection';
 import type { Context } from '../../context/context';
-import type { CustomerRecord } from '../customer/customer.entity';
+import type { CustomerRecord } from '../customer/customer.record';
 import { CustomerConnection } from '../customer/customer-connection.type';
 import { Customer } from '../customer/customer.type';
 import type { RefreshResult } from './segment.service';
-import type { SegmentRecord } from './segment.entity';
+import type { SegmentRecord } from './segment.record';
 import { SegmentInput } from './segment.input';
 import { CustomerSegment, SegmentRefreshResult } from './segment.type';
 

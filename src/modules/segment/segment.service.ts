@@ -8,7 +8,7 @@ import { Transactor, UnitOfWork } from '../../db/unit-of-work';
 import { isUniqueViolation } from '../../db/errors';
 import { DomainError } from '../../errors/domain-error';
 import { MEMBERSHIP_BATCH, MEMBERSHIP_BATCH_SIZE, MEMBERSHIP_CHANGED } from '../../events/topics';
-import { SEGMENT_COLUMNS, SegmentRecord } from './segment.entity';
+import { SEGMENT_COLUMNS, SegmentRecord } from './segment.record';
 import { checkRules, compileMembership, RuleInput, SegmentRuleRecord } from './segment.rules';
 
 export interface SegmentDefinition {

@@ -1,49 +1,62 @@
-import { ColumnMap, selectList } from '../../db/columns';
-import type { CustomerStatistics } from './statistics.type';
+import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
+import { CustomerEntity } from '../customer/customer.entity';
 
 /**
- * A customer_statistics row as the loader selects it. Amounts come back as text (`::text`),
- * so neither driver (pg, PGlite) ever turns a NUMERIC into a float; the average is derived in
- * SQL from the exact total (NUMERIC division, rounded half away from zero to cents).
+ * `customer_statistics` (migration 1764400000000). Amounts are exact decimals, read as
+ * strings (NUMERIC never becomes a float); the average is derived, never stored.
  */
-export interface StatisticsRow {
-  customerId: string;
-  totalOrders: number;
-  totalSpent: string;
-  averageOrderValue: string;
-  currencyCode: string;
-  firstOrderAt: Date | null;
-  lastOrderAt: Date | null;
+@Entity('customer_statistics')
+@Check('customer_statistics_total_orders_check', 'total_orders >= 0')
+@Check('customer_statistics_total_spent_check', 'total_spent >= 0')
+export class CustomerStatisticsEntity {
+  @PrimaryColumn('uuid', { name: 'customer_id', primaryKeyConstraintName: 'customer_statistics_pkey' })
+  @ForeignKey(() => CustomerEntity, { name: 'customer_statistics_customer_id_fkey', onDelete: 'CASCADE' })
+  customerId!: string;
+
+  @Column('integer', { name: 'total_orders', default: 0 })
+  totalOrders!: number;
+
+  @Column('numeric', { name: 'total_spent', precision: 14, scale: 2, default: 0 })
+  totalSpent!: string;
+
+  @Column('char', { name: 'currency_code', length: 3 })
+  currencyCode!: string;
+
+  @Column('timestamptz', { name: 'first_order_at', nullable: true })
+  firstOrderAt!: Date | null;
+
+  @Column('timestamptz', { name: 'last_order_at', nullable: true })
+  lastOrderAt!: Date | null;
+
+  @Column('timestamptz', { name: 'updated_at', default: () => 'now()' })
+  updatedAt!: Date;
 }
 
-export const STATISTICS_COLUMN = {
-  customerId: 's.customer_id',
-  totalOrders: 's.total_orders',
-  totalSpent: 's.total_spent::text',
-  averageOrderValue: '(CASE WHEN s.total_orders > 0 THEN round(s.total_spent / s.total_orders, 2) ELSE 0 END)::numeric(14, 2)::text',
-  currencyCode: 's.currency_code',
-  firstOrderAt: 's.first_order_at',
-  lastOrderAt: 's.last_order_at',
-} satisfies ColumnMap<StatisticsRow>;
+/** `customer_order_ledger`: one row per order and kind, the idempotency key of order events. */
+@Entity('customer_order_ledger')
+@Check('customer_order_ledger_kind_check', `kind IN ('COMPLETED', 'REFUNDED')`)
+@Check('customer_order_ledger_amount_check', 'amount >= 0')
+@Index('idx_order_ledger_customer', { synchronize: false })
+export class OrderLedgerEntity {
+  @PrimaryColumn('varchar', { name: 'order_id', length: 100, primaryKeyConstraintName: 'customer_order_ledger_pkey' })
+  orderId!: string;
 
-export const STATISTICS_COLUMNS = selectList<StatisticsRow>(STATISTICS_COLUMN);
+  @PrimaryColumn('varchar', { length: 20, primaryKeyConstraintName: 'customer_order_ledger_pkey' })
+  kind!: string;
 
-/** The GraphQL shape; a customer with no row yet (no order counted) has zeros in the shop currency. */
-export function toStatistics(row: StatisticsRow | null, shopCurrency: string): CustomerStatistics {
-  if (!row) {
-    return {
-      totalOrders: 0,
-      totalSpent: { amount: '0.00', currencyCode: shopCurrency },
-      averageOrderValue: { amount: '0.00', currencyCode: shopCurrency },
-      firstOrderAt: null,
-      lastOrderAt: null,
-    };
-  }
-  return {
-    totalOrders: row.totalOrders,
-    totalSpent: { amount: row.totalSpent, currencyCode: row.currencyCode },
-    averageOrderValue: { amount: row.averageOrderValue, currencyCode: row.currencyCode },
-    firstOrderAt: row.firstOrderAt,
-    lastOrderAt: row.lastOrderAt,
-  };
+  @Column('uuid', { name: 'customer_id' })
+  @ForeignKey(() => CustomerEntity, { name: 'customer_order_ledger_customer_id_fkey', onDelete: 'CASCADE' })
+  customerId!: string;
+
+  @Column('numeric', { precision: 14, scale: 2 })
+  amount!: string;
+
+  @Column('char', { name: 'currency_code', length: 3 })
+  currencyCode!: string;
+
+  @Column('timestamptz', { name: 'occurred_at' })
+  occurredAt!: Date;
+
+  @Column('timestamptz', { name: 'applied_at', default: () => 'now()' })
+  appliedAt!: Date;
 }

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import { isUuid } from '../../common/ids';
 import type { Queryable } from '../../db/database';
-import { STATISTICS_COLUMNS, StatisticsRow } from './statistics.entity';
+import { STATISTICS_COLUMNS, StatisticsRow } from './statistics.record';
 
 /** Statistics of many customers in one statement; null where no order was counted yet. */
 export function statisticsByCustomerLoader(db: Queryable) {

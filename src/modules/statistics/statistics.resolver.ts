@@ -1,8 +1,8 @@
 import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../context/context';
-import type { CustomerRecord } from '../customer/customer.entity';
+import type { CustomerRecord } from '../customer/customer.record';
 import { Customer } from '../customer/customer.type';
-import { toStatistics } from './statistics.entity';
+import { toStatistics } from './statistics.record';
 import { CustomerStatistics } from './statistics.type';
 
 @Resolver(() => Customer)

@@ -1,17 +1,21 @@
-/** A wishlist item as the services return it; `product` is a reference the gateway resolves. */
-export interface WishlistRecord {
-  id: string;
-  customerId: string;
-  product: { id: string };
-  addedAt: Date;
+import { Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
+import { CustomerEntity } from '../customer/customer.entity';
+
+/** `customer_wishlist_items` (migration 1764100000000): a product at most once per customer. */
+@Entity('customer_wishlist_items')
+@Unique('uq_wishlist_customer_product', ['customerId', 'productId'])
+@Index('idx_wishlist_customer_added', { synchronize: false })
+export class WishlistItemEntity {
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'customer_wishlist_items_pkey' })
+  id!: string;
+
+  @Column('uuid', { name: 'customer_id' })
+  @ForeignKey(() => CustomerEntity, { name: 'customer_wishlist_items_customer_id_fkey', onDelete: 'CASCADE' })
+  customerId!: string;
+
+  @Column('varchar', { name: 'product_id', length: 100 })
+  productId!: string;
+
+  @Column('timestamptz', { name: 'added_at', default: () => 'now()' })
+  addedAt!: Date;
 }
-
-export const WISHLIST_COLUMNS = `w.id, w.customer_id AS "customerId", w.product_id AS "productId", w.added_at AS "addedAt"`;
-
-export type WishlistRow = Omit<WishlistRecord, 'product'> & { productId: string };
-
-export function toWishlistRecord({ productId, ...row }: WishlistRow): WishlistRecord {
-  return { ...row, product: { id: productId } };
-}
-
-export const MAX_WISHLIST_ITEMS = 500;

@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import { groupBy } from '../../common/group-by';
 import { isUuid } from '../../common/ids';
 import type { Queryable } from '../../db/database';
-import { toWishlistRecord, WISHLIST_COLUMNS, WishlistRecord, WishlistRow } from './wishlist.entity';
+import { toWishlistRecord, WISHLIST_COLUMNS, WishlistRecord, WishlistRow } from './wishlist.record';
 
 /** Wishlists of many customers in one statement, newest first. */
 export function wishlistByCustomerLoader(db: Queryable) {

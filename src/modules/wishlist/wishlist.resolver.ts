@@ -1,8 +1,8 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../context/context';
-import type { CustomerRecord } from '../customer/customer.entity';
+import type { CustomerRecord } from '../customer/customer.record';
 import { Customer } from '../customer/customer.type';
-import type { WishlistRecord } from './wishlist.entity';
+import type { WishlistRecord } from './wishlist.record';
 import { WishlistItem } from './wishlist.type';
 
 @Resolver(() => WishlistItem)

@@ -2,7 +2,7 @@ import type { Actor } from '../../auth/actor';
 import { Transactor } from '../../db/unit-of-work';
 import { lockCustomer } from '../../db/locks';
 import { DomainError } from '../../errors/domain-error';
-import { MAX_WISHLIST_ITEMS, toWishlistRecord, WISHLIST_COLUMNS, WishlistRecord, WishlistRow } from './wishlist.entity';
+import { MAX_WISHLIST_ITEMS, toWishlistRecord, WISHLIST_COLUMNS, WishlistRecord, WishlistRow } from './wishlist.record';
 
 function productId(raw: string): string {
   const id = raw.trim();

@@ -1,0 +1,151 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+/**
+ * One repository per module is the only code that touches that module's tables (issue #16):
+ * no SQL naming a table (FROM, JOIN, INTO, UPDATE, TABLE, USING, REFERENCES) lives outside
+ * its owner's repository. Comments are left out of the scan; entities name their table in
+ * `@Entity(...)`, which is no SQL.
+ */
+
+const SRC = path.join(__dirname, '../../src');
+
+/** Table -> the one file that may write SQL touching it. */
+const OWNER: Record<string, string> = {
+  customer_groups: 'modules/group/group.repository.ts',
+  customers: 'modules/customer/customer.repository.ts',
+  customer_preferences: 'modules/preference/preference.repository.ts',
+  consent_log: 'modules/preference/preference.repository.ts',
+  customer_addresses: 'modules/address/address.repository.ts',
+  customer_wishlist_items: 'modules/wishlist/wishlist.repository.ts',
+  audit_events: 'modules/audit/audit.repository.ts',
+  outbox_events: 'events/outbox.repository.ts',
+  customer_credentials: 'modules/auth/auth.repository.ts',
+  customer_sessions: 'modules/auth/auth.repository.ts',
+  customer_tokens: 'modules/auth/auth.repository.ts',
+  customer_two_factor: 'modules/auth/auth.repository.ts',
+  customer_recovery_codes: 'modules/auth/auth.repository.ts',
+  login_lockouts: 'modules/auth/auth.repository.ts',
+  customer_segments: 'modules/segment/segment.repository.ts',
+  customer_segment_members: 'modules/segment/segment.repository.ts',
+  customer_statistics: 'modules/statistics/statistics.repository.ts',
+  customer_order_ledger: 'modules/statistics/statistics.repository.ts',
+};
+
+/**
+ * Reads of another module's tables that stay, on purpose, in a repository's own statement:
+ * one statement where a repository call each would cost a round trip on a benchmarked path.
+ * Each entry says why.
+ */
+const JOINED: Record<string, { tables: string[]; why: string }> = {};
+
+/**
+ * TODO(#16): modules not converted yet. This list only shrinks: an entry that is no longer
+ * needed fails the test, so converting a module means deleting its lines here.
+ */
+const NOT_YET_CONVERTED: Record<string, string[]> = {
+  // TODO(#16): the outbox (its claim is hand-written SQL on purpose: FOR UPDATE SKIP LOCKED) and audit writes of the unit of work.
+  'db/unit-of-work.ts': ['audit_events', 'outbox_events'],
+  'events/relay.ts': ['outbox_events'],
+  'observability/metrics.ts': ['outbox_events'],
+  // TODO(#16): customers (the customer module: profile reads and writes, the row lock).
+  'db/locks.ts': ['customers'],
+  'modules/customer/customer.loader.ts': ['customers'],
+  'modules/customer/customer.service.ts': ['customer_groups', 'customer_preferences', 'customers'],
+  'modules/customer/customer.list-query.ts': ['customer_segment_members', 'customer_segments'],
+  // TODO(#16): addresses.
+  'modules/address/address.loader.ts': ['customer_addresses'],
+  'modules/address/address.service.ts': ['customer_addresses'],
+  // TODO(#16): the audit trail.
+  'modules/audit/audit.loader.ts': ['audit_events'],
+  'modules/audit/audit.retention.ts': ['audit_events'],
+  'modules/audit/audit.service.ts': ['audit_events'],
+  // TODO(#16): preferences and the consent log.
+  'modules/preference/preference.loader.ts': ['consent_log', 'customer_preferences'],
+  'modules/preference/preference.service.ts': ['consent_log', 'customer_preferences', 'customers'],
+  // TODO(#16): segments (the refresh stays hand-written SQL: set-based over every customer).
+  'modules/segment/segment.loader.ts': ['customer_segment_members', 'customer_segments'],
+  'modules/segment/segment.rules.ts': ['customer_addresses', 'customer_groups', 'customer_preferences', 'customer_statistics'],
+  'modules/segment/segment.service.ts': ['customer_segment_members', 'customer_segments', 'customers', 'outbox_events'],
+  // TODO(#16): statistics and the order ledger.
+  'modules/statistics/statistics.loader.ts': ['customer_statistics'],
+  'modules/statistics/statistics.service.ts': ['customer_order_ledger', 'customer_statistics'],
+  // TODO(#16): the wishlist.
+  'modules/wishlist/wishlist.loader.ts': ['customer_wishlist_items'],
+  'modules/wishlist/wishlist.service.ts': ['customer_wishlist_items'],
+  // TODO(#16): GDPR erasure and export, through each repository's erasePersonal / exportPersonal.
+  'modules/gdpr/gdpr.service.ts': [
+    'audit_events',
+    'consent_log',
+    'customer_addresses',
+    'customer_credentials',
+    'customer_groups',
+    'customer_order_ledger',
+    'customer_preferences',
+    'customer_recovery_codes',
+    'customer_segment_members',
+    'customer_segments',
+    'customer_sessions',
+    'customer_statistics',
+    'customer_two_factor',
+    'customer_wishlist_items',
+    'customers',
+  ],
+  // TODO(#16): accounts, last (auth/ is being changed on main).
+  'auth/sessions.ts': ['customer_sessions', 'customers'],
+  'modules/auth/account.service.ts': ['customer_credentials', 'customer_sessions', 'customer_two_factor', 'customers'],
+  'modules/auth/lockout.ts': ['login_lockouts'],
+  'modules/auth/one-time-tokens.ts': ['customer_tokens'],
+  'modules/auth/two-factor.service.ts': ['customer_recovery_codes', 'customer_two_factor', 'customers'],
+};
+
+const TABLES = Object.keys(OWNER);
+const SQL_REF = new RegExp(`\\b(?:FROM|JOIN|INTO|UPDATE|TABLE|USING|REFERENCES)\\s+(?:ONLY\\s+)?(${TABLES.join('|')})\\b`, 'gi');
+
+function files(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    return e.isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+function withoutComments(source: string): string {
+  return source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+}
+
+/** file -> tables its SQL touches that another module owns (or that it owns but is not the repository). */
+function foreignTouches(): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const file of files(SRC)) {
+    const rel = path.relative(SRC, file).split(path.sep).join('/');
+    const touched = new Set<string>();
+    for (const m of withoutComments(fs.readFileSync(file, 'utf8')).matchAll(SQL_REF)) {
+      const table = m[1].toLowerCase();
+      if (OWNER[table] !== rel) touched.add(table);
+    }
+    if (touched.size) out[rel] = [...touched].sort();
+  }
+  return out;
+}
+
+it('finds SQL touching a module table only in its repository (and in the listed joins and not-yet-converted files)', () => {
+  const allowed: Record<string, string[]> = {};
+  for (const [file, tables] of Object.entries(NOT_YET_CONVERTED)) allowed[file] = [...tables];
+  for (const [file, { tables }] of Object.entries(JOINED)) allowed[file] = [...new Set([...(allowed[file] ?? []), ...tables])];
+  for (const file of Object.keys(allowed)) allowed[file].sort();
+  expect(foreignTouches()).toEqual(allowed);
+});
+
+it('uses TypeORM entities only in repositories (and the entity list, and other entities for their foreign keys)', () => {
+  const users = files(SRC)
+    .map((file) => path.relative(SRC, file).split(path.sep).join('/'))
+    .filter((rel) => /from '[^']*\.entity'/.test(fs.readFileSync(path.join(SRC, rel), 'utf8')))
+    .filter((rel) => !/\.(repository|entity)\.ts$/.test(rel) && rel !== 'db/entities.ts');
+  expect(users).toEqual([]);
+});
+
+it('knows every table the migrations create', () => {
+  const migrations = fs.readdirSync(path.join(SRC, '../migrations')).map((f) => fs.readFileSync(path.join(SRC, '../migrations', f), 'utf8'));
+  const created = migrations.flatMap((m) => [...m.matchAll(/CREATE TABLE (?:IF NOT EXISTS )?(\w+)/g)].map((x) => x[1]));
+  expect(created.sort()).toEqual([...TABLES].sort());
+});
