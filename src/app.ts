@@ -11,6 +11,7 @@ import { WebSocketServer } from 'ws';
 import { GraphQLError } from 'graphql';
 import { Authenticator } from './auth/authenticator';
 import { TokenIssuer, TokenVerifier } from './auth/jwt';
+import { PasswordGate, passwordGateConcurrency } from './auth/password-gate';
 import { IpRateLimiter } from './auth/rate-limit';
 import { SessionStore } from './auth/sessions';
 import type { Config } from './config/config';
@@ -105,6 +106,9 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
       `${config.eventsNamespace}customer:auth-account`,
       'this account',
     ),
+    // Beyond 8 waiting per slot, or 8 per customer, a check would wait longer than a client
+    // does (bcrypt at cost 12 takes about 0.25 s, a change two of those): refused instead.
+    passwordGate: new PasswordGate({ concurrency: passwordGateConcurrency(), maxWaiting: 8 * passwordGateConcurrency(), maxPerCustomer: 8 }),
     deferred,
   });
   const retention = new AuditRetention(db, { retentionDays: config.auditRetentionDays, intervalMs: 3_600_000 }, logger);

@@ -1,5 +1,6 @@
 import type { TokenIssuer } from './auth/jwt';
 import { PasswordHasher } from './auth/passwords';
+import type { PasswordGate } from './auth/password-gate';
 import type { IpRateLimiter } from './auth/rate-limit';
 import { SecretBox } from './auth/secret-box';
 import type { SessionStore } from './auth/sessions';
@@ -42,6 +43,7 @@ export interface AuthParts {
   issuer: TokenIssuer;
   limiter: IpRateLimiter;
   accountLimiter: IpRateLimiter;
+  passwordGate: PasswordGate;
   deferred: Deferred;
 }
 

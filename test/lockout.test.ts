@@ -98,16 +98,34 @@ describe('parallel correct passwords', () => {
     expect(code(await login(slow, account.email, PASSWORD))).toBeUndefined();
   });
 
-  it('8 parallel changePassword calls with the right current password all succeed', async () => {
+  it('8 parallel changePassword calls with the right current password all succeed, one after another', async () => {
     const account = await register(slow);
-    const change = (n: number) =>
+    // One customer's checks run one at a time, each against the password the previous one
+    // set: the current password stays right when each sets the same one again...
+    const change = (current: string, next: string) =>
+      slow.gql('mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }', { c: current, n: next }, account.token);
+    const results = await Promise.all(Array.from({ length: 8 }, () => change(PASSWORD, PASSWORD)));
+    expect(results.map((r) => code(r) ?? 'ok')).toEqual(Array(8).fill('ok'));
+    // ... and when each sets a new one, exactly one of them knew the password it replaced.
+    const changed = await Promise.all(Array.from({ length: 4 }, (_, i) => change(PASSWORD, `next secret ${i}`)));
+    expect(changed.map((r) => code(r) ?? 'ok').sort()).toEqual(['INVALID_CREDENTIALS', 'INVALID_CREDENTIALS', 'INVALID_CREDENTIALS', 'ok']);
+  });
+
+  it('20 parallel changePassword calls of one customer: one check at a time, 8 at most in line, the rest refused at once; others unaffected', async () => {
+    const [account, other] = [await register(slow), await register(slow)];
+    const change = (token: string, n: number) =>
       slow.gql(
         'mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }',
-        { c: PASSWORD, n: `next secret ${n}` },
-        account.token,
+        { c: PASSWORD, n: PASSWORD },
+        token,
+        fromIp(`192.0.2.${n}`),
       );
-    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => change(i)));
-    expect(results.map((r) => code(r) ?? 'ok')).toEqual(Array(8).fill('ok'));
+    const [flood, theirs] = await Promise.all([Promise.all(Array.from({ length: 20 }, (_, i) => change(account.token, 100 + i))), change(other.token, 99)]);
+    const refused = flood.filter((r) => code(r) === 'RATE_LIMITED');
+    expect(refused.length).toBeGreaterThanOrEqual(1);
+    for (const r of refused) expect(r.errors![0].message).toMatch(/for this account at once/);
+    expect(flood.filter((r) => r.data?.changePassword === true).length).toBe(20 - refused.length);
+    expect(theirs.data).toEqual({ changePassword: true });
   });
 
   it('right and wrong passwords in parallel: the right ones sign in, the wrong ones are refused, nothing else', async () => {

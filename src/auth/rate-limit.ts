@@ -20,7 +20,18 @@ export class IpRateLimiter {
   ) {
     const memory = new RateLimiterMemory({ points, duration: windowSeconds, keyPrefix });
     this.limiter = redis
-      ? new RateLimiterRedis({ storeClient: redis, points, duration: windowSeconds, keyPrefix, rejectIfRedisNotReady: true, insuranceLimiter: memory })
+      ? new RateLimiterRedis({
+          storeClient: redis,
+          points,
+          duration: windowSeconds,
+          keyPrefix,
+          rejectIfRedisNotReady: true,
+          insuranceLimiter: memory,
+          // A key refused once is refused from memory until its window ends: a flood of
+          // refused attempts costs no Redis round trip each. (Only once refused: a refund
+          // before that still counts.)
+          inMemoryBlockOnConsumed: points + 1,
+        })
       : memory;
   }
 

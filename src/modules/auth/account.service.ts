@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuthConfig } from '../../config/config';
 import type { TokenIssuer } from '../../auth/jwt';
 import { checkNewPassword, PasswordHasher } from '../../auth/passwords';
+import type { PasswordGate } from '../../auth/password-gate';
 import type { IpRateLimiter } from '../../auth/rate-limit';
 import type { SessionStore } from '../../auth/sessions';
 import { asCustomer, type Viewer } from '../../auth/viewer';
@@ -40,6 +41,8 @@ export interface AccountDeps {
   lockout: Lockout;
   /** Attempts per customer at what costs a password compare while signed in (changePassword, re-authentication). */
   accountLimiter: IpRateLimiter;
+  /** One in-session password check per customer at a time, a few per process (password-gate.ts). */
+  passwordGate: PasswordGate;
   deferred: Deferred;
 }
 
@@ -259,19 +262,28 @@ export class AccountService {
   async changePassword(currentPassword: string, newPassword: string, actor: Actor): Promise<true> {
     const viewer = asCustomer(actor.viewer);
     checkNewPassword('newPassword', newPassword);
-    const { hasher, work } = this.deps;
-    await this.consumePasswordAttempt(viewer.customerId, actor);
-    const account = await this.findAccount('id', viewer.customerId);
-    if (!account) {
-      await hasher.burn(currentPassword);
-      throw INVALID_CREDENTIALS();
-    }
-    await this.checkPassword(account, currentPassword, actor);
-    const passwordHash = await hasher.hash(newPassword);
-    await work.run(actor, async (w) => {
-      // Erased while the new password was being hashed: nothing more is written for them.
-      if (!(await lockLiveCustomer(w.tx, account.id))) throw INVALID_CREDENTIALS();
-      await this.setPassword(w, account, passwordHash, viewer.sessionId, 'customer.password.change');
+    const { hasher, work, passwordGate } = this.deps;
+    // The whole change inside the gate: one at a time per customer in this process, so each
+    // compares against the password the previous one set.
+    await passwordGate.run(viewer.customerId, async () => {
+      await this.consumePasswordAttempt(viewer.customerId, actor);
+      const account = await this.findAccount('id', viewer.customerId);
+      if (!account) {
+        await hasher.burn(currentPassword);
+        throw INVALID_CREDENTIALS();
+      }
+      await this.checkPassword(account, currentPassword, actor);
+      const passwordHash = await hasher.hash(newPassword);
+      await work.run(actor, async (w) => {
+        // Erased while the new password was being hashed: nothing more is written for them.
+        if (!(await lockLiveCustomer(w.tx, account.id))) throw INVALID_CREDENTIALS();
+        // Changed since we compared (by another replica, or a reset): compared again, under
+        // the row lock, against what is stored now. Rare, so the bcrypt work inside the
+        // transaction is too; of concurrent changes from one password exactly one wins.
+        const [stored] = await w.tx.query<{ hash: string }>('SELECT password_hash AS hash FROM customer_credentials WHERE customer_id = $1', [account.id]);
+        if (stored?.hash !== account.passwordHash && !(stored && (await hasher.verify(currentPassword, stored.hash)))) throw INVALID_CREDENTIALS();
+        await this.setPassword(w, account, passwordHash, viewer.sessionId, 'customer.password.change');
+      });
     });
     return true;
   }
@@ -308,8 +320,10 @@ export class AccountService {
     );
     const twoFactor = allowCode && factor?.enabled === true;
     if (password && account) {
-      await this.consumePasswordAttempt(customerId, actor);
-      return this.checkPassword(account, password, actor);
+      return this.deps.passwordGate.run(customerId, async () => {
+        await this.consumePasswordAttempt(customerId, actor);
+        await this.checkPassword(account, password, actor);
+      });
     }
     if (code && twoFactor) {
       if (!factor.predatesToken) {
@@ -422,10 +436,15 @@ export class AccountService {
     return ok;
   }
 
-  /** bcrypt work a signed-in caller can ask for is bounded per customer and per client address. */
+  /**
+   * bcrypt work a signed-in caller can ask for is bounded per customer and per client address.
+   * The customer's allowance first: a customer over it is refused from memory (the limiter
+   * remembers a refused key until its window ends), even when every request comes from a new
+   * address.
+   */
   private async consumePasswordAttempt(customerId: string, actor: Actor): Promise<void> {
-    await this.deps.limiter.consume(actor.meta.ip);
     await this.deps.accountLimiter.consume(customerId);
+    await this.deps.limiter.consume(actor.meta.ip);
   }
 
   private async recordFailure(actor: Actor, customerId: string | null, reason: string, lockedUntil: Date | null = null): Promise<void> {
