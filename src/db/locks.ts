@@ -1,6 +1,7 @@
 import { isUuid } from '../common/ids';
 import { DomainError } from '../errors/domain-error';
 import type { Queryable } from './database';
+import { CustomerRepository } from '../modules/customer/customer.repository';
 
 /**
  * Takes the customer's row lock for the rest of the transaction, so changes to one
@@ -17,7 +18,8 @@ export async function lockCustomer(tx: Queryable, customerId: string): Promise<v
  * happen once the customer is erased (an erasure holds the row lock while it removes their
  * personal rows, and marks them deleted in the same transaction).
  */
-export async function lockLiveCustomer(tx: Queryable, customerId: string): Promise<boolean> {
-  const rows = await tx.query('SELECT 1 FROM customers WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE', [customerId]);
-  return rows.length > 0;
+export function lockLiveCustomer(tx: Queryable, customerId: string): Promise<boolean> {
+  return customers.lockLiveId(tx, customerId);
 }
+
+const customers = new CustomerRepository();

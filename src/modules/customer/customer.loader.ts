@@ -1,7 +1,10 @@
 import DataLoader from 'dataloader';
 import { isUuid } from '../../common/ids';
 import type { IdLookups } from '../../db/id-lookups';
-import { customerColumns, customerProperties, CustomerRecord } from './customer.record';
+import { customerProperties, CustomerRecord } from './customer.record';
+import { CustomerRepository } from './customer.repository';
+
+const customers = new CustomerRepository();
 
 /**
  * Loader key: the properties wanted and the id, so one batch selects only what was asked.
@@ -17,19 +20,6 @@ export function customerKey(id: string, fields: ReadonlySet<string> | null, eras
 
 /** Selections are cached per operation (common/selection.ts), so this memo hits too. */
 const propsOf = new WeakMap<ReadonlySet<string>, string>();
-
-const statements = new Map<string, string>();
-
-/** The statement for one property list, built once (only CustomerRecord names survive customerProperties). */
-function selectByIds(props: string, erased: boolean): string {
-  const cacheKey = `${props}|${erased}`;
-  let sql = statements.get(cacheKey);
-  if (sql === undefined) {
-    sql = `SELECT ${customerColumns(customerProperties(new Set(props.split(','))))} FROM customers c WHERE c.id = ANY($1::uuid[])${erased ? '' : ' AND c.deleted_at IS NULL'}`;
-    if (statements.size < 1000) statements.set(cacheKey, sql);
-  }
-  return sql;
-}
 
 /**
  * Customers by id, in key order, null where none: serves `customer`, `me` and `_entities`.
@@ -51,7 +41,7 @@ export function customerByIdLoader(lookups: IdLookups) {
     const found = new Map<string, CustomerRecord>();
     for (const [group, ids] of groups) {
       const [props, erased] = group.split('|');
-      const rows = await lookups.byId<CustomerRecord>(selectByIds(props, erased === 'erased'), ids);
+      const rows = await customers.byIds(lookups, props, erased === 'erased', ids);
       for (const id of ids) {
         const row = rows.get(id.toLowerCase());
         // A copy: the rows are shared with concurrent requests (IdLookups), and a request may

@@ -56,6 +56,10 @@ const COLUMN: ColumnMap<CustomerColumns> = {
 const ALL = Object.keys(COLUMN) as (keyof CustomerColumns)[];
 
 export const CUSTOMER_COLUMNS = selectList(COLUMN);
+/** The same list without the table alias: for RETURNING of TypeORM's INSERT and UPDATE, which name no alias. */
+export const CUSTOMER_RETURNING = selectList(
+  Object.fromEntries(Object.entries(COLUMN).map(([p, expr]) => [p, expr.replace(/^c\./, '')])) as ColumnMap<CustomerColumns>,
+);
 
 /** GraphQL fields computed from other columns. */
 const DERIVED: Record<string, (keyof CustomerColumns)[]> = {

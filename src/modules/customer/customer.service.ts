@@ -2,19 +2,17 @@ import { AuditSeverity, CustomerOrderField, CustomerStatus, CustomerType, Gender
 import { pageSize } from '../../common/cursor';
 import { isUuid } from '../../common/ids';
 import { jsonObject } from '../../common/json';
-import { propsFor, selectList, takePrefixed } from '../../db/columns';
 import type { SessionStore } from '../../auth/sessions';
 import type { Database, Queryable } from '../../db/database';
 import type { Actor } from '../../auth/actor';
 import { changedValues, Transactor, UnitOfWork } from '../../db/unit-of-work';
 import { isUniqueViolation } from '../../db/errors';
 import { DomainError } from '../../errors/domain-error';
-import { GROUP_COLUMN, GroupRecord } from '../group/group.record';
 import { GroupRepository } from '../group/group.repository';
 import { GroupService } from '../group/group.service';
-import { PREFERENCES_COLUMN, PreferencesRecord } from '../preference/preference.record';
-import { CUSTOMER_COLUMNS, customerColumns, customerProperties, CustomerRecord } from './customer.record';
-import { limitClause, SqlParams } from '../../db/sql-params';
+import type { CustomerRecord } from './customer.record';
+import { CustomerRepository, type CustomerUpdate, type ListIncludes } from './customer.repository';
+import { SqlParams } from '../../db/sql-params';
 import { cursorFor, CustomerListFilter, CustomerListOrder, filterConditions, keyset } from './customer.list-query';
 
 export interface NewCustomer {
@@ -33,15 +31,6 @@ export interface NewCustomer {
 /** undefined: leave as is; null: clear (refused for email and customerType). */
 export type CustomerChange = { [K in keyof Omit<NewCustomer, 'registrationSource' | 'groupId'>]?: NewCustomer[K] | null };
 
-/**
- * Related rows a list query may join in one statement instead of a loader round each, with
- * the fields wanted of each.
- */
-export interface ListIncludes {
-  group?: ReadonlySet<string>;
-  preferences?: ReadonlySet<string>;
-}
-
 export interface CustomerPage {
   edges: { cursor: string; node: CustomerRecord }[];
   nodes: CustomerRecord[];
@@ -51,30 +40,26 @@ export interface CustomerPage {
 
 const DEFAULT_ORDER: CustomerListOrder = { field: CustomerOrderField.CREATED_AT, direction: SortDirection.DESC };
 
-/** Column for each changeable field (fixed names, so no client string reaches the SQL text). */
-const UPDATABLE: Record<keyof CustomerChange, string> = {
-  email: 'email',
-  firstName: 'first_name',
-  lastName: 'last_name',
-  phone: 'phone',
-  dateOfBirth: 'date_of_birth',
-  gender: 'gender',
-  customerType: 'customer_type',
-  metadata: 'metadata',
-};
+/** The changeable fields. */
+const UPDATABLE: (keyof CustomerChange)[] = ['email', 'firstName', 'lastName', 'phone', 'dateOfBirth', 'gender', 'customerType', 'metadata'];
 
 export class CustomerService {
   constructor(
     private readonly db: Database,
     private readonly work: Transactor,
     private readonly sessions: SessionStore,
+    private readonly customers = new CustomerRepository(),
   ) {}
 
-  async findByEmail(email: string): Promise<CustomerRecord | null> {
-    const [row] = await this.db.query<CustomerRecord>(`SELECT ${CUSTOMER_COLUMNS} FROM customers c WHERE lower(c.email) = $1 AND c.deleted_at IS NULL`, [
-      email.trim().toLowerCase(),
-    ]);
-    return row ?? null;
+  /** The live customer, row-locked for the rest of the transaction. */
+  private async lockLive(tx: Queryable, id: string): Promise<CustomerRecord> {
+    const row = isUuid(id) ? await this.customers.lockLive(tx, id) : null;
+    if (!row) throw DomainError.notFound('Customer');
+    return row;
+  }
+
+  findByEmail(email: string): Promise<CustomerRecord | null> {
+    return this.customers.findByEmail(this.db, email.trim().toLowerCase());
   }
 
   async list(
@@ -89,39 +74,14 @@ export class CustomerService {
     const p = new SqlParams();
     const conditions = filterConditions(filter, p);
     const countParams = [...p.values];
-    const countTotal = async () => {
-      if (!conditions) return 0;
-      const [row] = await this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM customers c WHERE ${conditions.join(' AND ')}`, countParams);
-      return row.n;
-    };
+    const countTotal = async () => (conditions ? this.customers.count(this.db, conditions, countParams) : 0);
     if (!conditions || limit === 0) {
       if (after) keyset(order ?? DEFAULT_ORDER, after, new SqlParams()); // still refuse a malformed cursor
       return { edges: [], nodes: [], pageInfo: { hasNextPage: false, hasPreviousPage: Boolean(after), startCursor: null, endCursor: null }, countTotal };
     }
     const page = keyset(order ?? DEFAULT_ORDER, after, p);
-    const select = [customerColumns(customerProperties(fields)), page.sortKeySelect];
-    const joins: string[] = [];
-    const groupProps = include.group && propsFor(GROUP_COLUMN, include.group, 'id');
-    const prefProps = include.preferences && propsFor(PREFERENCES_COLUMN, include.preferences, 'customerId');
-    if (groupProps) {
-      select.push(selectList(GROUP_COLUMN, groupProps, 'g.'));
-      joins.push('LEFT JOIN customer_groups g ON g.id = c.group_id');
-    }
-    if (prefProps) {
-      select.push(selectList(PREFERENCES_COLUMN, prefProps, 'p.'));
-      joins.push('LEFT JOIN customer_preferences p ON p.customer_id = c.id');
-    }
-    const rows = await this.db.query<CustomerRecord & { sortKey: string }>(
-      `SELECT ${select.join(', ')} FROM customers c ${joins.join(' ')}
-        WHERE ${[...conditions, ...page.where].join(' AND ')}
-        ORDER BY ${page.orderBy} LIMIT ${limitClause(limit + 1)}`,
-      p.values,
-    );
-    for (const row of rows) {
-      const r = row as unknown as Record<string, unknown>;
-      if (groupProps) row.group = takePrefixed<GroupRecord>(r, 'g.', groupProps, 'id');
-      if (prefProps) row.preferences = takePrefixed<PreferencesRecord>(r, 'p.', prefProps, 'customerId');
-    }
+    // One more than the page: whether there is a next one.
+    const rows = await this.customers.page(this.db, conditions, p.values, page, limit + 1, fields, include);
     const hasNextPage = rows.length > limit;
     // Cursors are encoded only if a client reads them (a getter), not for every row.
     const edges = rows.slice(0, limit).map((node) => ({
@@ -152,24 +112,19 @@ export class CustomerService {
   async insert(w: UnitOfWork, input: NewCustomer): Promise<CustomerRecord> {
     const c = checkProfile(input);
     const groupId = input.groupId ? await requireGroup(w.tx, input.groupId) : await GroupService.defaultGroupId(w.tx);
-    const [row] = await guardEmail(() =>
-      w.tx.query<CustomerRecord>(
-        `INSERT INTO customers AS c (email, first_name, last_name, phone, date_of_birth, gender, customer_type,
-                                     registration_source, metadata, group_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${CUSTOMER_COLUMNS}`,
-        [
-          c.email,
-          c.firstName ?? null,
-          c.lastName ?? null,
-          c.phone ?? null,
-          c.dateOfBirth ?? null,
-          c.gender ?? null,
-          input.customerType ?? CustomerType.INDIVIDUAL,
-          input.registrationSource ?? null,
-          JSON.stringify(c.metadata ?? {}),
-          groupId,
-        ],
-      ),
+    const row = await guardEmail(() =>
+      this.customers.insert(w.tx, {
+        email: c.email,
+        firstName: c.firstName ?? null,
+        lastName: c.lastName ?? null,
+        phone: c.phone ?? null,
+        dateOfBirth: c.dateOfBirth ?? null,
+        gender: c.gender ?? null,
+        customerType: input.customerType ?? CustomerType.INDIVIDUAL,
+        registrationSource: input.registrationSource ?? null,
+        metadata: c.metadata ?? {},
+        groupId,
+      }),
     );
     await w.tx.query('INSERT INTO customer_preferences (customer_id) VALUES ($1)', [row.id]);
     const { newValues } = changedValues({} as CustomerRecord, row, AUDITED_FIELDS);
@@ -181,21 +136,15 @@ export class CustomerService {
 
   async update(id: string, change: CustomerChange, actor: Actor): Promise<CustomerRecord> {
     const c = checkProfile(change);
-    const fields = (Object.keys(UPDATABLE) as (keyof CustomerChange)[]).filter((k) => c[k] !== undefined);
+    const fields = UPDATABLE.filter((k) => c[k] !== undefined);
     return this.work.run(actor, async (w) => {
-      const before = await lockLive(w.tx, id);
+      const before = await this.lockLive(w.tx, id);
       if (!fields.length) return before;
-      const p = new SqlParams();
-      const idParam = p.add(id);
-      const sets = fields.map((k) => `${UPDATABLE[k]} = ${p.add(k === 'metadata' ? JSON.stringify(c.metadata ?? {}) : c[k])}`);
+      const values: CustomerUpdate = {};
+      for (const k of fields) (values as Record<string, unknown>)[k] = k === 'metadata' ? (c.metadata ?? {}) : c[k];
       // A new address is unverified until its owner proves it (verification tokens name the old one).
-      if (c.email !== undefined && c.email !== before.email) sets.push('email_verified = false');
-      const [row] = await guardEmail(() =>
-        w.tx.query<CustomerRecord>(
-          `UPDATE customers AS c SET ${sets.join(', ')}, updated_at = now() WHERE c.id = ${idParam} RETURNING ${CUSTOMER_COLUMNS}`,
-          p.values,
-        ),
-      );
+      if (c.email !== undefined && c.email !== before.email) values.emailVerified = false;
+      const row = await guardEmail(() => this.customers.update(w.tx, id, values));
       const diff = changedValues(before, row, AUDITED_FIELDS);
       // A new address ends every other session: one opened by someone else must not outlive the
       // move (the session making the change, if it is the customer's, stays).
@@ -221,8 +170,8 @@ export class CustomerService {
       throw DomainError.badInput('status', 'use deleteCustomer to erase a customer; DELETED cannot be set directly');
     }
     return this.work.run(actor, async (w) => {
-      const before = await lockLive(w.tx, id);
-      const row = await setColumn(w.tx, id, 'status', status);
+      const before = await this.lockLive(w.tx, id);
+      const row = await this.customers.update(w.tx, id, { status });
       if (before.status !== status) {
         const suspended = status === CustomerStatus.SUSPENDED;
         // Suspension ends every session: lifting it later must not bring back tokens issued
@@ -248,9 +197,9 @@ export class CustomerService {
   /** A null group means the default group. */
   async assignGroup(customerId: string, groupId: string | null | undefined, actor: Actor): Promise<CustomerRecord> {
     return this.work.run(actor, async (w) => {
-      const before = await lockLive(w.tx, customerId);
+      const before = await this.lockLive(w.tx, customerId);
       const target = groupId ? await requireGroup(w.tx, groupId) : await GroupService.defaultGroupId(w.tx);
-      const row = await setColumn(w.tx, customerId, 'group_id', target);
+      const row = await this.customers.update(w.tx, customerId, { groupId: target });
       if (before.groupId !== target) {
         w.audit({
           eventType: 'customer.group.change',
@@ -282,23 +231,6 @@ const AUDITED_FIELDS: (keyof CustomerRecord & string)[] = [
   'metadata',
   'groupId',
 ];
-
-/** The live customer, row-locked for the rest of the transaction. */
-async function lockLive(tx: Queryable, id: string): Promise<CustomerRecord> {
-  const [row] = isUuid(id)
-    ? await tx.query<CustomerRecord>(`SELECT ${CUSTOMER_COLUMNS} FROM customers c WHERE c.id = $1 AND c.deleted_at IS NULL FOR NO KEY UPDATE`, [id])
-    : [];
-  if (!row) throw DomainError.notFound('Customer');
-  return row;
-}
-
-async function setColumn(tx: Queryable, id: string, column: 'status' | 'group_id', value: string): Promise<CustomerRecord> {
-  const [row] = await tx.query<CustomerRecord>(`UPDATE customers AS c SET ${column} = $2, updated_at = now() WHERE c.id = $1 RETURNING ${CUSTOMER_COLUMNS}`, [
-    id,
-    value,
-  ]);
-  return row;
-}
 
 /**
  * The group, held (KEY SHARE) until the transaction ends: a deleteCustomerGroup running beside
