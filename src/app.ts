@@ -1,24 +1,13 @@
 import http from 'node:http';
-import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import {
-  ApolloServerPluginCacheControlDisabled,
-  ApolloServerPluginInlineTraceDisabled,
-  ApolloServerPluginLandingPageDisabled,
-} from '@apollo/server/plugin/disabled';
-import express from 'express';
 import { WebSocketServer } from 'ws';
-import { GraphQLError } from 'graphql';
 import { Authenticator } from './auth/authenticator';
 import { TokenIssuer, TokenVerifier } from './auth/jwt';
 import { PasswordGate, passwordGateConcurrency } from './auth/password-gate';
 import { IpRateLimiter } from './auth/rate-limit';
 import { SessionStore } from './auth/sessions';
 import type { Config } from './config/config';
-import type { Context } from './context/context';
-import { createLoaders } from './context/loaders';
+import { contextFactory } from './context/context-factory';
 import { IdLookups } from './db/id-lookups';
-import { compileTrust, requestMeta } from './context/request-meta';
 import type { Database } from './db/database';
 import { Transactor } from './db/unit-of-work';
 import { EventPublisher } from './events/publisher';
@@ -28,21 +17,16 @@ import { OutboxRelay } from './events/relay';
 import { AuditRetention } from './modules/audit/audit.retention';
 import { SegmentSchedule } from './modules/segment/segment.schedule';
 import { OrderEventsConsumer } from './modules/statistics/order-events.consumer';
-import { DomainError } from './errors/domain-error';
 import { createFormatError } from './errors/format-error';
-import { graphqlHandler, MAX_BODY_BYTES } from './http/graphql-handler';
-import { subscriptionCallbacks } from './http/subscription-callbacks';
+import { startApolloServer } from './http/apollo-server';
+import { MAX_BODY_BYTES } from './http/graphql-handler';
 import { startGraphqlWs } from './http/graphql-ws';
-import { healthRoutes } from './http/health';
-import { adminFeedRoutes } from './http/admin-feed';
-import { cors } from './http/cors';
+import { serveHttp } from './http/http-server';
 import { queryProtection, wsDocumentChecks } from './http/query-limits';
-import { securityHeaders } from './http/security-headers';
 import type { Logger } from './observability/logger';
 import { startTracing, untraced } from './observability/tracing';
-import { Metrics, metricsRoute } from './observability/metrics';
-import { operationObserver, SubscriptionObserver } from './observability/operations';
-import { cacheHints } from './http/cache-hints';
+import { Metrics } from './observability/metrics';
+import { SubscriptionObserver } from './observability/operations';
 import { buildCustomerSchema } from './schema';
 import { createServices } from './services';
 import { Deferred } from './common/deferred';
@@ -58,19 +42,6 @@ export interface App {
   listen(port: number): Promise<number>;
   close(): Promise<void>;
 }
-
-/** When every error of a response is SERVICE_UNAVAILABLE, say so in the HTTP status too. */
-const unavailableStatus: ApolloServerPlugin<Context> = {
-  async requestDidStart() {
-    return {
-      async willSendResponse({ response, errors }) {
-        if (errors?.length && errors.every((e) => (e.originalError as DomainError | undefined)?.code === 'SERVICE_UNAVAILABLE')) {
-          response.http.status = 503;
-        }
-      },
-    };
-  },
-};
 
 /** Builds the whole service from its parts, so tests can start one in-process. */
 export async function createApp(config: Config, db: Database, logger: Logger): Promise<App> {
@@ -115,87 +86,13 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
   const segmentSchedule = new SegmentSchedule(services.segments, config.segments.refreshIntervalSeconds, logger);
   const orderEvents = bus.redis ? new OrderEventsConsumer({ config, control: bus.redis, work, services, logger }) : null;
   const tokens = new Authenticator(new TokenVerifier(config.jwtSecret), sessions);
-  const trust = compileTrust(config.trustedProxies);
-  const app = express();
-  app.disable('x-powered-by');
+  const contexts = contextFactory({ tokens, services, db, lookups, pubsub: bus.pubsub, trustedProxies: config.trustedProxies });
 
-  const context = async (req: http.IncomingMessage): Promise<Context> => {
-    try {
-      return {
-        viewer: await tokens.viewerFor(req.headers.authorization),
-        services,
-        loaders: createLoaders(db, lookups),
-        meta: requestMeta(req, trust),
-        pubsub: bus.pubsub,
-      };
-    } catch (err) {
-      if (err instanceof DomainError) {
-        throw new GraphQLError(err.message, { originalError: err, extensions: { code: err.code, http: { status: 401 } } });
-      }
-      throw err;
-    }
-  };
   const httpServer = http.createServer();
   const protection = queryProtection(config);
-
   const formatError = createFormatError(logger);
-  const apollo = new ApolloServer<Context>({
-    schema,
-    // Apollo's own warnings (a failing plugin hook, ...) through the service's logger, not console.
-    logger,
-    formatError,
-    includeStacktraceInErrorResponses: false,
-    // main.ts owns shutdown (relay, pools, deadline); Apollo's own signal handler would race it.
-    stopOnTerminationSignals: false,
-    // Depth, aliases, cost, directives, tokens, top-level fields: src/http/query-limits.ts.
-    validationRules: protection.validationRules,
-    parseOptions: protection.parseOptions,
-    // One operation per request, so the per-operation limits are per request too.
-    allowBatchedHttpRequests: false,
-    introspection: !config.production,
-    plugins: [
-      ...protection.plugins,
-      // Without introspection the landing page has nothing to show.
-      ...(config.production ? [ApolloServerPluginLandingPageDisabled()] : []),
-      ApolloServerPluginDrainHttpServer({ httpServer }),
-      // Inline (ftv1) traces are for Apollo Studio, which we do not use. The cache-control
-      // plugin wraps every field resolver; cacheHints below decides per operation instead.
-      ApolloServerPluginInlineTraceDisabled(),
-      ApolloServerPluginCacheControlDisabled(),
-      // Apollo Router's HTTP callback protocol for subscriptions, beside graphql-ws: only to
-      // the routers' callback URLs (CUSTOMER_SUBSCRIPTION_CALLBACK_URLS), off without them.
-      subscriptionCallbacks(config.subscriptionCallbackUrls),
-      unavailableStatus,
-      // Cache-Control for the router's caches; then one log line and the metrics per operation.
-      cacheHints(config.cacheMaxAgeSeconds),
-      operationObserver(config.logOperations ? logger : null, metrics),
-      // Tracing on: names the request's span after its operation and records its errors.
-      ...tracing.plugins,
-    ],
-  });
-  await apollo.start();
-  // Tracing on: one span per request around it, parented by the caller's traceparent.
-  const security = securityHeaders(config.production);
-  // CUSTOMER_CORS_ORIGINS: browser clients of other origins (none by default).
-  const corsPolicy = cors(config.corsOrigins);
-  const handleGraphql = tracing.traceRequests(graphqlHandler(apollo, context, security.flat, corsPolicy.headersFor));
-
-  // /graphql is served by a plain handler (the hot path); everything else by Express.
-  httpServer.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const url = req.url ?? '';
-    if (url === '/graphql' || url.startsWith('/graphql?')) {
-      if (corsPolicy.preflight(req, res)) return;
-      handleGraphql(req, res).catch((err: unknown) => {
-        logger.error({ err }, 'graphql handler failed');
-        if (!res.headersSent) res.writeHead(500, [...security.flat, 'cache-control', 'no-store', 'content-type', 'application/json']);
-        res.end(JSON.stringify({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }));
-      });
-    } else {
-      security.apply(res);
-      app(req, res);
-    }
-  });
-
+  const apollo = await startApolloServer({ schema, config, logger, httpServer, protection, formatError, metrics, tracing });
+  serveHttp({ httpServer, apollo, context: contexts.forHttp, config, db, bus, metrics, tracing, logger });
   // graphql-ws on the same path: the JWT comes in connectionParams.authorization. Messages
   // are capped like HTTP bodies (ws allows 100 MiB by default), and operations sent this way
   // pass the same limits.
@@ -203,20 +100,12 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
     schema,
     wsServer: new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: MAX_BODY_BYTES }),
     tokens,
-    contextFor: (viewer, request) => ({ viewer, services, loaders: createLoaders(db, lookups), meta: requestMeta(request, trust), pubsub: bus.pubsub }),
+    contextFor: contexts.forSocket,
     checks: wsDocumentChecks(config, protection),
     formatError,
     tracing,
     observer: new SubscriptionObserver(config.logOperations ? logger : null),
     logger,
-  });
-
-  app.use(healthRoutes(db, bus));
-  if (metrics) app.get('/metrics', metricsRoute(metrics));
-  // The live admin feed page (off in production unless CUSTOMER_ADMIN_FEED_ENABLED=true).
-  if (config.adminFeedEnabled) app.use(adminFeedRoutes());
-  app.use((_req, res) => {
-    res.status(404).json({ error: 'not found' });
   });
 
   // Lockout rows of emails nobody has tried for a day (unknown ones included) are dropped.
