@@ -164,6 +164,63 @@ export class CustomerRepository {
     return row.n;
   }
 
+  /**
+   * GDPR erasure's first step: the customer's row locked FOR UPDATE (an erasure excludes every
+   * other change of the customer, key-share locks of other tables' foreign keys included), with
+   * what erasure needs of it. Null when there is no such customer, erased or not.
+   */
+  async lockForErasure(tx: Queryable, id: string): Promise<{ deletedAt: Date | null; email: string } | null> {
+    const row = await tx.manager
+      .createQueryBuilder(CustomerEntity, 'c')
+      .select('c.deleted_at', 'deletedAt')
+      .addSelect('c.email', 'email')
+      .where('c.id = :id', { id })
+      .setLock('pessimistic_write')
+      .getRawOne<{ deletedAt: Date | null; email: string }>();
+    return row ?? null;
+  }
+
+  /**
+   * Erases the personal columns of the customer row and marks it deleted; the id stays (other
+   * subgraphs hold it), the email becomes `erased+<id>@<domain>` (unique, and no one's).
+   */
+  async erasePersonal(tx: Queryable, id: string, erasedEmailDomain: string): Promise<Date> {
+    const res = await tx.manager
+      .createQueryBuilder()
+      .update(CustomerEntity)
+      .set({
+        email: () => `'erased+' || id || '@' || :domain`,
+        firstName: null,
+        lastName: null,
+        phone: null,
+        dateOfBirth: null,
+        gender: null,
+        metadata: () => "'{}'",
+        emailVerified: false,
+        twoFactorEnabled: false,
+        status: 'DELETED',
+        deletedAt: () => 'now()',
+        updatedAt: () => 'now()',
+      })
+      .setParameter('domain', erasedEmailDomain)
+      .where('id = :id', { id })
+      .returning('deleted_at AS "deletedAt"')
+      .updateEntity(false)
+      .execute();
+    return (res.raw as { deletedAt: Date }[])[0].deletedAt;
+  }
+
+  /** The customer row as the data export shows it (erased or not), with when it was erased. */
+  async exportPersonal(q: Queryable, id: string): Promise<(CustomerRecord & { deletedAt: Date | null }) | null> {
+    const row = await q.manager
+      .createQueryBuilder(CustomerEntity, 'c')
+      .select(CUSTOMER_COLUMNS)
+      .addSelect('c.deleted_at', 'deletedAt')
+      .where('c.id = :id', { id })
+      .getRawOne<CustomerRecord & { deletedAt: Date | null }>();
+    return row ?? null;
+  }
+
   /** Live members per group, for the groups asked (absent: none). */
   async countLiveByGroup(q: Queryable, groupIds: readonly string[]): Promise<Map<string, number>> {
     const rows = await q.manager

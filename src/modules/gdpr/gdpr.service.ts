@@ -12,6 +12,7 @@ import type { AuditService } from '../audit/audit.service';
 import type { Lockout } from '../auth/lockout';
 import { lockActiveSegments } from '../segment/segment.service';
 import { CUSTOMER_COLUMNS } from '../customer/customer.record';
+import { CustomerRepository } from '../customer/customer.repository';
 import { GROUP_COLUMNS } from '../group/group.record';
 import { PREFERENCES_COLUMNS } from '../preference/preference.record';
 import { STATISTICS_COLUMNS } from '../statistics/statistics.record';
@@ -38,6 +39,7 @@ export class GdprService {
     private readonly work: Transactor,
     private readonly audit: AuditService,
     private readonly lockout: Lockout,
+    private readonly customers = new CustomerRepository(),
   ) {}
 
   async erase(customerId: string, actor: Actor): Promise<DeletionReceiptRecord> {
@@ -45,21 +47,11 @@ export class GdprService {
     // The erasure's own audit row must not record the person's address either.
     const anonymous: Actor = { viewer: actor.viewer, meta: { ...actor.meta, ip: null, userAgent: null } };
     return this.work.run(anonymous, async (w) => {
-      const [row] = await w.tx.query<{ deletedAt: Date | null; email: string }>(
-        'SELECT deleted_at AS "deletedAt", email FROM customers WHERE id = $1 FOR UPDATE',
-        [customerId],
-      );
+      const row = await this.customers.lockForErasure(w.tx, customerId);
       if (!row) throw DomainError.notFound('Customer');
       // Erasing twice answers the first receipt.
       if (row.deletedAt) return { customerId, deletedAt: row.deletedAt, anonymized: true };
-      const [{ deletedAt }] = await w.tx.query<{ deletedAt: Date }>(
-        `UPDATE customers
-            SET email = 'erased+' || id || '@' || $2, first_name = NULL, last_name = NULL, phone = NULL,
-                date_of_birth = NULL, gender = NULL, metadata = '{}', email_verified = false, two_factor_enabled = false,
-                status = 'DELETED', deleted_at = now(), updated_at = now()
-          WHERE id = $1 RETURNING deleted_at AS "deletedAt"`,
-        [customerId, ERASED_EMAIL_DOMAIN],
-      );
+      const deletedAt = await this.customers.erasePersonal(w.tx, customerId, ERASED_EMAIL_DOMAIN);
       await removePersonalRows(w, customerId);
       await this.lockout.forget(w.tx, row.email);
       w.audit({
