@@ -70,9 +70,6 @@ const NOT_YET_CONVERTED: Record<string, string[]> = {
   // TODO(#16): statistics and the order ledger.
   'modules/statistics/statistics.loader.ts': ['customer_statistics'],
   'modules/statistics/statistics.service.ts': ['customer_order_ledger', 'customer_statistics'],
-  // TODO(#16): the wishlist.
-  'modules/wishlist/wishlist.loader.ts': ['customer_wishlist_items'],
-  'modules/wishlist/wishlist.service.ts': ['customer_wishlist_items'],
   // TODO(#16): GDPR erasure and export, through each repository's erasePersonal / exportPersonal.
   'modules/gdpr/gdpr.service.ts': [
     'audit_events',
