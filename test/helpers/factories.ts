@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { AddressType } from '../../src/common/enums';
 import { loadConfig } from '../../src/config/config';
 import type { Database } from '../../src/db/database';
 import { runMigrations } from '../../src/db/migrate';
 import { PostgresDatabase } from '../../src/db/postgres';
+import type { AddressRecord } from '../../src/modules/address/address.record';
+import { AddressRepository, NewAddressRow } from '../../src/modules/address/address.repository';
 import { CustomerEntity } from '../../src/modules/customer/customer.entity';
 import { CustomerPreferencesEntity } from '../../src/modules/preference/preference.entity';
 import { createTestDatabase, TEST_JWT_SECRET } from './server';
@@ -42,4 +45,27 @@ export async function createCustomer(db: Database, overrides: CustomerOverrides 
   const id = identifiers[0].id as string;
   if (withPreferences) await db.manager.insert(CustomerPreferencesEntity, { customerId: id });
   return db.manager.findOneByOrFail(CustomerEntity, { id });
+}
+
+/** A live address (SHIPPING, not the default, in Rotterdam unless told otherwise), inserted by the repository. */
+export async function createAddress(db: Database, customerId: string, overrides: Partial<NewAddressRow> = {}): Promise<AddressRecord> {
+  const row: NewAddressRow = {
+    customerId,
+    type: AddressType.SHIPPING,
+    isDefault: false,
+    metadata: {},
+    firstName: null,
+    lastName: null,
+    company: null,
+    addressLine1: `${Math.floor(Math.random() * 900) + 1} Harbour Road`,
+    addressLine2: null,
+    city: 'Rotterdam',
+    stateProvince: null,
+    postalCode: '3011 AA',
+    countryCode: 'NL',
+    phone: null,
+    label: null,
+    ...overrides,
+  };
+  return db.transaction((tx) => new AddressRepository().insert(tx, row));
 }

@@ -53,9 +53,6 @@ const NOT_YET_CONVERTED: Record<string, string[]> = {
   'modules/customer/customer.loader.ts': ['customers'],
   'modules/customer/customer.service.ts': ['customer_groups', 'customer_preferences', 'customers'],
   'modules/customer/customer.list-query.ts': ['customer_segment_members', 'customer_segments'],
-  // TODO(#16): addresses.
-  'modules/address/address.loader.ts': ['customer_addresses'],
-  'modules/address/address.service.ts': ['customer_addresses'],
   // TODO(#16): the audit trail.
   'modules/audit/audit.loader.ts': ['audit_events'],
   'modules/audit/audit.retention.ts': ['audit_events'],

@@ -90,3 +90,6 @@ export const WRITABLE_ADDRESS_FIELDS = {
 } as const;
 
 export type AddressFields = { -readonly [K in keyof typeof WRITABLE_ADDRESS_FIELDS]: string | null };
+
+/** Address fields that passed normalizeAddress: the required ones are set. */
+export type ValidAddressFields = AddressFields & { addressLine1: string; city: string; countryCode: string };
