@@ -1,15 +1,19 @@
 import type { AddressType } from '../../common/enums';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { Queryable } from '../../db/database';
+import type { ColumnMap } from '../../db/columns';
 import type { IdLookups } from '../../db/id-lookups';
+import { returningList, selectRecord } from '../../db/select-record';
 import { CustomerAddressEntity } from './address.entity';
 import { ADDRESS_COLUMN, addressColumns, ADDRESS_ORDER, AddressFields, AddressRecord, ValidAddressFields, WRITABLE_ADDRESS_FIELDS } from './address.record';
 
 /** What an AddressRecord reads of the entity (every column but `deletedAt`). */
 const RECORD = Object.keys(ADDRESS_COLUMN) as (keyof AddressRecord & keyof CustomerAddressEntity)[];
 const SELECT = RECORD.map((p) => `a.${p}`);
-/** The same, as a RETURNING list (a written row comes back as a record in the same statement); UPDATE and INSERT name no alias. */
-const RETURNING = RECORD.map((p) => `${ADDRESS_COLUMN[p].replace(/^a\./, '')} AS "${p}"`).join(', ');
+/** The same, as a RETURNING list (a written row comes back as a record in the same statement). */
+const RETURNING = returningList(ADDRESS_COLUMN, 'a');
+/** What the export reads: the record and when it was deleted. */
+const EXPORT_COLUMN: ColumnMap<AddressExportRow> = { ...ADDRESS_COLUMN, deletedAt: 'a.deleted_at' };
 
 type Row = Pick<CustomerAddressEntity, (typeof RECORD)[number]>;
 /** The entity's `type` is the column's text; the CHECK constraint makes it an AddressType. */
@@ -196,10 +200,7 @@ export class AddressRepository {
 
   /** GDPR export: every address held, soft-deleted ones too, oldest first. */
   async exportPersonal(q: Queryable, customerId: string): Promise<AddressExportRow[]> {
-    const query = q.manager.createQueryBuilder(CustomerAddressEntity, 'a').select(ADDRESS_COLUMN.id, 'id');
-    for (const p of RECORD) if (p !== 'id') query.addSelect(ADDRESS_COLUMN[p], p);
-    return query
-      .addSelect('a.deleted_at', 'deletedAt')
+    return selectRecord(q.manager.createQueryBuilder(CustomerAddressEntity, 'a'), EXPORT_COLUMN)
       .where('a.customer_id = :customerId', { customerId })
       .orderBy('a.created_at')
       .addOrderBy('a.id')
