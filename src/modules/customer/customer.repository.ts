@@ -22,6 +22,22 @@ export class CustomerRepository {
     return new Map(rows.map((r) => [r.groupId, r.n]));
   }
 
+  /**
+   * True when the customer is live; holds their row lock (FOR NO KEY UPDATE: foreign-key checks
+   * from other tables are not blocked) until the transaction ends. Changes to a customer's own
+   * rows (preferences, consents) take it first, so they queue behind one another and behind an
+   * erasure, which marks the customer deleted under the same lock.
+   */
+  async lockLive(tx: Queryable, id: string): Promise<boolean> {
+    const row = await tx.manager
+      .createQueryBuilder(CustomerEntity, 'c')
+      .select('c.id', 'id')
+      .where('c.id = :id AND c.deletedAt IS NULL', { id })
+      .setLock('for_no_key_update')
+      .getRawOne<{ id: string }>();
+    return row !== undefined;
+  }
+
   /** Moves every member of a group (erased ones too: the group is going away) to another; their ids. */
   async moveGroupMembers(tx: Queryable, from: string, to: string): Promise<string[]> {
     const res = await tx.manager
