@@ -61,9 +61,6 @@ const NOT_YET_CONVERTED: Record<string, string[]> = {
   'modules/segment/segment.loader.ts': ['customer_segment_members', 'customer_segments'],
   'modules/segment/segment.rules.ts': ['customer_addresses', 'customer_groups', 'customer_preferences', 'customer_statistics'],
   'modules/segment/segment.service.ts': ['customer_segment_members', 'customer_segments', 'customers', 'outbox_events'],
-  // TODO(#16): statistics and the order ledger.
-  'modules/statistics/statistics.loader.ts': ['customer_statistics'],
-  'modules/statistics/statistics.service.ts': ['customer_order_ledger', 'customer_statistics'],
   // TODO(#16): GDPR erasure and export, through each repository's erasePersonal / exportPersonal.
   'modules/gdpr/gdpr.service.ts': [
     'audit_events',
