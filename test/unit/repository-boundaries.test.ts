@@ -64,19 +64,13 @@ const NOT_YET_CONVERTED: Record<string, string[]> = {
   // TODO(#16): GDPR erasure and export, through each repository's erasePersonal / exportPersonal.
   'modules/gdpr/gdpr.service.ts': [
     'audit_events',
-    'consent_log',
-    'customer_addresses',
     'customer_credentials',
     'customer_groups',
-    'customer_order_ledger',
-    'customer_preferences',
     'customer_recovery_codes',
     'customer_segment_members',
     'customer_segments',
     'customer_sessions',
-    'customer_statistics',
     'customer_two_factor',
-    'customer_wishlist_items',
     'customers',
   ],
   // TODO(#16): accounts, last (auth/ is being changed on main).

@@ -46,8 +46,6 @@ export const ADDRESS_COLUMN: ColumnMap<AddressRecord> = {
   updatedAt: 'a.updated_at',
 };
 
-export const ADDRESS_COLUMNS = selectList(ADDRESS_COLUMN);
-
 const ALL = Object.keys(ADDRESS_COLUMN) as (keyof AddressRecord)[];
 /** What the customer fields read of every address, whatever the client asked: grouping, `type`, defaults. */
 const ALWAYS: ReadonlySet<keyof AddressRecord> = new Set(['id', 'customerId', 'type', 'isDefault']);
