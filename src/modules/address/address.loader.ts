@@ -2,21 +2,11 @@ import DataLoader from 'dataloader';
 import { isUuid } from '../../common/ids';
 import type { Queryable } from '../../db/database';
 import type { IdLookups } from '../../db/id-lookups';
-import { addressColumns, ADDRESS_COLUMNS, ADDRESS_ORDER, AddressRecord } from './address.record';
+import type { AddressRecord } from './address.record';
+import { AddressRepository } from './address.repository';
 
-const statements = new Map<string, string>();
+const addresses = new AddressRepository();
 const NONE: readonly AddressRecord[] = Object.freeze([]);
-
-/** The statement for one property list, built once per query shape. */
-function addressesOf(properties: string): string {
-  let sql = statements.get(properties);
-  if (sql === undefined) {
-    sql = `SELECT ${addressColumns(properties)} FROM customer_addresses a
-            WHERE a.customer_id = ANY($1::uuid[]) AND a.deleted_at IS NULL ORDER BY ${ADDRESS_ORDER}`;
-    statements.set(properties, sql);
-  }
-  return sql;
-}
 
 /**
  * Every live address of many customers in one statement, defaults first, then newest, with the
@@ -26,12 +16,11 @@ function addressesOf(properties: string): string {
  * one address statement, not 32. Each request takes the lists of its own customers only.
  */
 export function addressesByCustomerLoader(lookups: IdLookups, properties: string) {
-  const sql = addressesOf(properties);
   return new DataLoader<string, readonly AddressRecord[]>(async (customerIds) => {
     const valid = customerIds.filter(isUuid);
     if (valid.length === 0) return customerIds.map(() => NONE);
     // Frozen lists of frozen rows, shared with the concurrent requests (never to be changed).
-    const by = await lookups.byKey<AddressRecord>(sql, valid, 'customerId');
+    const by = await addresses.liveByCustomers(lookups, properties, valid);
     return customerIds.map((id) => by.get(id.toLowerCase()) ?? NONE);
   });
 }
@@ -40,9 +29,7 @@ export function addressesByCustomerLoader(lookups: IdLookups, properties: string
 export function addressByIdLoader(db: Queryable) {
   return new DataLoader<string, AddressRecord | null>(async (ids) => {
     const valid = ids.filter(isUuid);
-    const rows = valid.length
-      ? await db.query<AddressRecord>(`SELECT ${ADDRESS_COLUMNS} FROM customer_addresses a WHERE a.id = ANY($1::uuid[]) AND a.deleted_at IS NULL`, [valid])
-      : [];
+    const rows = valid.length ? await addresses.liveByIds(db, valid) : [];
     const by = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => by.get(id.toLowerCase()) ?? null);
   });

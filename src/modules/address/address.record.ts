@@ -46,8 +46,6 @@ export const ADDRESS_COLUMN: ColumnMap<AddressRecord> = {
   updatedAt: 'a.updated_at',
 };
 
-export const ADDRESS_COLUMNS = selectList(ADDRESS_COLUMN);
-
 const ALL = Object.keys(ADDRESS_COLUMN) as (keyof AddressRecord)[];
 /** What the customer fields read of every address, whatever the client asked: grouping, `type`, defaults. */
 const ALWAYS: ReadonlySet<keyof AddressRecord> = new Set(['id', 'customerId', 'type', 'isDefault']);
@@ -90,3 +88,6 @@ export const WRITABLE_ADDRESS_FIELDS = {
 } as const;
 
 export type AddressFields = { -readonly [K in keyof typeof WRITABLE_ADDRESS_FIELDS]: string | null };
+
+/** Address fields that passed normalizeAddress: the required ones are set. */
+export type ValidAddressFields = AddressFields & { addressLine1: string; city: string; countryCode: string };

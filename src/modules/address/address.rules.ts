@@ -1,6 +1,6 @@
 import { toE164 } from '../../common/phone';
 import { DomainError, FieldError } from '../../errors/domain-error';
-import type { AddressFields } from './address.record';
+import type { AddressFields, ValidAddressFields } from './address.record';
 import { isCountryCode, normalizePostalCode } from './postal-code';
 
 export const MAX_LIVE_ADDRESSES = 50;
@@ -11,7 +11,7 @@ export const MAX_LIVE_ADDRESSES = 50;
  * form for that country, phone in E.164 (national numbers read in the address's country).
  * All problems are reported at once, each naming its field.
  */
-export function normalizeAddress(input: AddressFields): AddressFields {
+export function normalizeAddress(input: AddressFields): ValidAddressFields {
   const errors: FieldError[] = [];
   const fail = (field: string, message: string) => errors.push({ field: `input.${field}`, message });
   const out = { ...input };
@@ -32,8 +32,9 @@ export function normalizeAddress(input: AddressFields): AddressFields {
       else fail('phone', `must be a valid phone number (E.164, or a national number of ${country})`);
     }
   }
-  if (errors.length) {
+  const { addressLine1, city, countryCode } = out;
+  if (errors.length || !addressLine1 || !city || !countryCode) {
     throw new DomainError('BAD_USER_INPUT', `Invalid address: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`, errors);
   }
-  return out;
+  return { ...out, addressLine1, city, countryCode };
 }

@@ -6,7 +6,8 @@ import type { Actor } from '../../auth/actor';
 import { changedValues, Transactor, UnitOfWork } from '../../db/unit-of-work';
 import { lockCustomer } from '../../db/locks';
 import { DomainError } from '../../errors/domain-error';
-import { ADDRESS_COLUMNS, AddressFields, AddressRecord, WRITABLE_ADDRESS_FIELDS } from './address.record';
+import { AddressFields, AddressRecord, WRITABLE_ADDRESS_FIELDS } from './address.record';
+import { AddressRepository } from './address.repository';
 import { MAX_LIVE_ADDRESSES, normalizeAddress } from './address.rules';
 
 export type NewAddress = Partial<AddressFields> & {
@@ -17,9 +18,6 @@ export type NewAddress = Partial<AddressFields> & {
 export type AddressChange = Partial<AddressFields> & { metadata?: Record<string, unknown> | null };
 
 const FIELDS = Object.keys(WRITABLE_ADDRESS_FIELDS) as (keyof AddressFields)[];
-/** Fields that make two addresses "the same place" (label and metadata do not). */
-const IDENTITY = FIELDS.filter((f) => f !== 'label');
-const CASE_INSENSITIVE = new Set<keyof AddressFields>(['firstName', 'lastName', 'company', 'addressLine1', 'addressLine2', 'city', 'stateProvince']);
 
 /**
  * Customer addresses. Every change runs in one transaction holding the customer's row lock,
@@ -27,7 +25,10 @@ const CASE_INSENSITIVE = new Set<keyof AddressFields>(['firstName', 'lastName', 
  * the partial unique index uq_addresses_one_default backs this up in the database.
  */
 export class AddressService {
-  constructor(private readonly work: Transactor) {}
+  constructor(
+    private readonly work: Transactor,
+    private readonly addresses = new AddressRepository(),
+  ) {}
 
   async create(customerId: string, input: NewAddress, actor: Actor): Promise<AddressRecord> {
     const fields = normalizeAddress(pickFields(input));
@@ -36,30 +37,20 @@ export class AddressService {
     return this.work.run(actor, async (w) => {
       const tx = w.tx;
       await lockCustomer(tx, customerId);
-      const existing = await this.findSame(tx, customerId, type, fields);
+      const existing = await this.addresses.findSame(tx, customerId, type, fields);
       if (existing) {
         // Creating an address the customer already has returns it instead of a copy.
         return input.isDefault && !existing.isDefault ? this.makeDefault(w, existing) : existing;
       }
-      const [{ n, hasDefault }] = await tx.query<{ n: number; hasDefault: boolean }>(
-        `SELECT count(*)::int AS n, coalesce(bool_or(is_default AND type = $2), FALSE) AS "hasDefault"
-           FROM customer_addresses WHERE customer_id = $1 AND deleted_at IS NULL`,
-        [customerId, type],
-      );
+      const { n, hasDefault } = await this.addresses.countLive(tx, customerId, type);
       if (n >= MAX_LIVE_ADDRESSES) {
         throw DomainError.badInput('customerId', `a customer can have at most ${MAX_LIVE_ADDRESSES} addresses; delete one first`);
       }
       // The first live address of a type becomes its default.
       const isDefault = Boolean(input.isDefault) || !hasDefault;
-      const previous = isDefault && hasDefault ? await currentDefault(tx, customerId, type) : undefined;
-      if (previous) await clearDefault(tx, customerId, type);
-      const values = FIELDS.map((f) => fields[f]);
-      const [row] = await tx.query<AddressRecord>(
-        `INSERT INTO customer_addresses AS a (customer_id, type, is_default, metadata, ${FIELDS.map((f) => WRITABLE_ADDRESS_FIELDS[f]).join(', ')})
-         VALUES ($1, $2, $3, $4, ${FIELDS.map((_, i) => `$${i + 5}`).join(', ')})
-         RETURNING ${ADDRESS_COLUMNS}`,
-        [customerId, type, isDefault, JSON.stringify(metadata), ...values],
-      );
+      const previous = isDefault && hasDefault ? ((await this.addresses.currentDefault(tx, customerId, type)) ?? undefined) : undefined;
+      if (previous) await this.addresses.clearDefault(tx, customerId, type);
+      const row = await this.addresses.insert(tx, { ...fields, customerId, type, isDefault, metadata });
       const { newValues } = changedValues({} as AddressRecord, row, AUDITED);
       w.audit({ eventType: 'customer.address.create', customerId, resourceId: row.id, operation: 'create', newValues });
       w.emit({ type: 'customer.address.created', customerId, data: { customerId, addressId: row.id, type, isDefault } });
@@ -76,12 +67,7 @@ export class AddressService {
       const merged = { ...pickFields(current), ...definedFields(change) };
       const fields = normalizeAddress(merged);
       const metadata = change.metadata === undefined ? current.metadata : change.metadata === null ? {} : jsonObject('input.metadata', change.metadata);
-      const [row] = await tx.query<AddressRecord>(
-        `UPDATE customer_addresses AS a SET ${FIELDS.map((f, i) => `${WRITABLE_ADDRESS_FIELDS[f]} = $${i + 3}`).join(', ')},
-                metadata = $2, updated_at = now()
-          WHERE a.id = $1 RETURNING ${ADDRESS_COLUMNS}`,
-        [id, JSON.stringify(metadata), ...FIELDS.map((f) => fields[f])],
-      );
+      const row = await this.addresses.update(tx, id, fields, metadata);
       const diff = changedValues(current, row, AUDITED);
       if (diff.changed.length) {
         w.audit({ eventType: 'customer.address.update', customerId: row.customerId, resourceId: id, operation: 'update', ...diff });
@@ -105,19 +91,12 @@ export class AddressService {
       const tx = w.tx;
       const current = await this.lockAddress(tx, id);
       const { customerId } = current;
-      await tx.query('UPDATE customer_addresses SET deleted_at = now(), is_default = FALSE, updated_at = now() WHERE id = $1', [id]);
+      await this.addresses.softDelete(tx, id);
       w.audit({ eventType: 'customer.address.delete', customerId, resourceId: id, operation: 'delete', oldValues: { isDefault: current.isDefault } });
       w.emit({ type: 'customer.address.deleted', customerId, data: { customerId, addressId: id, type: current.type } });
       if (current.isDefault) {
-        const [promoted] = await tx.query<AddressRecord>(
-          `UPDATE customer_addresses AS a SET is_default = TRUE, updated_at = now()
-            WHERE a.id = (SELECT id FROM customer_addresses
-                           WHERE customer_id = $1 AND type = $2 AND deleted_at IS NULL
-                           ORDER BY created_at DESC, id DESC LIMIT 1)
-            RETURNING ${ADDRESS_COLUMNS}`,
-          [customerId, current.type],
-        );
-        recordDefaultChange(w, promoted ?? null, current);
+        const promoted = await this.addresses.promoteNewest(tx, customerId, current.type);
+        recordDefaultChange(w, promoted, current);
       }
       return true;
     });
@@ -127,34 +106,23 @@ export class AddressService {
     return this.work.run(actor, async (w) => {
       const tx = w.tx;
       await lockCustomer(tx, customerId);
-      const [address] = isUuid(addressId)
-        ? await tx.query<AddressRecord>(`SELECT ${ADDRESS_COLUMNS} FROM customer_addresses a WHERE a.id = $1 AND a.customer_id = $2 AND a.deleted_at IS NULL`, [
-            addressId,
-            customerId,
-          ])
-        : [];
+      const address = isUuid(addressId) ? await this.addresses.findLive(tx, addressId, customerId) : null;
       if (!address) throw DomainError.notFound('Address');
       return address.isDefault ? address : this.makeDefault(w, address);
     });
   }
 
   private async makeDefault(w: UnitOfWork, address: AddressRecord): Promise<AddressRecord> {
-    const previous = await currentDefault(w.tx, address.customerId, address.type);
-    await clearDefault(w.tx, address.customerId, address.type);
-    const [row] = await w.tx.query<AddressRecord>(
-      `UPDATE customer_addresses AS a SET is_default = TRUE, updated_at = now() WHERE a.id = $1 RETURNING ${ADDRESS_COLUMNS}`,
-      [address.id],
-    );
+    const previous = (await this.addresses.currentDefault(w.tx, address.customerId, address.type)) ?? undefined;
+    await this.addresses.clearDefault(w.tx, address.customerId, address.type);
+    const row = await this.addresses.makeDefault(w.tx, address.id);
     recordDefaultChange(w, row, previous);
     return row;
   }
 
   /** The live address, with its customer locked (callers have checked ownership already). */
   private async lockAddress(tx: Queryable, id: string): Promise<AddressRecord> {
-    const find = async () =>
-      isUuid(id)
-        ? (await tx.query<AddressRecord>(`SELECT ${ADDRESS_COLUMNS} FROM customer_addresses a WHERE a.id = $1 AND a.deleted_at IS NULL`, [id]))[0]
-        : undefined;
+    const find = async () => (isUuid(id) ? this.addresses.findLive(tx, id) : null);
     const before = await find();
     if (!before) throw DomainError.notFound('Address');
     await lockCustomer(tx, before.customerId);
@@ -162,20 +130,6 @@ export class AddressService {
     const current = await find();
     if (!current) throw DomainError.notFound('Address');
     return current;
-  }
-
-  private async findSame(tx: Queryable, customerId: string, type: AddressType, fields: AddressFields): Promise<AddressRecord | undefined> {
-    const conditions = IDENTITY.map((f, i) => {
-      const column = `a.${WRITABLE_ADDRESS_FIELDS[f]}`;
-      return CASE_INSENSITIVE.has(f) ? `lower(${column}) IS NOT DISTINCT FROM lower($${i + 3})` : `${column} IS NOT DISTINCT FROM $${i + 3}`;
-    });
-    const [row] = await tx.query<AddressRecord>(
-      `SELECT ${ADDRESS_COLUMNS} FROM customer_addresses a
-        WHERE a.customer_id = $1 AND a.type = $2 AND a.deleted_at IS NULL AND ${conditions.join(' AND ')}
-        ORDER BY a.created_at LIMIT 1`,
-      [customerId, type, ...IDENTITY.map((f) => fields[f])],
-    );
-    return row;
   }
 }
 
@@ -201,22 +155,6 @@ function recordDefaultChange(w: UnitOfWork, next: AddressRecord | null, previous
   });
   // COUNTRY_CODE rules read the default shipping address.
   if (type === AddressType.SHIPPING) w.segmentsMayChange(customerId);
-}
-
-async function currentDefault(tx: Queryable, customerId: string, type: AddressType): Promise<AddressRecord | undefined> {
-  const [row] = await tx.query<AddressRecord>(
-    `SELECT ${ADDRESS_COLUMNS} FROM customer_addresses a WHERE a.customer_id = $1 AND a.type = $2 AND a.is_default AND a.deleted_at IS NULL`,
-    [customerId, type],
-  );
-  return row;
-}
-
-async function clearDefault(tx: Queryable, customerId: string, type: AddressType): Promise<void> {
-  await tx.query(
-    `UPDATE customer_addresses SET is_default = FALSE, updated_at = now()
-      WHERE customer_id = $1 AND type = $2 AND is_default AND deleted_at IS NULL`,
-    [customerId, type],
-  );
 }
 
 function pickFields(source: Partial<AddressFields>): AddressFields {

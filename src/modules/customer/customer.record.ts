@@ -1,4 +1,5 @@
 import { ColumnMap, selectList } from '../../db/columns';
+import { returningList } from '../../db/select-record';
 import type { AddressRecord } from '../address/address.record';
 import type { GroupRecord } from '../group/group.record';
 import type { PreferencesRecord } from '../preference/preference.record';
@@ -57,9 +58,7 @@ const ALL = Object.keys(COLUMN) as (keyof CustomerColumns)[];
 
 export const CUSTOMER_COLUMNS = selectList(COLUMN);
 /** The same list without the table alias: for RETURNING of TypeORM's INSERT and UPDATE, which name no alias. */
-export const CUSTOMER_RETURNING = selectList(
-  Object.fromEntries(Object.entries(COLUMN).map(([p, expr]) => [p, expr.replace(/^c\./, '')])) as ColumnMap<CustomerColumns>,
-);
+export const CUSTOMER_RETURNING = returningList(COLUMN, 'c');
 
 /** GraphQL fields computed from other columns. */
 const DERIVED: Record<string, (keyof CustomerColumns)[]> = {

@@ -73,7 +73,11 @@ export class CustomerRepository {
     return row ?? null;
   }
 
-  /** The same lock, reading nothing: true when the customer is live. */
+  /**
+   * The same lock, reading nothing: true when the customer is live. Changes to a customer's own
+   * rows (addresses, wishlist, preferences, consents) take it first, so they queue behind one
+   * another and behind an erasure, which marks the customer deleted under the same lock.
+   */
   async lockLiveId(tx: Queryable, id: string): Promise<boolean> {
     const row = await tx.manager
       .createQueryBuilder(CustomerEntity, 'c')
@@ -172,8 +176,7 @@ export class CustomerRepository {
   async lockForErasure(tx: Queryable, id: string): Promise<{ deletedAt: Date | null; email: string } | null> {
     const row = await tx.manager
       .createQueryBuilder(CustomerEntity, 'c')
-      .select('c.deleted_at', 'deletedAt')
-      .addSelect('c.email', 'email')
+      .select('c.deleted_at AS "deletedAt", c.email AS email')
       .where('c.id = :id', { id })
       .setLock('pessimistic_write')
       .getRawOne<{ deletedAt: Date | null; email: string }>();
@@ -214,8 +217,7 @@ export class CustomerRepository {
   async exportPersonal(q: Queryable, id: string): Promise<(CustomerRecord & { deletedAt: Date | null }) | null> {
     const row = await q.manager
       .createQueryBuilder(CustomerEntity, 'c')
-      .select(CUSTOMER_COLUMNS)
-      .addSelect('c.deleted_at', 'deletedAt')
+      .select(`${CUSTOMER_COLUMNS}, c.deleted_at AS "deletedAt"`)
       .where('c.id = :id', { id })
       .getRawOne<CustomerRecord & { deletedAt: Date | null }>();
     return row ?? null;

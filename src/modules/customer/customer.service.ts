@@ -13,6 +13,7 @@ import { GroupService } from '../group/group.service';
 import type { CustomerRecord } from './customer.record';
 import { CustomerRepository, type CustomerUpdate, type ListIncludes } from './customer.repository';
 import { SqlParams } from '../../db/sql-params';
+import { PreferenceRepository } from '../preference/preference.repository';
 import { cursorFor, CustomerListFilter, CustomerListOrder, filterConditions, keyset } from './customer.list-query';
 
 export interface NewCustomer {
@@ -49,6 +50,7 @@ export class CustomerService {
     private readonly work: Transactor,
     private readonly sessions: SessionStore,
     private readonly customers = new CustomerRepository(),
+    private readonly preferences = new PreferenceRepository(),
   ) {}
 
   /** The live customer, row-locked for the rest of the transaction. */
@@ -126,7 +128,7 @@ export class CustomerService {
         groupId,
       }),
     );
-    await w.tx.query('INSERT INTO customer_preferences (customer_id) VALUES ($1)', [row.id]);
+    await this.preferences.insertDefaults(w.tx, row.id);
     const { newValues } = changedValues({} as CustomerRecord, row, AUDITED_FIELDS);
     w.audit({ eventType: 'customer.profile.create', customerId: row.id, resourceId: row.id, operation: 'create', newValues });
     w.emit({ type: 'customer.created', customerId: row.id, data: { customerId: row.id, customerType: row.customerType, groupId } });

@@ -6,17 +6,17 @@ import type { Actor } from '../../auth/actor';
 import { Transactor, UnitOfWork } from '../../db/unit-of-work';
 import { DomainError } from '../../errors/domain-error';
 import { MEMBERSHIP_CHANGED } from '../../events/topics';
-import { ADDRESS_COLUMNS } from '../address/address.record';
+import { AddressRepository } from '../address/address.repository';
 import { actedByOther } from '../audit/audit.record';
 import type { AuditService } from '../audit/audit.service';
 import type { Lockout } from '../auth/lockout';
 import { lockActiveSegments } from '../segment/segment.service';
-import { CUSTOMER_COLUMNS } from '../customer/customer.record';
 import { CustomerRepository } from '../customer/customer.repository';
-import { GROUP_COLUMNS } from '../group/group.record';
-import { PREFERENCES_COLUMNS } from '../preference/preference.record';
-import { STATISTICS_COLUMNS } from '../statistics/statistics.record';
-import { WISHLIST_COLUMNS } from '../wishlist/wishlist.record';
+import { GroupRepository } from '../group/group.repository';
+import type { PreferencesRecord } from '../preference/preference.record';
+import { ConsentExportRow, PreferenceRepository } from '../preference/preference.repository';
+import { StatisticsRepository } from '../statistics/statistics.repository';
+import { WishlistRepository } from '../wishlist/wishlist.repository';
 
 export interface DeletionReceiptRecord {
   customerId: string;
@@ -29,6 +29,14 @@ export const EXPORT_FORMAT_VERSION = 1;
 /** Audit rows per export call; a longer trail continues with `auditAfter`. */
 export const EXPORT_AUDIT_PAGE = 1000;
 
+/** The repositories that erase and export their own module's personal rows. */
+export interface PersonalRepositories {
+  addresses: AddressRepository;
+  wishlists: WishlistRepository;
+  preferences: PreferenceRepository;
+  statistics: StatisticsRepository;
+}
+
 /**
  * GDPR: erasure (Article 17) and the data export (Article 20). Erasure keeps the customer's
  * id, which other subgraphs hold, and removes or anonymises everything personal in one
@@ -39,7 +47,14 @@ export class GdprService {
     private readonly work: Transactor,
     private readonly audit: AuditService,
     private readonly lockout: Lockout,
+    private readonly own: PersonalRepositories = {
+      addresses: new AddressRepository(),
+      wishlists: new WishlistRepository(),
+      preferences: new PreferenceRepository(),
+      statistics: new StatisticsRepository(),
+    },
     private readonly customers = new CustomerRepository(),
+    private readonly groups = new GroupRepository(),
   ) {}
 
   async erase(customerId: string, actor: Actor): Promise<DeletionReceiptRecord> {
@@ -52,7 +67,7 @@ export class GdprService {
       // Erasing twice answers the first receipt.
       if (row.deletedAt) return { customerId, deletedAt: row.deletedAt, anonymized: true };
       const deletedAt = await this.customers.erasePersonal(w.tx, customerId, ERASED_EMAIL_DOMAIN);
-      await removePersonalRows(w, customerId);
+      await removePersonalRows(w, customerId, this.own);
       await this.lockout.forget(w.tx, row.email);
       w.audit({
         eventType: 'customer.profile.delete',
@@ -75,7 +90,7 @@ export class GdprService {
     if (!isUuid(customerId)) throw DomainError.notFound('Customer');
     return this.work.run(actor, async (w) => {
       const q = w.tx;
-      const [customer] = await q.query(`SELECT ${CUSTOMER_COLUMNS}, c.deleted_at AS "deletedAt" FROM customers c WHERE c.id = $1`, [customerId]);
+      const customer = await this.customers.exportPersonal(q, customerId);
       if (!customer) throw DomainError.notFound('Customer');
       const trail = await this.auditTrail(customerId, auditAfter);
       const document = {
@@ -83,33 +98,19 @@ export class GdprService {
         version: EXPORT_FORMAT_VERSION,
         exportedAt: new Date().toISOString(),
         customer,
-        group: (await q.query(`SELECT ${GROUP_COLUMNS} FROM customer_groups g JOIN customers c ON c.group_id = g.id WHERE c.id = $1`, [customerId]))[0] ?? null,
-        preferences: (await q.query(`SELECT ${PREFERENCES_COLUMNS} FROM customer_preferences p WHERE p.customer_id = $1`, [customerId]))[0] ?? null,
-        // A consent someone else recorded (an ADMIN, a service) without their address, as in the trail below.
-        consentLog: (
-          await q.query<{ actorId: string | null; ipAddress: string | null }>(
-            `SELECT channel, granted, source, host(ip_address) AS "ipAddress", recorded_at AS "recordedAt", actor_id AS "actorId"
-               FROM consent_log WHERE customer_id = $1 ORDER BY recorded_at, id`,
-            [customerId],
-          )
-        ).map(({ actorId, ...record }) => (actedByOther({ actorId }, customerId) ? { ...record, ipAddress: null } : record)),
+        group: customer.groupId ? ((await this.groups.byIds(q, [customer.groupId]))[0] ?? null) : null,
+        // preferences, consentLog
+        ...consentsOf(await this.own.preferences.exportPersonal(q, customerId), customerId),
         // Soft-deleted addresses are still held, so they are exported too.
-        addresses: await q.query(
-          `SELECT ${ADDRESS_COLUMNS}, a.deleted_at AS "deletedAt" FROM customer_addresses a WHERE a.customer_id = $1 ORDER BY a.created_at, a.id`,
-          [customerId],
-        ),
-        wishlist: await q.query(`SELECT ${WISHLIST_COLUMNS} FROM customer_wishlist_items w WHERE w.customer_id = $1 ORDER BY w.added_at, w.id`, [customerId]),
+        addresses: await this.own.addresses.exportPersonal(q, customerId),
+        wishlist: await this.own.wishlists.exportPersonal(q, customerId),
         segments: await q.query(
           `SELECT s.id, s.name, m.joined_at AS "joinedAt" FROM customer_segment_members m JOIN customer_segments s ON s.id = m.segment_id
             WHERE m.customer_id = $1 ORDER BY s.name`,
           [customerId],
         ),
-        statistics: (await q.query(`SELECT ${STATISTICS_COLUMNS} FROM customer_statistics s WHERE s.customer_id = $1`, [customerId]))[0] ?? null,
-        orders: await q.query(
-          `SELECT order_id AS "orderId", kind, amount::text AS amount, currency_code AS "currencyCode", occurred_at AS "occurredAt"
-             FROM customer_order_ledger WHERE customer_id = $1 ORDER BY occurred_at, order_id`,
-          [customerId],
-        ),
+        // statistics, orders (the ledger)
+        ...(await this.own.statistics.exportPersonal(q, customerId)),
         account:
           (
             await q.query(
@@ -157,27 +158,17 @@ export class GdprService {
  * person is gone, anonymised where the record itself must stay (consent proofs, the audit
  * trail). Segment memberships are dropped with a leave event each.
  */
-async function removePersonalRows(w: UnitOfWork, customerId: string): Promise<void> {
+async function removePersonalRows(w: UnitOfWork, customerId: string, own: PersonalRepositories): Promise<void> {
   const q: Queryable = w.tx;
-  for (const table of [
-    'customer_addresses',
-    'customer_wishlist_items',
-    'customer_sessions',
-    'customer_tokens',
-    'customer_recovery_codes',
-    'customer_two_factor',
-    'customer_credentials',
-  ]) {
+  await own.addresses.erasePersonal(q, customerId);
+  await own.wishlists.erasePersonal(q, customerId);
+  for (const table of ['customer_sessions', 'customer_tokens', 'customer_recovery_codes', 'customer_two_factor', 'customer_credentials']) {
     await q.query(`DELETE FROM ${table} WHERE customer_id = $1`, [customerId]);
   }
-  await q.query(
-    `UPDATE customer_preferences
-        SET email_marketing = false, sms_marketing = false, push_notifications = false, newsletter = false, data_sharing = false,
-            analytics_tracking = false, cookie_consent = false, promotional_emails = false, custom_preferences = '{}', updated_at = now()
-      WHERE customer_id = $1`,
-    [customerId],
-  );
-  await q.query('UPDATE consent_log SET ip_address = NULL WHERE customer_id = $1', [customerId]);
+  // Preferences all off, the consent log without IPs.
+  await own.preferences.erasePersonal(q, customerId);
+  // Statistics and the order ledger are kept (no statement).
+  await own.statistics.erasePersonal(q, customerId);
   // The trail keeps what happened and when; who it was, and every value, go.
   await q.query(
     `UPDATE audit_events SET old_values = NULL, new_values = NULL, ip_address = NULL, user_agent = NULL, metadata = '{}'
@@ -190,4 +181,15 @@ async function removePersonalRows(w: UnitOfWork, customerId: string): Promise<vo
     customerId,
   ]);
   for (const { segmentId } of left) w.emit({ type: MEMBERSHIP_CHANGED, customerId, data: { segmentId, customerId, joined: false } });
+}
+
+/** The preferences and the consent log, a consent someone else recorded (an ADMIN, a service) without their address, as in the trail. */
+function consentsOf(
+  { preferences, consentLog }: Awaited<ReturnType<PreferenceRepository['exportPersonal']>>,
+  customerId: string,
+): { preferences: PreferencesRecord | null; consentLog: Omit<ConsentExportRow, 'actorId'>[] } {
+  return {
+    preferences,
+    consentLog: consentLog.map(({ actorId, ...record }) => (actedByOther({ actorId }, customerId) ? { ...record, ipAddress: null } : record)),
+  };
 }

@@ -1,4 +1,4 @@
-import { ColumnMap, selectList } from '../../db/columns';
+import type { ColumnMap } from '../../db/columns';
 
 /** A row of customer_groups, as the services select it. */
 export interface GroupRecord {
@@ -18,5 +18,3 @@ export const GROUP_COLUMN: ColumnMap<GroupRecord> = {
   isDefault: 'g.is_default',
   createdAt: 'g.created_at',
 };
-
-export const GROUP_COLUMNS = selectList(GROUP_COLUMN);

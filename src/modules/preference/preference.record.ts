@@ -1,4 +1,4 @@
-import { ColumnMap, selectList } from '../../db/columns';
+import type { ColumnMap } from '../../db/columns';
 
 /** The consent channels: each is a boolean column and a CustomerPreferences field of the same name. */
 export const CONSENT_CHANNELS = [
@@ -39,8 +39,6 @@ export const PREFERENCES_COLUMN = {
   custom: 'p.custom_preferences',
   updatedAt: 'p.updated_at',
 } satisfies ColumnMap<PreferencesRecord>;
-
-export const PREFERENCES_COLUMNS = selectList<PreferencesRecord>(PREFERENCES_COLUMN);
 
 export interface ConsentRecordRow {
   customerId: string;

@@ -4,7 +4,9 @@ import { jsonObject } from '../../common/json';
 import type { RequestMeta } from '../../auth/actor';
 import { Transactor } from '../../db/unit-of-work';
 import { DomainError } from '../../errors/domain-error';
-import { CHANNEL_COLUMN, CONSENT_CHANNELS, ConsentChannel, PREFERENCES_COLUMNS, PreferencesRecord } from './preference.record';
+import { CustomerRepository } from '../customer/customer.repository';
+import { CONSENT_CHANNELS, ConsentChannel, PreferencesRecord } from './preference.record';
+import { PreferenceRepository } from './preference.repository';
 
 export type PreferencesChange = Partial<Record<ConsentChannel, boolean | null>> & { custom?: Record<string, unknown> | null };
 
@@ -17,34 +19,31 @@ export function consentSource(viewer: Viewer, meta: RequestMeta): string {
 }
 
 export class PreferenceService {
-  constructor(private readonly work: Transactor) {}
+  constructor(
+    private readonly work: Transactor,
+    private readonly preferences = new PreferenceRepository(),
+    private readonly customers = new CustomerRepository(),
+  ) {}
 
   /**
    * Applies the given flags and appends one consent record per flag that actually changed,
-   * in one transaction with the row locked, so concurrent updates cannot lose a record.
+   * in one transaction with the customer's row and the preferences row locked (in that order, as
+   * an erasure locks them), so concurrent updates cannot lose a record.
    */
   async update(customerId: string, change: PreferencesChange, viewer: Viewer, meta: RequestMeta): Promise<PreferencesRecord> {
     if (!isUuid(customerId)) throw DomainError.notFound('Customer');
     const custom = change.custom === undefined || change.custom === null ? null : jsonObject('input.custom', change.custom);
     return this.work.run({ viewer, meta }, async (w) => {
       const tx = w.tx;
-      const [current] = await tx.query<PreferencesRecord>(
-        `SELECT ${PREFERENCES_COLUMNS} FROM customer_preferences p
-           JOIN customers c ON c.id = p.customer_id AND c.deleted_at IS NULL
-          WHERE p.customer_id = $1 FOR NO KEY UPDATE OF p, c`,
-        [customerId],
-      );
+      if (!(await this.customers.lockLiveId(tx, customerId))) throw DomainError.notFound('Customer');
+      const current = await this.preferences.lockForUpdate(tx, customerId);
       if (!current) throw DomainError.notFound('Customer');
 
       const changed = CONSENT_CHANNELS.filter((ch) => typeof change[ch] === 'boolean' && change[ch] !== current[ch]);
       if (changed.length === 0 && custom === null) return current;
 
-      const sets = changed.map((ch, i) => `${CHANNEL_COLUMN[ch]} = $${i + 3}`);
-      const [updated] = await tx.query<PreferencesRecord>(
-        `UPDATE customer_preferences p SET ${[...sets, 'custom_preferences = coalesce($2::jsonb, custom_preferences)', 'updated_at = now()'].join(', ')}
-          WHERE p.customer_id = $1 RETURNING ${PREFERENCES_COLUMNS}`,
-        [customerId, custom === null ? null : JSON.stringify(custom), ...changed.map((ch) => change[ch])],
-      );
+      const values = Object.fromEntries(changed.map((ch) => [ch, change[ch] === true])) as Partial<Record<ConsentChannel, boolean>>;
+      const updated = await this.preferences.update(tx, customerId, values, custom);
       const oldValues: Record<string, unknown> = Object.fromEntries(changed.map((ch) => [ch, current[ch]]));
       const newValues: Record<string, unknown> = Object.fromEntries(changed.map((ch) => [ch, change[ch]]));
       if (custom !== null) {
@@ -54,13 +53,12 @@ export class PreferenceService {
       w.audit({ eventType: 'customer.preferences.update', customerId, resourceId: customerId, operation: 'update', oldValues, newValues });
       w.emit({ type: 'customer.preferences.updated', customerId, data: { customerId, changedFields: Object.keys(newValues) } });
       w.segmentsMayChange(customerId);
-      if (changed.length > 0) {
-        await tx.query(
-          `INSERT INTO consent_log (customer_id, channel, granted, source, ip_address, actor_id)
-           SELECT $1, ch, granted, $4, $5::inet, $6 FROM unnest($2::text[], $3::boolean[]) AS t(ch, granted)`,
-          [customerId, changed, changed.map((ch) => change[ch]), consentSource(viewer, meta), meta.ip, actorId(viewer)],
-        );
-      }
+      await this.preferences.appendConsents(
+        tx,
+        customerId,
+        changed.map((channel) => ({ channel, granted: change[channel] === true })),
+        { source: consentSource(viewer, meta), ip: meta.ip, actorId: actorId(viewer) },
+      );
       return updated;
     });
   }

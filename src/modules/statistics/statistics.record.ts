@@ -1,4 +1,4 @@
-import { ColumnMap, selectList } from '../../db/columns';
+import type { ColumnMap } from '../../db/columns';
 import type { CustomerStatistics } from './statistics.type';
 
 /**
@@ -25,8 +25,6 @@ export const STATISTICS_COLUMN = {
   firstOrderAt: 's.first_order_at',
   lastOrderAt: 's.last_order_at',
 } satisfies ColumnMap<StatisticsRow>;
-
-export const STATISTICS_COLUMNS = selectList<StatisticsRow>(STATISTICS_COLUMN);
 
 /** The GraphQL shape; a customer with no row yet (no order counted) has zeros in the shop currency. */
 export function toStatistics(row: StatisticsRow | null, shopCurrency: string): CustomerStatistics {

@@ -2,7 +2,8 @@ import { lockCustomer } from '../../db/locks';
 import type { UnitOfWork } from '../../db/unit-of-work';
 import { DomainError } from '../../errors/domain-error';
 import { fromCents, minCents, toCents } from './money';
-import { OrderEvent, OrderEventKind, OrderEventRejected } from './order-event';
+import { OrderEvent, OrderEventRejected } from './order-event';
+import { LedgerRow, StatisticsRepository } from './statistics.repository';
 
 /** What applying an order event did. */
 export type ApplyOutcome =
@@ -12,12 +13,6 @@ export type ApplyOutcome =
   | 'recorded'
   /** Already applied: a replay, or a refund total no higher than the one we know. */
   | 'duplicate';
-
-interface LedgerRow {
-  kind: OrderEventKind;
-  customerId: string;
-  amount: string;
-}
 
 /** Outbox event of a statistics change: ids and field names, no amounts (as every event on `customer.events`). */
 export const STATISTICS_UPDATED = 'customer.statistics_updated';
@@ -38,6 +33,7 @@ export class StatisticsService {
   constructor(
     /** ISO 4217 code statistics are kept in (CUSTOMER_SHOP_CURRENCY). */
     readonly shopCurrency: string,
+    private readonly statistics = new StatisticsRepository(),
   ) {}
 
   async apply(w: UnitOfWork, e: OrderEvent): Promise<ApplyOutcome> {
@@ -49,10 +45,7 @@ export class StatisticsService {
       }
       throw err;
     }
-    const ledger = await w.tx.query<LedgerRow>(
-      'SELECT kind, customer_id AS "customerId", amount::text AS amount FROM customer_order_ledger WHERE order_id = $1',
-      [e.orderId],
-    );
+    const ledger = await this.statistics.ledgerOf(w.tx, e.orderId);
     const completed = ledger.find((r) => r.kind === 'COMPLETED') ?? null;
     const refunded = ledger.find((r) => r.kind === 'REFUNDED') ?? null;
     for (const row of [completed, refunded]) {
@@ -68,27 +61,11 @@ export class StatisticsService {
       if (toCents(completed.amount) === e.cents) return 'duplicate';
       throw new OrderEventRejected('order_conflict', `order ${e.orderId} was already counted with the amount ${completed.amount}`);
     }
-    const inserted = await w.tx.query(
-      `INSERT INTO customer_order_ledger (order_id, kind, customer_id, amount, currency_code, occurred_at)
-       VALUES ($1, 'COMPLETED', $2, $3::numeric, $4, $5) ON CONFLICT (order_id, kind) DO NOTHING RETURNING 1`,
-      [e.orderId, e.customerId, e.amount, e.currency, e.occurredAt],
-    );
+    const inserted = await this.statistics.recordCompletion(w.tx, e);
     // Lost a race with a completion of the same order id for another customer.
-    if (!inserted.length) throw new OrderEventRejected('order_conflict', `order ${e.orderId} is recorded for another customer`);
+    if (!inserted) throw new OrderEventRejected('order_conflict', `order ${e.orderId} is recorded for another customer`);
     const net = e.cents - (refunded ? minCents(toCents(refunded.amount), e.cents) : 0n);
-    const [row] = await w.tx.query<{ firstOrderAt: Date; lastOrderAt: Date }>(
-      `INSERT INTO customer_statistics AS s (customer_id, total_orders, total_spent, currency_code, first_order_at, last_order_at)
-       VALUES ($1, 1, $2::numeric, $3, $4, $4)
-       ON CONFLICT (customer_id) DO UPDATE
-          SET total_orders = s.total_orders + 1,
-              total_spent = s.total_spent + EXCLUDED.total_spent,
-              first_order_at = least(s.first_order_at, EXCLUDED.first_order_at),
-              last_order_at = greatest(s.last_order_at, EXCLUDED.last_order_at),
-              updated_at = now()
-        WHERE s.currency_code = EXCLUDED.currency_code
-       RETURNING s.first_order_at AS "firstOrderAt", s.last_order_at AS "lastOrderAt"`,
-      [e.customerId, fromCents(net), e.currency, e.occurredAt],
-    );
+    const row = await this.statistics.countCompletion(w.tx, e.customerId, fromCents(net), e.currency, e.occurredAt);
     if (!row) throw this.otherCurrency(e);
     const changed = ['totalOrders', 'totalSpent', 'averageOrderValue'];
     if (row.firstOrderAt.getTime() === e.occurredAt.getTime()) changed.push('firstOrderAt');
@@ -101,28 +78,16 @@ export class StatisticsService {
   private async refund(w: UnitOfWork, e: OrderEvent, completed: LedgerRow | null, refunded: LedgerRow | null): Promise<ApplyOutcome> {
     const before = refunded ? toCents(refunded.amount) : 0n;
     if (refunded && e.cents <= before) return 'duplicate';
-    const written = await w.tx.query(
-      `INSERT INTO customer_order_ledger AS l (order_id, kind, customer_id, amount, currency_code, occurred_at)
-       VALUES ($1, 'REFUNDED', $2, $3::numeric, $4, $5)
-       ON CONFLICT (order_id, kind) DO UPDATE
-          SET amount = EXCLUDED.amount, occurred_at = EXCLUDED.occurred_at, applied_at = now()
-        WHERE l.customer_id = EXCLUDED.customer_id AND l.amount < EXCLUDED.amount
-       RETURNING 1`,
-      [e.orderId, e.customerId, e.amount, e.currency, e.occurredAt],
-    );
-    if (!written.length) throw new OrderEventRejected('order_conflict', `order ${e.orderId} is recorded for another customer`);
+    const written = await this.statistics.recordRefund(w.tx, e);
+    if (!written) throw new OrderEventRejected('order_conflict', `order ${e.orderId} is recorded for another customer`);
     // Not counted yet: the completion nets this refund when it comes.
     if (!completed) return 'recorded';
     const orderCents = toCents(completed.amount);
     // A refund beyond the order's amount counts as a full refund: an order never goes below zero.
     const delta = minCents(e.cents, orderCents) - minCents(before, orderCents);
     if (delta === 0n) return 'recorded';
-    const updated = await w.tx.query(
-      `UPDATE customer_statistics SET total_spent = total_spent - $2::numeric, updated_at = now()
-        WHERE customer_id = $1 AND currency_code = $3 RETURNING 1`,
-      [e.customerId, fromCents(delta), e.currency],
-    );
-    if (!updated.length) throw this.otherCurrency(e);
+    const updated = await this.statistics.subtractSpent(w.tx, e.customerId, fromCents(delta), e.currency);
+    if (!updated) throw this.otherCurrency(e);
     this.emit(w, e, ['totalSpent', 'averageOrderValue']);
     return 'applied';
   }

@@ -6,12 +6,4 @@ export interface WishlistRecord {
   addedAt: Date;
 }
 
-export const WISHLIST_COLUMNS = `w.id, w.customer_id AS "customerId", w.product_id AS "productId", w.added_at AS "addedAt"`;
-
-export type WishlistRow = Omit<WishlistRecord, 'product'> & { productId: string };
-
-export function toWishlistRecord({ productId, ...row }: WishlistRow): WishlistRecord {
-  return { ...row, product: { id: productId } };
-}
-
 export const MAX_WISHLIST_ITEMS = 500;
