@@ -56,7 +56,7 @@ it('loads the preferences of many customers in one statement of one text; defaul
 it('updates the given channels (and custom preferences unless null) under the customer’s and the row’s locks', async () => {
   const c = await createCustomer(db);
   const updated = await db.transaction(async (tx) => {
-    expect(await new CustomerRepository().lockLive(tx, c.id)).toBe(true);
+    expect(await new CustomerRepository().lockLiveId(tx, c.id)).toBe(true);
     const current = await preferences.lockForUpdate(tx, c.id);
     expect(current?.newsletter).toBe(false);
     return preferences.update(tx, c.id, { newsletter: true, smsMarketing: true }, { theme: 'dark' });
@@ -70,7 +70,7 @@ it('finds no live customer to lock once they are deleted, and no preferences wit
   const gone = await createCustomer(db, { deletedAt: new Date(), status: 'DELETED' });
   const bare = await createCustomer(db, { withPreferences: false });
   await db.transaction(async (tx) => {
-    expect(await new CustomerRepository().lockLive(tx, gone.id)).toBe(false);
+    expect(await new CustomerRepository().lockLiveId(tx, gone.id)).toBe(false);
     expect(await preferences.lockForUpdate(tx, bare.id)).toBeNull();
   });
 });
