@@ -22,15 +22,23 @@ export interface FieldError {
  * `extensions.code` is the code; everything that is not a DomainError is hidden from clients.
  */
 export class DomainError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly fieldErrors?: FieldError[],
-    /** Extra `extensions` for the client, e.g. retryAfterSeconds. Never personal data. */
-    readonly details?: Record<string, unknown>,
-  ) {
+  readonly code: ErrorCode;
+  readonly fieldErrors?: FieldError[];
+  /** Extra `extensions` for the client, e.g. retryAfterSeconds. Never personal data. */
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, fieldErrors?: FieldError[], details?: Record<string, unknown>) {
+    // An answer to the client, not a fault of ours: nobody reads its stack, and capturing one
+    // (then formatting it, as graphql-js copies it onto the GraphQLError) was a tenth of the
+    // cost of a refused request in a flood of them. Outages and bugs keep theirs.
+    const limit = Error.stackTraceLimit;
+    if (code !== 'SERVICE_UNAVAILABLE' && code !== 'INTERNAL_SERVER_ERROR') Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
     this.name = 'DomainError';
+    this.code = code;
+    this.fieldErrors = fieldErrors;
+    this.details = details;
   }
 
   /**
