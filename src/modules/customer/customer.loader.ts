@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { isUuid } from '../../common/ids';
+import { parseUuid } from '../../common/ids';
 import type { IdLookups } from '../../db/id-lookups';
 import { customerProperties, CustomerRecord } from './customer.record';
 import { CustomerRepository } from './customer.repository';
@@ -29,29 +29,29 @@ const propsOf = new WeakMap<ReadonlySet<string>, string>();
  */
 export function customerByIdLoader(lookups: IdLookups) {
   return new DataLoader<string, CustomerRecord | null>(async (keys) => {
-    const groups = new Map<string, string[]>();
-    for (const key of keys) {
-      const [props, id, erased] = key.split('|');
-      if (!isUuid(id)) continue;
-      const group = `${props}|${erased ?? ''}`;
-      const ids = groups.get(group);
-      if (ids) ids.push(id);
-      else groups.set(group, [id]);
+    // Keys asking for the same properties (and erased customers or not) share a statement.
+    const parsed = keys.map(parseKey);
+    const groups = new Map<string, { props: string; erased: boolean; ids: string[] }>();
+    for (const key of parsed) {
+      if (!key) continue;
+      const group = groups.get(key.group);
+      if (group) group.ids.push(key.id);
+      else groups.set(key.group, { props: key.props, erased: key.erased, ids: [key.id] });
     }
-    const found = new Map<string, CustomerRecord>();
-    for (const [group, ids] of groups) {
-      const [props, erased] = group.split('|');
-      const rows = await customers.byIds(lookups, props, erased === 'erased', ids);
-      for (const id of ids) {
-        const row = rows.get(id.toLowerCase());
-        // A copy: the rows are shared with concurrent requests (IdLookups), and a request may
-        // decorate what it gets.
-        if (row) found.set(`${group}|${row.id}`, { ...row });
-      }
-    }
-    return keys.map((k) => {
-      const [props, id, erased] = k.split('|');
-      return found.get(`${props}|${erased ?? ''}|${id.toLowerCase()}`) ?? null;
+    const rows = new Map<string, ReadonlyMap<string, CustomerRecord>>();
+    await Promise.all([...groups].map(async ([name, g]) => rows.set(name, await customers.byIds(lookups, g.props, g.erased, g.ids))));
+    return parsed.map((key) => {
+      const row = key && rows.get(key.group)?.get(key.id);
+      // A copy: the rows are shared with concurrent requests (IdLookups), and a request may
+      // decorate what it gets.
+      return row ? { ...row } : null;
     });
   });
+}
+
+/** A key's parts; null when its id is no UUID (it names no row, and would fail the statement's uuid cast). */
+function parseKey(key: string): { group: string; props: string; id: string; erased: boolean } | null {
+  const [props, raw, erased] = key.split('|');
+  const id = parseUuid(raw);
+  return id === null ? null : { group: erased ? `${props}|erased` : props, props, id, erased: erased === 'erased' };
 }
