@@ -79,7 +79,13 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
     ),
     // Beyond 8 waiting per slot, or 8 per customer, a check would wait longer than a client
     // does (bcrypt at cost 12 takes about 0.25 s, a change two of those): refused instead.
-    passwordGate: new PasswordGate({ concurrency: passwordGateConcurrency(), maxWaiting: 8 * passwordGateConcurrency(), maxPerCustomer: 8 }),
+    passwordGate: new PasswordGate({
+      concurrency: passwordGateConcurrency(),
+      maxWaiting: 8 * passwordGateConcurrency(),
+      maxPerCustomer: 8,
+      refusalPauseMs: 1000,
+      maxPaused: 10_000,
+    }),
     deferred,
   });
   const retention = new AuditRetention(db, { retentionDays: config.auditRetentionDays, intervalMs: 3_600_000 }, logger);

@@ -22,7 +22,7 @@ async function refusal(p: Promise<unknown>): Promise<string> {
 
 describe('PasswordGate', () => {
   it('runs one check per customer at a time, the next ones in turn, and refuses beyond maxPerCustomer', async () => {
-    const gate = new PasswordGate({ concurrency: 4, maxWaiting: 10, maxPerCustomer: 3 });
+    const gate = new PasswordGate({ concurrency: 4, maxWaiting: 10, maxPerCustomer: 3, refusalPauseMs: 0, maxPaused: 0 });
     const jobs = [job(), job(), job()];
     const runs = jobs.map((j) => gate.run('a', j.work));
     await tick();
@@ -39,7 +39,7 @@ describe('PasswordGate', () => {
   });
 
   it('lets `concurrency` customers run at once, queues the next ones in arrival order, refuses beyond maxWaiting', async () => {
-    const gate = new PasswordGate({ concurrency: 2, maxWaiting: 1, maxPerCustomer: 8 });
+    const gate = new PasswordGate({ concurrency: 2, maxWaiting: 1, maxPerCustomer: 8, refusalPauseMs: 0, maxPaused: 0 });
     const [a, b, c] = [job(), job(), job()];
     const runs = [gate.run('a', a.work), gate.run('b', b.work), gate.run('c', c.work)];
     await tick();
@@ -54,10 +54,30 @@ describe('PasswordGate', () => {
   });
 
   it('gives the slot back when a check throws', async () => {
-    const gate = new PasswordGate({ concurrency: 1, maxWaiting: 0, maxPerCustomer: 1 });
+    const gate = new PasswordGate({ concurrency: 1, maxWaiting: 0, maxPerCustomer: 1, refusalPauseMs: 0, maxPaused: 0 });
     await expect(gate.run('a', () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     await expect(gate.run('b', async () => 'ok')).resolves.toBe('ok');
     await expect(gate.run('a', async () => 'ok')).resolves.toBe('ok');
+  });
+
+  it('holds a refusal for refusalPauseMs, up to maxPaused at once, and answers the rest at once', async () => {
+    const gate = new PasswordGate({ concurrency: 1, maxWaiting: 0, maxPerCustomer: 1, refusalPauseMs: 300, maxPaused: 1 });
+    const running = job();
+    const run = gate.run('a', running.work);
+    const settled: string[] = [];
+    const started = Date.now();
+    const first = refusal(gate.run('a', async () => undefined)).then(() => settled.push('held'));
+    const second = refusal(gate.run('a', async () => undefined)).then(() => settled.push('at once'));
+    await second;
+    expect(settled).toEqual(['at once']);
+    await first;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    running.finish();
+    await run;
+    // Not a refusal: thrown as it is, at once.
+    const failed = Date.now();
+    await expect(gate.run('b', () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(Date.now() - failed).toBeLessThan(250);
   });
 
   it('takes half of libuv thread pool, at least one', () => {
