@@ -5,7 +5,11 @@ import { AuditSeverity } from '../common/enums';
 import { isUuid } from '../common/ids';
 import { cloudEvent } from '../events/cloud-event';
 import { AUDIT_RECORDED } from '../events/topics';
+import { AuditRepository, AuditValues } from '../modules/audit/audit.repository';
 import type { Database, Queryable, Transaction } from './database';
+import { SqlParams } from './sql-params';
+
+const audits = new AuditRepository();
 
 export interface AuditEntry {
   /** From the original service's list: customer.profile.update, customer.address.default_changed, ... */
@@ -91,42 +95,41 @@ export class UnitOfWork {
   async flush(notifyAs: string | null): Promise<void> {
     const { viewer, meta } = this.actor;
     const outbox = this.events.map((e) => cloudEvent(e.type, e.customerId, e.data));
-    const rows = this.audits.map((a) => ({
+    const rows: AuditValues[] = this.audits.map((a) => ({
       id: randomUUID(),
-      event_type: a.eventType,
+      eventType: a.eventType,
       severity: a.severity ?? AuditSeverity.INFO,
-      customer_id: a.customerId,
-      resource_id: a.resourceId ?? null,
+      customerId: a.customerId,
+      resourceId: a.resourceId ?? null,
       operation: a.operation,
-      old_values: a.oldValues ?? null,
-      new_values: a.newValues ?? null,
-      user_agent: meta.userAgent,
-      ip_address: meta.ip,
-      actor_id: actorId(viewer),
-      session_id: viewer.kind === 'anonymous' ? null : viewer.sessionId,
-      trace_id: meta.traceId,
+      oldValues: a.oldValues ?? null,
+      newValues: a.newValues ?? null,
+      userAgent: meta.userAgent,
+      ipAddress: meta.ip,
+      actorId: actorId(viewer),
+      sessionId: viewer.kind === 'anonymous' ? null : viewer.sessionId,
+      traceId: meta.traceId,
       metadata: a.metadata ?? {},
     }));
     // The live audit feed learns of each row only once it is committed, through the outbox.
     for (const r of rows) {
-      outbox.push(cloudEvent(AUDIT_RECORDED, r.customer_id, { auditId: r.id, customerId: r.customer_id, eventType: r.event_type, severity: r.severity }));
+      outbox.push(cloudEvent(AUDIT_RECORDED, r.customerId, { auditId: r.id, customerId: r.customerId, eventType: r.eventType, severity: r.severity }));
     }
     if (!outbox.length) return;
+    const p = new SqlParams();
+    const audit = audits.journalInsert(p, rows);
+    const events = p.add(JSON.stringify(outbox.map((e) => ({ ...e, subject: isUuid(e.subject) ? e.subject : null }))));
+    const channel = p.add(OUTBOX_CHANNEL);
+    const notify = p.add(notifyAs);
     await this.transaction.queryAndCommit(
       `WITH audit AS (
-         INSERT INTO audit_events (id, event_type, severity, customer_id, resource_id, operation, old_values, new_values,
-                                   user_agent, ip_address, actor_id, session_id, trace_id, metadata)
-         SELECT id, event_type, severity, customer_id, resource_id, operation, old_values, new_values,
-                user_agent, ip_address, actor_id, session_id, trace_id, coalesce(metadata, '{}')
-           FROM jsonb_to_recordset($1::jsonb) AS t(id uuid, event_type text, severity text, customer_id uuid, resource_id uuid,
-                operation text, old_values jsonb, new_values jsonb, user_agent text, ip_address inet, actor_id text,
-                session_id text, trace_id text, metadata jsonb)
+         ${audit}
        ), events AS (
          INSERT INTO outbox_events (id, customer_id, type, payload)
-         SELECT (e->>'id')::uuid, (e->>'subject')::uuid, e->>'type', e FROM jsonb_array_elements($2::jsonb) AS e
+         SELECT (e->>'id')::uuid, (e->>'subject')::uuid, e->>'type', e FROM jsonb_array_elements(${events}::jsonb) AS e
        )
-       SELECT pg_notify($3, $4) WHERE $4 IS NOT NULL`,
-      [JSON.stringify(rows), JSON.stringify(outbox.map((e) => ({ ...e, subject: isUuid(e.subject) ? e.subject : null }))), OUTBOX_CHANNEL, notifyAs],
+       SELECT pg_notify(${channel}, ${notify}) WHERE ${notify} IS NOT NULL`,
+      p.values,
     );
   }
 }

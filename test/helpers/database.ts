@@ -1,0 +1,42 @@
+import { systemActor } from '../../src/auth/actor';
+import { SessionStore } from '../../src/auth/sessions';
+import { Transactor } from '../../src/db/unit-of-work';
+import { runMigrations } from '../../src/db/migrate';
+import { PostgresDatabase } from '../../src/db/postgres';
+import { CustomerService } from '../../src/modules/customer/customer.service';
+import { createTestDatabase } from './server';
+
+/**
+ * A fresh, migrated database of its own for a repository test file (no app, no Redis): the
+ * PostgreSQL data layer, a unit of work without a relay, and customers made by the customer
+ * service (the public API), so tests need no SQL of their own.
+ */
+export interface RepositoryTestDatabase {
+  db: PostgresDatabase;
+  work: Transactor;
+  /** New customers (each with their default preferences, audit row and outbox event); their ids. */
+  customers(n: number): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export async function repositoryTestDatabase(poolSize = 4): Promise<RepositoryTestDatabase> {
+  const scratch = await createTestDatabase();
+  const db = await PostgresDatabase.connect(scratch.dsn, poolSize);
+  await runMigrations(db);
+  const work = new Transactor(db);
+  const service = new CustomerService(db, work, new SessionStore(db));
+  let made = 0;
+  return {
+    db,
+    work,
+    async customers(n) {
+      const ids: string[] = [];
+      for (let i = 0; i < n; i++) ids.push((await service.create({ email: `repo-${process.pid}-${++made}@example.com` }, systemActor('test'))).id);
+      return ids;
+    },
+    async close() {
+      await db.close();
+      await scratch.drop();
+    },
+  };
+}
