@@ -2,14 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { Actor } from '../auth/actor';
 import { actorId } from '../auth/viewer';
 import { AuditSeverity } from '../common/enums';
-import { isUuid } from '../common/ids';
 import { cloudEvent } from '../events/cloud-event';
+import { OutboxRepository } from '../events/outbox.repository';
 import { AUDIT_RECORDED } from '../events/topics';
 import { AuditRepository, AuditValues } from '../modules/audit/audit.repository';
 import type { Database, Queryable, Transaction } from './database';
 import { SqlParams } from './sql-params';
 
 const audits = new AuditRepository();
+const outboxEvents = new OutboxRepository();
 
 export interface AuditEntry {
   /** From the original service's list: customer.profile.update, customer.address.default_changed, ... */
@@ -32,8 +33,6 @@ export interface EventEntry {
   /** Ids and field names, not personal values: the stream is kept and read by other services. */
   data: Record<string, unknown>;
 }
-
-export const OUTBOX_CHANNEL = 'customer_outbox';
 
 /** What a committed unit of work wrote: handed to commit observers (metrics). */
 export interface CommittedWork {
@@ -116,19 +115,16 @@ export class UnitOfWork {
       outbox.push(cloudEvent(AUDIT_RECORDED, r.customerId, { auditId: r.id, customerId: r.customerId, eventType: r.eventType, severity: r.severity }));
     }
     if (!outbox.length) return;
+    // One statement, its text the same whatever was recorded (one prepared statement): each
+    // table's part is written by its repository.
     const p = new SqlParams();
-    const audit = audits.journalInsert(p, rows);
-    const events = p.add(JSON.stringify(outbox.map((e) => ({ ...e, subject: isUuid(e.subject) ? e.subject : null }))));
-    const channel = p.add(OUTBOX_CHANNEL);
-    const notify = p.add(notifyAs);
     await this.transaction.queryAndCommit(
       `WITH audit AS (
-         ${audit}
+         ${audits.journalInsert(p, rows)}
        ), events AS (
-         INSERT INTO outbox_events (id, customer_id, type, payload)
-         SELECT (e->>'id')::uuid, (e->>'subject')::uuid, e->>'type', e FROM jsonb_array_elements(${events}::jsonb) AS e
+         ${outboxEvents.journalInsert(p, outbox)}
        )
-       SELECT pg_notify(${channel}, ${notify}) WHERE ${notify} IS NOT NULL`,
+       ${outboxEvents.journalNotify(p, notifyAs)}`,
       p.values,
     );
   }

@@ -13,6 +13,7 @@ import { createTestDatabase } from './server';
  */
 export interface RepositoryTestDatabase {
   db: PostgresDatabase;
+  dsn: string;
   work: Transactor;
   /** New customers (each with their default preferences, audit row and outbox event); their ids. */
   customers(n: number): Promise<string[]>;
@@ -28,6 +29,7 @@ export async function repositoryTestDatabase(poolSize = 4): Promise<RepositoryTe
   let made = 0;
   return {
     db,
+    dsn: scratch.dsn,
     work,
     async customers(n) {
       const ids: string[] = [];

@@ -7,7 +7,8 @@ import type { Actor } from '../../auth/actor';
 import { Transactor, UnitOfWork } from '../../db/unit-of-work';
 import { isUniqueViolation } from '../../db/errors';
 import { DomainError } from '../../errors/domain-error';
-import { MEMBERSHIP_BATCH, MEMBERSHIP_BATCH_SIZE, MEMBERSHIP_CHANGED } from '../../events/topics';
+import { OutboxRepository } from '../../events/outbox.repository';
+import { MEMBERSHIP_CHANGED } from '../../events/topics';
 import { SEGMENT_COLUMNS, SegmentRecord } from './segment.record';
 import { checkRules, compileMembership, RuleInput, SegmentRuleRecord } from './segment.rules';
 
@@ -30,6 +31,8 @@ export interface RefreshResult {
 export const REFRESH_LOCK = 7_264_002;
 /** Advisory lock class of one segment's memberships: refresh exclusive, re-score and erasure shared. */
 export const MEMBERS_LOCK = 7_264_003;
+
+const outbox = new OutboxRepository();
 
 /**
  * Shared locks on the memberships of every active segment, in id order, for the rest of the
@@ -115,7 +118,7 @@ export class SegmentService {
         const seg = p.add(id);
         await w.tx.query(
           `WITH left_ AS (DELETE FROM customer_segment_members WHERE segment_id = ${seg}::uuid RETURNING customer_id),
-                changes AS (SELECT customer_id, false AS joined FROM left_), ${membershipEvents('changes', seg, p)}
+                changes AS (SELECT customer_id, false AS joined FROM left_), ${outbox.membershipBatches(p, 'changes', seg)}
            SELECT 1`,
           p.values,
         );
@@ -264,7 +267,7 @@ export class SegmentService {
 /**
  * The set-based recompute of one segment. The eligible set is computed once (a
  * MATERIALIZED CTE); joiners are inserted, leavers deleted, and the changes go to the outbox
- * in batches (membershipEvents). Deleted customers are never eligible.
+ * in batches (OutboxRepository.membershipBatches). Deleted customers are never eligible.
  */
 async function refreshMembers(tx: Queryable, segment: Pick<SegmentRecord, 'id' | 'rules' | 'minScore'>): Promise<{ added: number; removed: number }> {
   // A bulk statement over every customer: a nested loop is never right here, and when the
@@ -293,31 +296,11 @@ async function refreshMembers(tx: Queryable, segment: Pick<SegmentRecord, 'id' |
      ), changes AS (
        SELECT customer_id, true AS joined FROM joined
        UNION ALL SELECT customer_id, false FROM left_
-     ), ${membershipEvents('changes', seg, p)}
+     ), ${outbox.membershipBatches(p, 'changes', seg)}
      SELECT (SELECT count(*)::int FROM joined) AS added, (SELECT count(*)::int FROM left_) AS removed`,
     p.values,
   );
   return { added: row.added, removed: row.removed };
-}
-
-/**
- * A CTE writing the rows of `changes` (customer_id, joined) to the outbox as membership
- * batches, up to MEMBERSHIP_BATCH_SIZE changes a row, which the relay fans out into one
- * `segment.membership_changed` event per change (events/membership-batch.ts).
- */
-function membershipEvents(changes: string, seg: string, p: SqlParams): string {
-  const type = p.add(MEMBERSHIP_BATCH);
-  const size = p.add(MEMBERSHIP_BATCH_SIZE);
-  return `events AS (
-       INSERT INTO outbox_events (id, customer_id, type, payload)
-       SELECT gen_random_uuid(), NULL, ${type}::text, jsonb_build_object(
-                'segmentId', ${seg}::uuid,
-                'time', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-                'joined', coalesce(jsonb_agg(ch.customer_id) FILTER (WHERE ch.joined), '[]'::jsonb),
-                'left', coalesce(jsonb_agg(ch.customer_id) FILTER (WHERE NOT ch.joined), '[]'::jsonb))
-         FROM (SELECT customer_id, joined, (row_number() OVER () - 1) / ${size}::int AS batch FROM ${changes}) ch
-        GROUP BY ch.batch ORDER BY ch.batch
-     )`;
 }
 
 function definition(input: SegmentDefinition): { name: string; description: string | null; isActive: boolean; rules: SegmentRuleRecord[]; minScore: number } {
