@@ -19,7 +19,7 @@ import { createLoaders } from './context/loaders';
 import { IdLookups } from './db/id-lookups';
 import { compileTrust, requestMeta } from './context/request-meta';
 import type { Database } from './db/database';
-import { Transactor } from './db/unit-of-work';
+import { Transactor } from './application/unit-of-work';
 import { EventPublisher } from './events/publisher';
 import { STREAM } from './events/topics';
 import { createEventBus, EventBus } from './events/pubsub';

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Database } from '../db/database';
-import type { CommittedWork } from '../db/unit-of-work';
+import type { CommittedWork } from '../application/unit-of-work';
 import { OutboxRepository } from '../events/outbox.repository';
 import { MEMBERSHIP_CHANGED } from '../events/topics';
 import type { Logger } from './logger';

@@ -1,6 +1,6 @@
 import { systemActor } from '../../src/auth/actor';
 import { SessionStore } from '../../src/auth/sessions';
-import { Transactor } from '../../src/db/unit-of-work';
+import { Transactor } from '../../src/application/unit-of-work';
 import { runMigrations } from '../../src/db/migrate';
 import { PostgresDatabase } from '../../src/db/postgres';
 import { CustomerService } from '../../src/modules/customer/customer.service';

@@ -6,7 +6,7 @@ import { propsFor, selectList, takePrefixed } from '../../db/columns';
 import type { SessionStore } from '../../auth/sessions';
 import type { Database, Queryable } from '../../db/database';
 import type { Actor } from '../../auth/actor';
-import { changedValues, Transactor, UnitOfWork } from '../../db/unit-of-work';
+import { changedValues, Transactor, UnitOfWork } from '../../application/unit-of-work';
 import { isUniqueViolation } from '../../db/errors';
 import { DomainError } from '../../errors/domain-error';
 import { GROUP_COLUMN, GroupRecord } from '../group/group.record';

@@ -4,7 +4,7 @@ import { lockCustomer } from '../../db/locks';
 import { withoutStatementTimeout } from '../../db/timeouts';
 import { SqlParams } from '../../db/sql-params';
 import type { Actor } from '../../auth/actor';
-import { Transactor, UnitOfWork } from '../../db/unit-of-work';
+import { Transactor, UnitOfWork } from '../../application/unit-of-work';
 import { isUniqueViolation } from '../../db/errors';
 import { DomainError } from '../../errors/domain-error';
 import { OutboxRepository } from '../../events/outbox.repository';
@@ -66,8 +66,15 @@ export class SegmentService {
     private readonly work: Transactor,
     /** CUSTOMER_ENABLE_SEGMENTS: off, changes do not re-score customers (refreshes and evaluations still work). */
     private readonly incremental: boolean,
-  ) {
-    work.beforeFlush = (w, ids) => this.rescore(w, ids);
+  ) {}
+
+  /**
+   * The unit of work's last step before it commits (createServices registers it with
+   * `Transactor.onBeforeCommit`): re-scores the customers the change marked
+   * (`segmentsMayChange`), inside the changing transaction. Sends nothing when none was marked.
+   */
+  async beforeCommit(w: UnitOfWork): Promise<void> {
+    if (w.rescore.size) await this.rescore(w, [...w.rescore]);
   }
 
   list(): Promise<SegmentRecord[]> {
