@@ -3,7 +3,7 @@ import { SessionStore } from '../../src/auth/sessions';
 import { Transactor } from '../../src/application/unit-of-work';
 import { runMigrations } from '../../src/db/migrate';
 import { PostgresDatabase } from '../../src/db/postgres';
-import { CustomerService } from '../../src/modules/customer/customer.service';
+import { CustomerService, NewCustomer } from '../../src/modules/customer/customer.service';
 import { createTestDatabase } from './server';
 
 /**
@@ -17,6 +17,10 @@ export interface RepositoryTestDatabase {
   work: Transactor;
   /** New customers (each with their default preferences, audit row and outbox event); their ids. */
   customers(n: number): Promise<string[]>;
+  /** One new customer with these profile fields (a unique email unless given); their id. */
+  customer(input?: Partial<NewCustomer>): Promise<string>;
+  /** The customer service on this database (creating, changing and listing customers). */
+  customerService: CustomerService;
   close(): Promise<void>;
 }
 
@@ -27,13 +31,17 @@ export async function repositoryTestDatabase(poolSize = 4): Promise<RepositoryTe
   const work = new Transactor(db);
   const service = new CustomerService(db, work, new SessionStore(db));
   let made = 0;
+  const customer = async (input: Partial<NewCustomer> = {}) =>
+    (await service.create({ email: `repo-${process.pid}-${++made}@example.com`, ...input }, systemActor('test'))).id;
   return {
     db,
     dsn: scratch.dsn,
     work,
+    customerService: service,
+    customer,
     async customers(n) {
       const ids: string[] = [];
-      for (let i = 0; i < n; i++) ids.push((await service.create({ email: `repo-${process.pid}-${++made}@example.com` }, systemActor('test'))).id);
+      for (let i = 0; i < n; i++) ids.push(await customer());
       return ids;
     },
     async close() {
