@@ -205,6 +205,23 @@ describe('the unit of work', () => {
   });
 });
 
+describe('erasePersonal', () => {
+  it("empties the values, address, user agent and metadata of the customer's rows and of their own actions, and keeps the rest", async () => {
+    const [gone, kept] = await t.customers(2);
+    const values = { oldValues: { a: 1 }, newValues: { a: 2 }, ipAddress: '192.0.2.1', userAgent: 'ua', metadata: { m: 1 } };
+    const own = row({ eventType: 'erase.own', customerId: gone, ...values });
+    const acted = row({ eventType: 'erase.acted', customerId: kept, actorId: gone, ...values });
+    const other = row({ eventType: 'erase.other', customerId: kept, actorId: 'someone', ...values });
+    await audits.insert(t.db, [own, acted, other]);
+    const { statements } = await counted(() => t.db.transaction((tx) => audits.erasePersonal(tx, gone)));
+    expect(statements).toBe(3); // BEGIN, the update, COMMIT
+    const erased = { oldValues: null, newValues: null, ipAddress: null, userAgent: null, metadata: {} };
+    expect(await audits.byId(t.db, own.id)).toMatchObject({ eventType: 'erase.own', customerId: gone, ...erased });
+    expect(await audits.byId(t.db, acted.id)).toMatchObject({ eventType: 'erase.acted', actorId: gone, ...erased });
+    expect(await audits.byId(t.db, other.id)).toMatchObject(values);
+  });
+});
+
 describe('deleteExpired', () => {
   it('deletes rows older than the window, a batch per call, oldest first, and keeps the rest', async () => {
     const day = 86_400_000;

@@ -227,6 +227,29 @@ describe('memberships', () => {
     expect(await counted(() => segments.leave(t.db, []))).toEqual({ value: [], statements: 0 });
   });
 
+  it("exports and erases one customer's memberships (GDPR), the erasure behind the shared segment locks", async () => {
+    const [segment] = await segments.byIds(t.db, [seg]);
+    await t.db.transaction((tx) => segments.join(tx, [{ segmentId: inactive, customerId: firm }]));
+    const exported = await segments.exportPersonal(t.db, firm);
+    // Inactive segments too: the export is of what is held about the customer.
+    expect(exported).toHaveLength(2);
+    expect(exported).toEqual(
+      expect.arrayContaining([
+        { id: seg, name: segment.name, joinedAt: expect.any(Date) },
+        { id: inactive, name: expect.any(String), joinedAt: expect.any(Date) },
+      ]),
+    );
+    const texts: string[] = [];
+    const off = t.db.onStatement((text) => texts.push(text.trim().split(/\s+/)[0]));
+    const left = await t.db.transaction((tx) => segments.erasePersonal(tx, firm)).finally(off);
+    expect(texts).toEqual(['BEGIN', 'SELECT', 'DELETE', 'COMMIT']);
+    expect(left.sort()).toEqual([seg, inactive].sort());
+    expect(await segments.exportPersonal(t.db, firm)).toEqual([]);
+    // Back as it was, for the next test.
+    await t.db.transaction((tx) => segments.join(tx, [{ segmentId: seg, customerId: firm }]));
+    await takeBatches();
+  });
+
   it('deletes every membership of a segment with its leave batch, in one statement', async () => {
     const { statements } = await counted(() => t.db.transaction((tx) => segments.deleteMembers(tx, seg)));
     expect(statements).toBe(1);

@@ -155,6 +155,20 @@ export class AuditRepository {
   }
 
   /**
+   * Erasure (GDPR): the trail keeps what happened and when; the values, where from and with
+   * what, go, from the customer's rows and from those of their own actions on others.
+   */
+  async erasePersonal(tx: Queryable, customerId: string): Promise<void> {
+    await tx.manager
+      .createQueryBuilder()
+      .update(AuditEventEntity)
+      // SQL NULL for the JSON columns (the entity types them `unknown`, which the partial type reads as not null).
+      .set({ oldValues: () => 'NULL', newValues: () => 'NULL', ipAddress: null, userAgent: null, metadata: {} })
+      .where('customer_id = :customerId OR actor_id = :customerId::text', { customerId })
+      .execute();
+  }
+
+  /**
    * Deletes up to `batchSize` rows older than `retentionDays`, oldest first; answers how many.
    * Hand-written: a batch picked with `FOR UPDATE SKIP LOCKED` (replicas running the job at once
    * each delete rows the others are not deleting, without queuing) and counted in the same

@@ -277,6 +277,36 @@ export class SegmentRepository {
       .getMany();
   }
 
+  /** Export (GDPR): the customer's memberships, active segments or not, by segment name. */
+  exportPersonal(q: Queryable, customerId: string): Promise<{ id: string; name: string; joinedAt: Date }[]> {
+    return q.manager
+      .createQueryBuilder(SegmentMemberEntity, 'm')
+      .select('s.id', 'id')
+      .addSelect('s.name', 'name')
+      .addSelect('m.joined_at', 'joinedAt')
+      .innerJoin(CustomerSegmentEntity, 's', 's.id = m.segment_id')
+      .where('m.customer_id = :customerId', { customerId })
+      .orderBy('s.name')
+      .getRawMany();
+  }
+
+  /**
+   * Erasure (GDPR): deletes the customer's memberships; answers the segments they left (a leave
+   * event each is the caller's). Two statements: first the shared locks of the active segments,
+   * so that a refresh in progress, which could otherwise put a membership back, commits first.
+   */
+  async erasePersonal(tx: Queryable, customerId: string): Promise<string[]> {
+    await this.lockActiveShared(tx);
+    const res = await tx.manager
+      .createQueryBuilder()
+      .delete()
+      .from(SegmentMemberEntity)
+      .where('customer_id = :customerId', { customerId })
+      .returning('segment_id')
+      .execute();
+    return (res.raw as { segment_id: string }[]).map((r) => r.segment_id);
+  }
+
   /**
    * A condition on `customers c` for another module's statement (the customer list's filter),
    * `segmentId` added to `p`: members of the segment while it is active. The primary key
