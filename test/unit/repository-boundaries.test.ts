@@ -35,7 +35,10 @@ const OWNER: Record<string, string> = {
 /**
  * Reads of another module's tables that stay, on purpose, in a repository's own statement:
  * one statement where a repository call each would cost a round trip on a benchmarked path.
- * Each entry says why.
+ * Each entry says why. A statement that writes several modules' tables at once is instead
+ * composed of parts each owner writes (the unit of work's journal: audit and outbox
+ * `journalInsert`, application/journal.repository.ts; a refresh's outbox batches:
+ * `membershipBatches`), so it needs no entry here.
  */
 const JOINED: Record<string, { tables: string[]; why: string }> = {
   'modules/segment/segment.repository.ts': {
