@@ -98,7 +98,9 @@ export class OutboxRepository {
    * least once anyway.
    */
   async claim(tx: Queryable, limit: number): Promise<OutboxClaim> {
-    const rows = await tx.manager.query<(OutboxRow & { kind: 'row' | 'customer' | 'batch' | 'blocked' })[]>(
+    // The transaction's own `query`, not TypeORM's manager: every mutation's events cost a
+    // round, and TypeORM's query runner adds about 15 µs of CPU a statement.
+    const rows = await tx.query<OutboxRow & { kind: 'row' | 'customer' | 'batch' | 'blocked' }>(
       `WITH settings AS MATERIALIZED (
          SELECT set_config('synchronous_commit', 'off', true)
        ), claimed AS MATERIALIZED (
