@@ -5,7 +5,7 @@ import { runMigrations } from '../src/db/migrate';
 import { lockCustomer } from '../src/db/locks';
 import { PostgresDatabase } from '../src/db/postgres';
 import { systemActor } from '../src/auth/actor';
-import { Transactor } from '../src/db/unit-of-work';
+import { Transactor } from '../src/application/unit-of-work';
 import { SegmentService } from '../src/modules/segment/segment.service';
 
 /**

@@ -9,7 +9,7 @@ import type { Config } from './config/config';
 import { contextFactory } from './context/context-factory';
 import { IdLookups } from './db/id-lookups';
 import type { Database } from './db/database';
-import { Transactor } from './db/unit-of-work';
+import { Transactor } from './application/unit-of-work';
 import { EventPublisher } from './events/publisher';
 import { STREAM } from './events/topics';
 import { createEventBus, EventBus } from './events/pubsub';

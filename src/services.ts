@@ -6,7 +6,7 @@ import { SecretBox } from './auth/secret-box';
 import type { SessionStore } from './auth/sessions';
 import type { Config } from './config/config';
 import type { Database } from './db/database';
-import type { Transactor } from './db/unit-of-work';
+import type { Transactor } from './application/unit-of-work';
 import { AddressService } from './modules/address/address.service';
 import { AuditService } from './modules/audit/audit.service';
 import { GdprService } from './modules/gdpr/gdpr.service';
@@ -47,7 +47,10 @@ export interface AuthParts {
   deferred: Deferred;
 }
 
-/** `work` runs each mutation's unit of work (row changes + audit rows + outbox events). */
+/**
+ * `work` runs each mutation's unit of work (row changes + audit rows + outbox events); the
+ * steps every unit of work runs before it commits are registered on it here.
+ */
 export function createServices(db: Database, work: Transactor, config: Config, auth: AuthParts): Services {
   const customers = new CustomerService(db, work, auth.sessions);
   const secrets = new SecretBox(config.auth.twoFactorKey, config.jwtSecret);
@@ -59,6 +62,9 @@ export function createServices(db: Database, work: Transactor, config: Config, a
     lockSeconds: config.auth.twoFactorLockSeconds,
   });
   const audit = new AuditService(db);
+  const segments = new SegmentService(db, work, config.enableSegments);
+  // Every unit of work re-scores the customers it changed before it commits.
+  work.onBeforeCommit((w) => segments.beforeCommit(w));
   return {
     customers,
     groups: new GroupService(db, work),
@@ -77,7 +83,7 @@ export function createServices(db: Database, work: Transactor, config: Config, a
       ...auth,
     }),
     twoFactor,
-    segments: new SegmentService(db, work, config.enableSegments),
+    segments,
     gdpr: new GdprService(work, audit, lockout),
     sessions: auth.sessions,
     statistics: new StatisticsService(config.orders.shopCurrency),

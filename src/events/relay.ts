@@ -2,11 +2,14 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { OutboxConfig } from '../config/config';
 import type { Database, Queryable } from '../db/database';
-import { OUTBOX_CHANNEL } from '../db/unit-of-work';
 import type { Logger } from '../observability/logger';
 import { batchCustomers, eventCount, expandBatches } from './membership-batch';
+import { OUTBOX_CHANNEL, OutboxRepository } from './outbox.repository';
 import type { EventPublisher, OutboxRow } from './publisher';
 import { MEMBERSHIP_BATCH } from './topics';
+
+/** Rows deleted per statement when pruning. */
+const PRUNE_BATCH = 5000;
 
 /** Larger than any seq: "no such row". */
 const NONE = BigInt(Number.MAX_SAFE_INTEGER) * 1024n;
@@ -51,6 +54,7 @@ export class OutboxRelay {
     private readonly logger: Logger,
     /** PostgreSQL DSN for a LISTEN connection; null in embedded mode (one process). */
     private readonly listenDsn: string | null,
+    private readonly outbox = new OutboxRepository(),
   ) {}
 
   start(): void {
@@ -142,31 +146,20 @@ export class OutboxRelay {
         // An outage (Redis down, or not taking writes) is waited out however long it lasts:
         // the events are fine, and a dead letter would lose them. Other failures count.
         const outage = this.publisher.isOutage(err);
-        await tx.queryAndCommit(
-          `UPDATE outbox_events
-              SET attempts = attempts + (CASE WHEN $6 THEN 0 ELSE 1 END), last_attempted_at = now(), last_error = left($2, 500),
-                  next_attempt_at = now() + make_interval(secs => least($3::float8 * power(2, least(attempts, 30)), $4::float8) / 1000),
-                  status = CASE WHEN NOT $6 AND attempts + 1 >= $5 THEN 'DEAD' ELSE 'PENDING' END
-            WHERE seq = ANY($1::bigint[])`,
-          [seqs, (err as Error).message, this.cfg.backoffBaseMs, this.cfg.backoffMaxMs, this.cfg.maxAttempts, outage],
-        );
+        await this.outbox.scheduleRetryAndCommit(tx, seqs, (err as Error).message, this.cfg, outage);
         this.logger.warn({ err: (err as Error).message, events: events.length, outage }, 'publishing outbox events failed; will retry with backoff');
         return { events: 0, more: false };
       }
       // The COMMIT goes out with it: the next round (and the next claim of every relay) waits for it.
-      await tx.queryAndCommit(
-        `UPDATE outbox_events SET status = 'SENT', sent_at = now(), attempts = attempts + 1, last_attempted_at = now(), last_error = NULL
-          WHERE seq = ANY($1::bigint[])`,
-        [seqs],
-      );
+      await this.outbox.markSentAndCommit(tx, seqs);
       return { events: events.length, more };
     });
   }
 
   /**
-   * Claims due rows (FOR UPDATE SKIP LOCKED) and, in the same statement (a round trip is a
-   * good part of a round's time), finds the pending rows it did not claim that some claimed
-   * rows must not overtake. `ready`: the claimed rows that may be published now, in order.
+   * Claims due rows (OutboxRepository.claim: FOR UPDATE SKIP LOCKED, and in the same statement
+   * the pending rows it did not claim that some claimed rows must not overtake). `ready`: the
+   * claimed rows that may be published now, in order.
    *
    * Order, per customer: a customer's row waits for that customer's earlier pending rows, and
    * for earlier unclaimed membership batches (which may hold any customer: their customers
@@ -181,57 +174,20 @@ export class OutboxRelay {
    * membership also sees the earlier ones.
    */
   private async claim(tx: Queryable): Promise<{ claimed: OutboxRow[]; ready: OutboxRow[] }> {
-    const rows = await tx.query<OutboxRow & { kind: 'row' | 'customer' | 'batch' | 'blocked' }>(
-      `WITH settings AS MATERIALIZED (
-         -- Losing this commit in a crash only re-publishes the batch (delivery is at least once
-         -- anyway), so it need not wait for the WAL flush: rounds turn around faster under load.
-         SELECT set_config('synchronous_commit', 'off', true)
-       ), claimed AS MATERIALIZED (
-         SELECT o.seq, o.id, o.customer_id, o.type, o.payload, o.attempts FROM outbox_events o, settings
-          WHERE o.status = 'PENDING' AND o.next_attempt_at <= now()
-          ORDER BY o.seq LIMIT $1 FOR UPDATE OF o SKIP LOCKED
-       )
-       SELECT 'row' AS kind, seq::text AS seq, id, customer_id AS "customerId", type, payload, attempts FROM claimed
-       UNION ALL
-       SELECT 'customer', min(o.seq)::text, NULL, o.customer_id, NULL, NULL, NULL FROM outbox_events o
-        WHERE o.status = 'PENDING' AND o.customer_id IN (SELECT customer_id FROM claimed) AND o.seq NOT IN (SELECT seq FROM claimed)
-        GROUP BY o.customer_id
-       UNION ALL
-       SELECT 'batch', min(o.seq)::text, NULL, NULL, NULL, NULL, NULL FROM outbox_events o
-        WHERE o.status = 'PENDING' AND o.customer_id IS NULL AND o.type = $2 AND o.seq NOT IN (SELECT seq FROM claimed)
-       UNION ALL
-       SELECT 'blocked', b.seq::text, NULL, NULL, NULL, NULL, NULL FROM claimed b
-        WHERE b.type = $2 AND EXISTS (
-          SELECT 1 FROM (SELECT jsonb_array_elements_text(b.payload->'joined')
-                         UNION ALL SELECT jsonb_array_elements_text(b.payload->'left')) AS m(customer_id)
-            JOIN outbox_events o ON o.customer_id = m.customer_id::uuid
-           WHERE o.status = 'PENDING' AND o.seq < b.seq AND o.seq NOT IN (SELECT seq FROM claimed))`,
-      [this.cfg.batchSize, MEMBERSHIP_BATCH],
-    );
-    const claimed: OutboxRow[] = [];
-    const firstOther = new Map<string, bigint>();
-    const blocked = new Set<string>();
-    let firstBatch = NONE;
-    for (const { kind, ...r } of rows) {
-      if (kind === 'row') claimed.push(r);
-      else if (r.seq === null) continue;
-      else if (kind === 'customer') firstOther.set(r.customerId!, BigInt(r.seq));
-      else if (kind === 'batch') firstBatch = BigInt(r.seq);
-      else blocked.add(r.seq);
-    }
-    claimed.sort((a, b) => (BigInt(a.seq) < BigInt(b.seq) ? -1 : 1));
+    const { claimed, firstUnclaimedOf, firstUnclaimedBatch, blockedBatches } = await this.outbox.claim(tx, this.cfg.batchSize);
+    const firstBatch = firstUnclaimedBatch ?? NONE;
     // Customers with a claimed row held back this round: their later rows wait too.
     const held = new Set<string>();
     const ready = claimed.filter((r) => {
       const seq = BigInt(r.seq);
       if (r.type === MEMBERSHIP_BATCH) {
         const customers = batchCustomers(r);
-        if (seq < firstBatch && !blocked.has(r.seq) && !customers.some((c) => held.has(c))) return true;
+        if (seq < firstBatch && !blockedBatches.has(r.seq) && !customers.some((c) => held.has(c))) return true;
         for (const c of customers) held.add(c);
         return false;
       }
       if (r.customerId === null) return true;
-      if (seq < firstBatch && seq < (firstOther.get(r.customerId) ?? NONE) && !held.has(r.customerId)) return true;
+      if (seq < firstBatch && seq < (firstUnclaimedOf.get(r.customerId) ?? NONE) && !held.has(r.customerId)) return true;
       held.add(r.customerId);
       return false;
     });
@@ -242,25 +198,10 @@ export class OutboxRelay {
   async prune(): Promise<number> {
     let total = 0;
     for (;;) {
-      const rows = await this.db.query(
-        `DELETE FROM outbox_events WHERE seq IN (
-           SELECT seq FROM outbox_events WHERE status = 'SENT' AND sent_at < now() - make_interval(hours => $1) LIMIT 5000)
-         RETURNING seq`,
-        [this.cfg.retentionHours],
-      );
-      total += rows.length;
-      if (rows.length < 5000) return total;
+      const n = await this.outbox.pruneSent(this.db, this.cfg.retentionHours, PRUNE_BATCH);
+      total += n;
+      if (n < PRUNE_BATCH) return total;
     }
-  }
-
-  /** Backlog figures for readiness and metrics. */
-  async stats(): Promise<{ pending: number; dead: number; oldestPendingSeconds: number }> {
-    const [row] = await this.db.query<{ pending: number; dead: number; oldest: number | null }>(
-      `SELECT count(*) FILTER (WHERE status = 'PENDING')::int AS pending, count(*) FILTER (WHERE status = 'DEAD')::int AS dead,
-              extract(epoch FROM now() - min(created_at) FILTER (WHERE status = 'PENDING'))::float8 AS oldest
-         FROM outbox_events WHERE status <> 'SENT'`,
-    );
-    return { pending: row.pending, dead: row.dead, oldestPendingSeconds: row.oldest ?? 0 };
   }
 
   private async listen(): Promise<void> {

@@ -1,7 +1,8 @@
 import type { RequestHandler } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Database } from '../db/database';
-import type { CommittedWork } from '../db/unit-of-work';
+import type { CommittedWork } from '../application/unit-of-work';
+import { OutboxRepository } from '../events/outbox.repository';
 import { MEMBERSHIP_CHANGED } from '../events/topics';
 import type { Logger } from './logger';
 
@@ -74,6 +75,7 @@ export class Metrics {
   constructor(
     private readonly db: Database,
     private readonly logger: Logger,
+    private readonly outboxEvents = new OutboxRepository(),
   ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
@@ -176,25 +178,18 @@ export class Metrics {
     }
   }
 
-  /**
-   * Backlog figures in one statement on the partial index `idx_outbox_pending` (status =
-   * 'PENDING', by seq): a count and the first row in seq (commit) order.
-   */
+  /** The outbox backlog (OutboxRepository.pendingBacklog), or NaN when the database does not answer in time. */
   private async readOutbox(): Promise<OutboxSnapshot> {
     let timer: NodeJS.Timeout | undefined;
     try {
-      const read = this.db.query<{ pending: number; oldest: number | null }>(
-        `SELECT count(*)::int AS pending,
-                extract(epoch FROM now() - (SELECT created_at FROM outbox_events WHERE status = 'PENDING' ORDER BY seq LIMIT 1))::float8 AS oldest
-           FROM outbox_events WHERE status = 'PENDING'`,
-      );
+      const read = this.outboxEvents.pendingBacklog(this.db);
       // A scrape must answer even when the database does not (Prometheus' own timeout is 10 s).
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer within ${OUTBOX_READ_TIMEOUT_MS} ms`)), OUTBOX_READ_TIMEOUT_MS);
       });
       read.catch(() => undefined);
-      const [row] = await Promise.race([read, timeout]);
-      return { pending: row.pending, oldestSeconds: Math.max(0, row.oldest ?? 0) };
+      const row = await Promise.race([read, timeout]);
+      return { pending: row.pending, oldestSeconds: Math.max(0, row.oldestSeconds ?? 0) };
     } catch (err) {
       this.logger.warn({ err }, 'metrics: reading the outbox backlog failed');
       return { pending: NaN, oldestSeconds: NaN };

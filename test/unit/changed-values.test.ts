@@ -1,4 +1,4 @@
-import { changedValues } from '../../src/db/unit-of-work';
+import { changedValues } from '../../src/application/unit-of-work';
 
 describe('changedValues (the halves of an audit row)', () => {
   const before = { firstName: 'Ann', lastName: 'Lee', metadata: { a: 1 }, phone: null as string | null, secret: 'x' };

@@ -1,7 +1,8 @@
 import { SegmentField, SegmentOperator } from '../../src/common/enums';
 import { SqlParams } from '../../src/db/sql-params';
 import { DomainError } from '../../src/errors/domain-error';
-import { checkRules, compileMembership } from '../../src/modules/segment/segment.rules';
+import { compileMembership } from '../../src/modules/segment/segment.repository';
+import { checkRules } from '../../src/modules/segment/segment.rules';
 
 const rule = (field: SegmentField, operator: SegmentOperator, value: unknown, weight?: number) => ({ field, operator, value, weight });
 

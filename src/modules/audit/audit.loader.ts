@@ -2,9 +2,11 @@ import DataLoader from 'dataloader';
 import { groupBy } from '../../common/group-by';
 import { isUuid } from '../../common/ids';
 import type { Queryable } from '../../db/database';
-import { SqlParams } from '../../db/sql-params';
-import { AUDIT_COLUMNS, AUDIT_ORDER, AuditRow } from './audit.record';
-import { afterCondition, auditPage, AuditPage, decodeAuditCursor } from './audit.service';
+import type { AuditRow } from './audit.record';
+import { AuditRepository } from './audit.repository';
+import { auditPage, AuditPage, decodeAuditCursor } from './audit.service';
+
+const audits = new AuditRepository();
 
 /**
  * Loader key of one customer's trail page. `first` is the capped page size; `after` a cursor
@@ -16,8 +18,7 @@ export function auditTrailKey(customerId: string, first: number, after: string |
 
 /**
  * Customer.auditTrail for many customers: one statement per distinct (first, after), so a
- * page of customers asking for `auditTrail(first: n)` costs one statement however long it is.
- * LATERAL + LIMIT walks the (customer_id, created_at DESC, id DESC) index once per customer;
+ * page of customers asking for `auditTrail(first: n)` costs one statement however long it is;
  * each customer gets first + 1 rows, the extra one only telling whether there is a next page.
  */
 export function auditTrailLoader(db: Queryable) {
@@ -33,20 +34,7 @@ export function auditTrailLoader(db: Queryable) {
     }
     const found = new Map<string, AuditRow[]>();
     for (const { first, after, ids } of groups.values()) {
-      const p = new SqlParams();
-      const conditions = [`e.customer_id = k.id`];
-      const idList = p.add(ids);
-      const limit = p.add(first + 1);
-      if (after) conditions.push(afterCondition(decodeAuditCursor(after), p));
-      const rows = await db.query<AuditRow>(
-        `SELECT ${AUDIT_COLUMNS}
-           FROM unnest(${idList}::uuid[]) AS k(id)
-           CROSS JOIN LATERAL (
-             SELECT * FROM audit_events e WHERE ${conditions.join(' AND ')} ORDER BY ${AUDIT_ORDER} LIMIT ${limit}
-           ) e
-          ORDER BY e.customer_id, ${AUDIT_ORDER}`,
-        p.values,
-      );
+      const rows = await audits.trails(db, ids, first + 1, after ? decodeAuditCursor(after) : null);
       for (const [customerId, list] of groupBy(rows, (r) => r.customerId)) found.set(`${customerId}|${first}|${after}`, list);
     }
     return keys.map((key) => {

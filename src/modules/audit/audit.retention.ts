@@ -1,5 +1,6 @@
 import type { Queryable } from '../../db/database';
 import type { Logger } from '../../observability/logger';
+import { AuditRepository } from './audit.repository';
 
 export interface AuditRetentionOptions {
   /** Rows whose created_at is older than now() minus this many days are deleted (CUSTOMER_AUDIT_RETENTION_DAYS). */
@@ -31,6 +32,7 @@ export class AuditRetention {
     private readonly db: Queryable,
     options: AuditRetentionOptions,
     private readonly logger: Logger,
+    private readonly audits = new AuditRepository(),
   ) {
     const { retentionDays, batchSize = DEFAULT_BATCH_SIZE, intervalMs = DEFAULT_INTERVAL_MS } = options;
     if (!Number.isInteger(retentionDays) || retentionDays < 1) throw new RangeError(`retentionDays must be a positive integer, got ${retentionDays}`);
@@ -77,20 +79,9 @@ export class AuditRetention {
     const started = Date.now();
     let total = 0;
     while (!this.stopping) {
-      const [row] = await this.db.query<{ n: number }>(
-        `WITH doomed AS (
-           DELETE FROM audit_events WHERE id IN (
-             SELECT id FROM audit_events
-              WHERE created_at < now() - make_interval(days => $1::int)
-              ORDER BY created_at
-              LIMIT $2
-                FOR UPDATE SKIP LOCKED
-           ) RETURNING 1
-         ) SELECT count(*)::int AS n FROM doomed`,
-        [this.retentionDays, this.batchSize],
-      );
-      total += row.n;
-      if (row.n < this.batchSize) break;
+      const n = await this.audits.deleteExpired(this.db, this.retentionDays, this.batchSize);
+      total += n;
+      if (n < this.batchSize) break;
     }
     if (total > 0) {
       this.logger.info({ deleted: total, retentionDays: this.retentionDays, ms: Date.now() - started }, 'audit retention: deleted expired audit events');

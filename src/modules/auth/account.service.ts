@@ -10,7 +10,7 @@ import { AuditSeverity, CustomerStatus, RegistrationSource } from '../../common/
 import type { Database } from '../../db/database';
 import { lockCustomer, lockLiveCustomer } from '../../db/locks';
 import type { Actor } from '../../auth/actor';
-import { Transactor, UnitOfWork } from '../../db/unit-of-work';
+import { Transactor, UnitOfWork } from '../../application/unit-of-work';
 import { DomainError } from '../../errors/domain-error';
 import { CUSTOMER_COLUMNS, CustomerRecord } from '../customer/customer.record';
 import type { CustomerService, NewCustomer } from '../customer/customer.service';

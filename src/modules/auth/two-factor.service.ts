@@ -4,7 +4,7 @@ import type { SecretBox } from '../../auth/secret-box';
 import { looksLikeRecoveryCode, matchTotp, newRecoveryCodes, newTotpSecret, normaliseCode, totpUri } from '../../auth/totp';
 import type { Queryable } from '../../db/database';
 import type { Actor } from '../../auth/actor';
-import { AuditEntry, Transactor, UnitOfWork } from '../../db/unit-of-work';
+import { AuditEntry, Transactor, UnitOfWork } from '../../application/unit-of-work';
 import { DomainError } from '../../errors/domain-error';
 
 export interface TwoFactorSettings {

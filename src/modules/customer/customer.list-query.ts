@@ -3,6 +3,9 @@ import { decodeCursor, encodeCursor, isTimestampText } from '../../common/cursor
 import { isUuid } from '../../common/ids';
 import { SqlParams } from '../../db/sql-params';
 import { DomainError } from '../../errors/domain-error';
+import { SegmentRepository } from '../segment/segment.repository';
+
+const segments = new SegmentRepository();
 
 export interface CustomerListFilter {
   status?: CustomerStatus[] | null;
@@ -39,11 +42,8 @@ export function filterConditions(filter: CustomerListFilter | null | undefined, 
   if (!filter) return where;
   if (filter.segmentId != null) {
     if (!isUuid(filter.segmentId)) return null;
-    // Members of an active segment (the primary key (segment_id, customer_id) serves the probe).
-    where.push(
-      `EXISTS (SELECT 1 FROM customer_segment_members m JOIN customer_segments s ON s.id = m.segment_id
-                WHERE m.segment_id = ${p.add(filter.segmentId)}::uuid AND m.customer_id = c.id AND s.is_active)`,
-    );
+    // Members of an active segment: the segment repository's condition.
+    where.push(segments.activeMemberCondition(p, filter.segmentId));
   }
   if (filter.status?.length) where.push(`c.status = ANY(${p.add(filter.status)}::text[])`);
   if (filter.customerType) where.push(`c.customer_type = ${p.add(filter.customerType)}`);

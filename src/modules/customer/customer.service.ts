@@ -5,7 +5,7 @@ import { jsonObject } from '../../common/json';
 import type { SessionStore } from '../../auth/sessions';
 import type { Database, Queryable } from '../../db/database';
 import type { Actor } from '../../auth/actor';
-import { changedValues, Transactor, UnitOfWork } from '../../db/unit-of-work';
+import { changedValues, Transactor, UnitOfWork } from '../../application/unit-of-work';
 import { isUniqueViolation } from '../../db/errors';
 import { DomainError } from '../../errors/domain-error';
 import { GroupRepository } from '../group/group.repository';

@@ -1,7 +1,7 @@
 import { isUuid } from '../../common/ids';
 import type { Database, Queryable } from '../../db/database';
 import type { Actor } from '../../auth/actor';
-import { changedValues, Transactor } from '../../db/unit-of-work';
+import { changedValues, Transactor } from '../../application/unit-of-work';
 import { isUniqueViolation } from '../../db/errors';
 import { DomainError } from '../../errors/domain-error';
 import { CustomerRepository } from '../customer/customer.repository';

@@ -11,6 +11,3 @@ export interface SegmentRecord {
   createdAt: Date;
   updatedAt: Date;
 }
-
-export const SEGMENT_COLUMNS = `s.id, s.name, s.description, s.is_active AS "isActive", s.rules, s.min_score AS "minScore",
-  s.created_at AS "createdAt", s.updated_at AS "updatedAt"`;

@@ -1,5 +1,4 @@
 import { CustomerStatus, CustomerType, SegmentField, SegmentOperator } from '../../common/enums';
-import type { SqlParams } from '../../db/sql-params';
 import { DomainError } from '../../errors/domain-error';
 import { isCountryCode } from '../address/postal-code';
 
@@ -13,15 +12,10 @@ export interface SegmentRuleRecord {
 
 export type RuleValue = number | string | boolean | number[] | string[];
 
-type Kind = 'integer' | 'decimal' | 'text' | 'boolean';
-/** Tables a field reads besides `customers c`, joined only when a rule needs them. */
-type Join = 'statistics' | 'group' | 'preferences' | 'shipping';
+export type FieldKind = 'integer' | 'decimal' | 'text' | 'boolean';
 
 interface FieldSpec {
-  kind: Kind;
-  /** SQL over the aliases of JOINS; a fixed string, never built from client input. */
-  sql: string;
-  join?: Join;
+  kind: FieldKind;
   /** Allowed values (enums), compared after `normalise`. */
   allowed?: readonly string[];
   normalise?: (v: string) => string;
@@ -31,45 +25,34 @@ interface FieldSpec {
 }
 
 const upper = (v: string) => v.trim().toUpperCase();
-/** Days and ages count in UTC, whatever the database session's time zone. */
-const TODAY = "(now() AT TIME ZONE 'UTC')::date";
 const lower = (v: string) => v.trim().toLowerCase();
 
 /**
- * Each field's type and SQL. Amounts are exact decimals; ages and day counts are whole
- * numbers; COUNTRY_CODE is the country of the default shipping address.
+ * Each field's type and how its values are checked. Amounts are exact decimals; ages and day
+ * counts are whole numbers; COUNTRY_CODE is the country of the default shipping address. What
+ * each field reads in SQL is the segment repository's (segment.repository.ts FIELD_SQL).
  */
 export const FIELDS: Record<SegmentField, FieldSpec> = {
-  TOTAL_ORDERS: { kind: 'integer', sql: 'coalesce(st.total_orders, 0)', join: 'statistics' },
-  TOTAL_SPENT: { kind: 'decimal', sql: 'coalesce(st.total_spent, 0)', join: 'statistics' },
-  AVERAGE_ORDER_VALUE: { kind: 'decimal', sql: 'coalesce(round(st.total_spent / nullif(st.total_orders, 0), 2), 0)', join: 'statistics' },
-  DAYS_SINCE_LAST_ORDER: { kind: 'integer', sql: `(${TODAY} - (st.last_order_at AT TIME ZONE 'UTC')::date)`, join: 'statistics' },
-  DAYS_SINCE_REGISTRATION: { kind: 'integer', sql: `(${TODAY} - (c.created_at AT TIME ZONE 'UTC')::date)` },
-  CUSTOMER_TYPE: { kind: 'text', sql: 'c.customer_type', allowed: Object.values(CustomerType), normalise: upper },
-  STATUS: { kind: 'text', sql: 'c.status', allowed: Object.values(CustomerStatus), normalise: upper },
-  GROUP_CODE: { kind: 'text', sql: 'g.code', join: 'group', normalise: upper },
+  TOTAL_ORDERS: { kind: 'integer' },
+  TOTAL_SPENT: { kind: 'decimal' },
+  AVERAGE_ORDER_VALUE: { kind: 'decimal' },
+  DAYS_SINCE_LAST_ORDER: { kind: 'integer' },
+  DAYS_SINCE_REGISTRATION: { kind: 'integer' },
+  CUSTOMER_TYPE: { kind: 'text', allowed: Object.values(CustomerType), normalise: upper },
+  STATUS: { kind: 'text', allowed: Object.values(CustomerStatus), normalise: upper },
+  GROUP_CODE: { kind: 'text', normalise: upper },
   COUNTRY_CODE: {
     kind: 'text',
-    sql: 'a.country_code',
-    join: 'shipping',
     normalise: upper,
     check: (v) => (isCountryCode(v) ? null : `"${v}" is not an ISO 3166-1 alpha-2 country code`),
   },
-  EMAIL_DOMAIN: { kind: 'text', sql: "lower(split_part(c.email, '@', 2))", normalise: lower, contains: true },
-  EMAIL_VERIFIED: { kind: 'boolean', sql: 'c.email_verified' },
-  EMAIL_MARKETING: { kind: 'boolean', sql: 'coalesce(p.email_marketing, false)', join: 'preferences' },
-  AGE: { kind: 'integer', sql: `extract(year FROM age(${TODAY}, c.date_of_birth))::int` },
+  EMAIL_DOMAIN: { kind: 'text', normalise: lower, contains: true },
+  EMAIL_VERIFIED: { kind: 'boolean' },
+  EMAIL_MARKETING: { kind: 'boolean' },
+  AGE: { kind: 'integer' },
 };
 
-const JOINS: Record<Join, string> = {
-  statistics: 'LEFT JOIN customer_statistics st ON st.customer_id = c.id',
-  group: 'LEFT JOIN customer_groups g ON g.id = c.group_id',
-  preferences: 'LEFT JOIN customer_preferences p ON p.customer_id = c.id',
-  // At most one row: a partial unique index allows one live default per type.
-  shipping: "LEFT JOIN customer_addresses a ON a.customer_id = c.id AND a.type = 'SHIPPING' AND a.is_default AND a.deleted_at IS NULL",
-};
-
-const OPERATORS: Record<Kind, readonly SegmentOperator[]> = {
+const OPERATORS: Record<FieldKind, readonly SegmentOperator[]> = {
   integer: [
     SegmentOperator.EQ,
     SegmentOperator.NEQ,
@@ -94,7 +77,6 @@ const OPERATORS: Record<Kind, readonly SegmentOperator[]> = {
   boolean: [SegmentOperator.EQ, SegmentOperator.NEQ],
 };
 
-const CAST: Record<Kind, string> = { integer: 'int', decimal: 'numeric', text: 'text', boolean: 'boolean' };
 const LIST_OPERATORS = new Set([SegmentOperator.IN, SegmentOperator.NOT_IN]);
 const MAX_RULES = 20;
 const MAX_LIST = 100;
@@ -161,46 +143,4 @@ function checkOne(value: unknown, field: SegmentField, spec: FieldSpec, at: stri
       return v;
     }
   }
-}
-
-/** One rule as a boolean SQL condition; its value travels as a parameter. Unknown values (NULL) never match, and NEQ/NOT_IN are exactly NOT EQ/NOT IN. */
-function condition(rule: SegmentRuleRecord, p: SqlParams): string {
-  const spec = FIELDS[rule.field];
-  const cast = CAST[spec.kind];
-  const x = spec.sql;
-  switch (rule.operator) {
-    case SegmentOperator.EQ:
-      return `coalesce(${x} = ${p.add(rule.value)}::${cast}, false)`;
-    case SegmentOperator.NEQ:
-      return `NOT coalesce(${x} = ${p.add(rule.value)}::${cast}, false)`;
-    case SegmentOperator.GT:
-      return `coalesce(${x} > ${p.add(rule.value)}::${cast}, false)`;
-    case SegmentOperator.GTE:
-      return `coalesce(${x} >= ${p.add(rule.value)}::${cast}, false)`;
-    case SegmentOperator.LT:
-      return `coalesce(${x} < ${p.add(rule.value)}::${cast}, false)`;
-    case SegmentOperator.LTE:
-      return `coalesce(${x} <= ${p.add(rule.value)}::${cast}, false)`;
-    case SegmentOperator.IN:
-      return `coalesce(${x} = ANY(${p.add(rule.value)}::${cast}[]), false)`;
-    case SegmentOperator.NOT_IN:
-      return `NOT coalesce(${x} = ANY(${p.add(rule.value)}::${cast}[]), false)`;
-    case SegmentOperator.CONTAINS:
-      return `coalesce(strpos(${x}, ${p.add(rule.value)}::text) > 0, false)`;
-  }
-}
-
-/**
- * The membership test of a segment as one SQL boolean over `customers c` and the joins it
- * lists: the weights of the matching rules, summed, reach minScore. The same expression
- * scores one customer (incremental) and every customer (refresh), so both always agree.
- */
-export function compileMembership(rules: SegmentRuleRecord[], minScore: number, p: SqlParams): { sql: string; joins: Set<string> } {
-  const joins = new Set<string>();
-  const terms = rules.map((rule) => {
-    const join = FIELDS[rule.field].join;
-    if (join) joins.add(JOINS[join]);
-    return `CASE WHEN ${condition(rule, p)} THEN ${p.add(rule.weight)}::int ELSE 0 END`;
-  });
-  return { sql: `(${terms.join(' + ')}) >= ${p.add(minScore)}::int`, joins };
 }
