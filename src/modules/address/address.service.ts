@@ -3,7 +3,7 @@ import { isUuid } from '../../common/ids';
 import { jsonObject } from '../../common/json';
 import type { Queryable } from '../../db/database';
 import type { Actor } from '../../auth/actor';
-import { changedValues, Transactor, UnitOfWork } from '../../db/unit-of-work';
+import { changedValues, Transactor, UnitOfWork } from '../../application/unit-of-work';
 import { lockCustomer } from '../../db/locks';
 import { DomainError } from '../../errors/domain-error';
 import { AddressFields, AddressRecord, WRITABLE_ADDRESS_FIELDS } from './address.record';

@@ -3,7 +3,7 @@ import { ERASED_EMAIL_DOMAIN } from '../../common/email';
 import { isUuid } from '../../common/ids';
 import type { Queryable } from '../../db/database';
 import type { Actor } from '../../auth/actor';
-import { Transactor, UnitOfWork } from '../../db/unit-of-work';
+import { Transactor, UnitOfWork } from '../../application/unit-of-work';
 import { DomainError } from '../../errors/domain-error';
 import { MEMBERSHIP_CHANGED } from '../../events/topics';
 import { AddressRepository } from '../address/address.repository';

@@ -2,7 +2,7 @@ import { actorId, Viewer } from '../../auth/viewer';
 import { isUuid } from '../../common/ids';
 import { jsonObject } from '../../common/json';
 import type { RequestMeta } from '../../auth/actor';
-import { Transactor } from '../../db/unit-of-work';
+import { Transactor } from '../../application/unit-of-work';
 import { DomainError } from '../../errors/domain-error';
 import { CustomerRepository } from '../customer/customer.repository';
 import { CONSENT_CHANNELS, ConsentChannel, PreferencesRecord } from './preference.record';

@@ -4,7 +4,7 @@ import Redis from 'ioredis';
 import type { Config } from '../../config/config';
 import { isConnectionError } from '../../db/errors';
 import { systemActor } from '../../auth/actor';
-import { Transactor } from '../../db/unit-of-work';
+import { Transactor } from '../../application/unit-of-work';
 import { DomainError } from '../../errors/domain-error';
 import { redisOptions } from '../../events/pubsub';
 import type { Logger } from '../../observability/logger';

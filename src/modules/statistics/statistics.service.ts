@@ -1,5 +1,5 @@
 import { lockCustomer } from '../../db/locks';
-import type { UnitOfWork } from '../../db/unit-of-work';
+import type { UnitOfWork } from '../../application/unit-of-work';
 import { DomainError } from '../../errors/domain-error';
 import { fromCents, minCents, toCents } from './money';
 import { OrderEvent, OrderEventRejected } from './order-event';

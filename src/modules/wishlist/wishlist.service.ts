@@ -1,5 +1,5 @@
 import type { Actor } from '../../auth/actor';
-import { Transactor } from '../../db/unit-of-work';
+import { Transactor } from '../../application/unit-of-work';
 import { lockCustomer } from '../../db/locks';
 import { DomainError } from '../../errors/domain-error';
 import { MAX_WISHLIST_ITEMS, WishlistRecord } from './wishlist.record';
