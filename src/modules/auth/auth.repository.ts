@@ -32,6 +32,13 @@ export interface FactorRow {
   locked: boolean;
 }
 
+/** What the data export shows of the account's secrets: when, never what. */
+export interface AccountExport {
+  account: { passwordChangedAt: Date; lastLoginAt: Date | null } | null;
+  sessions: { id: string; createdAt: Date; expiresAt: Date; revokedAt: Date | null; ipAddress: string | null; userAgent: string | null }[];
+  twoFactor: { enabled: boolean; enrolledAt?: Date; confirmedAt?: Date | null; recoveryCodesLeft?: number };
+}
+
 /**
  * The account's secrets: `customer_credentials`, `customer_sessions`, `customer_tokens`,
  * `customer_two_factor` and `customer_recovery_codes` (the login lockout is
@@ -347,5 +354,53 @@ export class AuthRepository {
       [customerId, codeHash],
     );
     return used ? used.remaining : null;
+  }
+
+  // --- GDPR
+
+  /**
+   * Erasure: every secret of the customer removed (sessions, tokens, recovery codes, the
+   * factor, the password), one DELETE each, in this order. The lockout of their email is
+   * forgotten by the lockout (keyed by the email, not the customer).
+   */
+  async erasePersonal(tx: Queryable, customerId: string): Promise<void> {
+    for (const entity of [CustomerSessionEntity, CustomerTokenEntity, CustomerRecoveryCodeEntity, CustomerTwoFactorEntity, CustomerCredentialEntity]) {
+      await tx.manager.createQueryBuilder().delete().from(entity).where('customer_id = :customerId', { customerId }).execute();
+    }
+  }
+
+  /**
+   * The export's `account`, `sessions` and `twoFactor` (three statements): when the password
+   * was changed and last used, the sessions without their tokens (never stored), two-factor
+   * without its secret.
+   */
+  async exportPersonal(q: Queryable, customerId: string): Promise<AccountExport> {
+    const account = await q.manager
+      .createQueryBuilder(CustomerCredentialEntity, 'cr')
+      .select('cr.passwordChangedAt', 'passwordChangedAt')
+      .addSelect('cr.lastLoginAt', 'lastLoginAt')
+      .where('cr.customer_id = :customerId', { customerId })
+      .getRawOne<NonNullable<AccountExport['account']>>();
+    const sessions = await q.manager
+      .createQueryBuilder(CustomerSessionEntity, 's')
+      .select('s.id', 'id')
+      .addSelect('s.createdAt', 'createdAt')
+      .addSelect('s.expiresAt', 'expiresAt')
+      .addSelect('s.revokedAt', 'revokedAt')
+      .addSelect('host(s.ip_address)', 'ipAddress')
+      .addSelect('s.userAgent', 'userAgent')
+      .where('s.customer_id = :customerId', { customerId })
+      .orderBy('s.created_at')
+      .addOrderBy('s.id')
+      .getRawMany<AccountExport['sessions'][number]>();
+    const twoFactor = await q.manager
+      .createQueryBuilder(CustomerTwoFactorEntity, 'f')
+      .select('f.confirmed_at IS NOT NULL', 'enabled')
+      .addSelect('f.createdAt', 'enrolledAt')
+      .addSelect('f.confirmedAt', 'confirmedAt')
+      .addSelect('(SELECT count(*)::int FROM customer_recovery_codes r WHERE r.customer_id = f.customer_id AND r.used_at IS NULL)', 'recoveryCodesLeft')
+      .where('f.customer_id = :customerId', { customerId })
+      .getRawOne<AccountExport['twoFactor']>();
+    return { account: account ?? null, sessions, twoFactor: twoFactor ?? { enabled: false } };
   }
 }
