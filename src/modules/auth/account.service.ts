@@ -12,9 +12,11 @@ import { lockCustomer, lockLiveCustomer } from '../../db/locks';
 import type { Actor } from '../../auth/actor';
 import { Transactor, UnitOfWork } from '../../application/unit-of-work';
 import { DomainError } from '../../errors/domain-error';
-import { CUSTOMER_COLUMNS, CustomerRecord } from '../customer/customer.record';
+import type { CustomerRecord } from '../customer/customer.record';
+import { CustomerRepository } from '../customer/customer.repository';
 import type { CustomerService, NewCustomer } from '../customer/customer.service';
 import type { Deferred } from '../../common/deferred';
+import { AccountRow, AuthRepository } from './auth.repository';
 import type { Lockout } from './lockout';
 import { oneTimeTokens } from './one-time-tokens';
 import { failOn, TwoFactorService } from './two-factor.service';
@@ -46,13 +48,10 @@ export interface AccountDeps {
   deferred: Deferred;
 }
 
-interface Account {
-  id: string;
-  email: string;
-  status: CustomerStatus;
-  twoFactorEnabled: boolean;
-  passwordHash: string;
-}
+type Account = AccountRow;
+
+const authRows = new AuthRepository();
+const customerRows = new CustomerRepository();
 
 const INVALID_CREDENTIALS = () => new DomainError('INVALID_CREDENTIALS', 'The email or password is not correct');
 
@@ -82,7 +81,7 @@ export class AccountService {
     const { password: _secret, ...profile } = input;
     const { customer, session } = await work.run(actor, async (w) => {
       const customer = await customers.insert(w, { ...profile, registrationSource: input.registrationSource ?? RegistrationSource.WEBSITE });
-      await w.tx.query('INSERT INTO customer_credentials (customer_id, password_hash) VALUES ($1, $2)', [customer.id, passwordHash]);
+      await authRows.insertCredential(w.tx, customer.id, passwordHash);
       const session = await sessions.create(w.tx, customer.id, settings.sessionTtlSeconds, actor.meta);
       await this.issueVerification(w, customer);
       return { customer, session };
@@ -133,9 +132,9 @@ export class AccountService {
       // The customer's row lock orders this sign-in with an erasure running at the same time:
       // after it, there is no live customer and no session may be written.
       if (!(await lockLiveCustomer(w.tx, known.id))) throw INVALID_CREDENTIALS();
-      await w.tx.query('UPDATE customer_credentials SET last_login_at = now() WHERE customer_id = $1', [known.id]);
+      await authRows.touchLastLogin(w.tx, known.id);
       const session = await sessions.create(w.tx, known.id, settings.sessionTtlSeconds, actor.meta, sessionId);
-      const [customer] = await w.tx.query<CustomerRecord>(`SELECT ${CUSTOMER_COLUMNS} FROM customers c WHERE c.id = $1`, [known.id]);
+      const customer = (await customerRows.record(w.tx, known.id)) as CustomerRecord;
       w.audit({
         eventType: 'customer.login.success',
         customerId: known.id,
@@ -171,7 +170,7 @@ export class AccountService {
     await this.deps.limiter.consume(actor.meta.ip);
     return this.deps.work.run(actor, async (w) => {
       await lockCustomer(w.tx, customerId);
-      const [customer] = await w.tx.query<CustomerRecord>(`SELECT ${CUSTOMER_COLUMNS} FROM customers c WHERE c.id = $1`, [customerId]);
+      const customer = (await customerRows.record(w.tx, customerId)) as CustomerRecord;
       if (customer.emailVerified) return false;
       await this.issueVerification(w, customer);
       return true;
@@ -182,18 +181,11 @@ export class AccountService {
     await this.deps.limiter.consume(actor.meta.ip);
     return this.deps.work.run(actor, async (w) => {
       const found = await oneTimeTokens.consume(w.tx, 'EMAIL_VERIFICATION', token);
-      const [customer] = found
-        ? await w.tx.query<CustomerRecord>(`SELECT ${CUSTOMER_COLUMNS} FROM customers c WHERE c.id = $1 AND c.deleted_at IS NULL FOR NO KEY UPDATE`, [
-            found.customerId,
-          ])
-        : [];
+      const customer = found ? await customerRows.lockLive(w.tx, found.customerId) : null;
       // A token sent to an address the customer no longer has proves nothing.
       if (!customer || customer.email !== found?.email) throw DomainError.badInput('token', 'is invalid or has expired');
       if (customer.emailVerified) return customer;
-      const [row] = await w.tx.query<CustomerRecord>(
-        `UPDATE customers AS c SET email_verified = true, updated_at = now() WHERE c.id = $1 RETURNING ${CUSTOMER_COLUMNS}`,
-        [customer.id],
-      );
+      const row = await customerRows.markEmailVerified(w.tx, customer.id);
       w.audit({
         eventType: 'customer.email.verify',
         customerId: customer.id,
@@ -221,10 +213,7 @@ export class AccountService {
   }
 
   private async issuePasswordReset(email: string, actor: Actor): Promise<void> {
-    const [customer] = await this.deps.db.query<{ id: string; email: string }>(
-      `SELECT id, email FROM customers WHERE lower(email) = $1 AND deleted_at IS NULL AND status <> 'SUSPENDED'`,
-      [email],
-    );
+    const customer = await customerRows.findActiveByEmail(this.deps.db, email);
     if (!customer) return;
     await this.deps.work.run(actor, async (w) => {
       // Erased since the look-up: no token may outlive the erasure.
@@ -248,9 +237,7 @@ export class AccountService {
     await this.deps.work.run(actor, async (w) => {
       const found = await oneTimeTokens.consume(w.tx, 'PASSWORD_RESET', token);
       if (!found) throw DomainError.badInput('token', 'is invalid or has expired');
-      const [customer] = await w.tx.query<{ email: string }>('SELECT email FROM customers WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE', [
-        found.customerId,
-      ]);
+      const customer = await customerRows.lockLiveAccount(w.tx, found.customerId);
       // A link sent to an address the customer no longer has must not take over the account.
       if (!customer || customer.email !== found.email) throw DomainError.badInput('token', 'is invalid or has expired');
       await this.setPassword(w, { id: found.customerId, email: customer.email }, passwordHash, null, 'customer.password.reset');
@@ -280,8 +267,8 @@ export class AccountService {
         // Changed since we compared (by another replica, or a reset): compared again, under
         // the row lock, against what is stored now. Rare, so the bcrypt work inside the
         // transaction is too; of concurrent changes from one password exactly one wins.
-        const [stored] = await w.tx.query<{ hash: string }>('SELECT password_hash AS hash FROM customer_credentials WHERE customer_id = $1', [account.id]);
-        if (stored?.hash !== account.passwordHash && !(stored && (await hasher.verify(currentPassword, stored.hash)))) throw INVALID_CREDENTIALS();
+        const stored = await authRows.passwordHash(w.tx, account.id);
+        if (stored !== account.passwordHash && !(stored !== null && (await hasher.verify(currentPassword, stored)))) throw INVALID_CREDENTIALS();
         await this.setPassword(w, account, passwordHash, viewer.sessionId, 'customer.password.change');
       });
     });
@@ -310,14 +297,7 @@ export class AccountService {
     const account = await this.findAccount('id', customerId);
     // Before the session was opened (the database's own clock), or for a token without a
     // session before its `iat` (never later than now: a token from the future proves nothing).
-    const [factor] = await this.deps.db.query<{ enabled: boolean; predatesToken: boolean }>(
-      `SELECT c.two_factor_enabled AS enabled,
-              coalesce(f.confirmed_at < CASE WHEN $3::uuid IS NOT NULL
-                                             THEN (SELECT s.created_at FROM customer_sessions s WHERE s.id = $3::uuid)
-                                             ELSE least(to_timestamp($2::float8 / 1000), now()) END, false) AS "predatesToken"
-         FROM customers c LEFT JOIN customer_two_factor f ON f.customer_id = c.id WHERE c.id = $1`,
-      [customerId, issuedAt(actor), actor.viewer.kind === 'anonymous' ? null : actor.viewer.sessionId],
-    );
+    const factor = await authRows.factorState(this.deps.db, customerId, issuedAt(actor), actor.viewer.kind === 'anonymous' ? null : actor.viewer.sessionId);
     const twoFactor = allowCode && factor?.enabled === true;
     if (password && account) {
       return this.deps.passwordGate.run(customerId, async () => {
@@ -326,7 +306,7 @@ export class AccountService {
       });
     }
     if (code && twoFactor) {
-      if (!factor.predatesToken) {
+      if (!factor?.predatesToken) {
         throw DomainError.badInput(field, 'a second factor enrolled since you signed in cannot confirm this; enter your password');
       }
       return failOn(await this.deps.twoFactor.checkForLogin(customerId, code, actor));
@@ -339,14 +319,8 @@ export class AccountService {
   }
 
   /** A live customer with a password, by id or by (normalised) email. */
-  private async findAccount(by: 'id' | 'email', value: string): Promise<Account | null> {
-    const [account] = await this.deps.db.query<Account>(
-      `SELECT c.id, lower(c.email) AS email, c.status, c.two_factor_enabled AS "twoFactorEnabled", cr.password_hash AS "passwordHash"
-         FROM customers c JOIN customer_credentials cr ON cr.customer_id = c.id
-        WHERE ${by === 'id' ? 'c.id = $1' : 'lower(c.email) = $1'} AND c.deleted_at IS NULL`,
-      [value],
-    );
-    return account ?? null;
+  private findAccount(by: 'id' | 'email', value: string): Promise<Account | null> {
+    return authRows.findAccount(this.deps.db, by, value);
   }
 
   /**
@@ -361,11 +335,7 @@ export class AccountService {
     eventType: string,
   ): Promise<void> {
     const customerId = customer.id;
-    await w.tx.query(
-      `INSERT INTO customer_credentials (customer_id, password_hash) VALUES ($1, $2)
-       ON CONFLICT (customer_id) DO UPDATE SET password_hash = EXCLUDED.password_hash, password_changed_at = now(), updated_at = now()`,
-      [customerId, passwordHash],
-    );
+    await authRows.setPasswordHash(w.tx, customerId, passwordHash);
     await this.deps.lockout.forget(w.tx, customer.email);
     const revoked = await this.deps.sessions.revokeAll(w.tx, customerId, keep);
     w.audit({
@@ -453,8 +423,7 @@ export class AccountService {
       // erasure has already anonymised their trail, and this row would carry IP and user agent.
       // (KEY SHARE: failures of one customer do not queue behind each other.) Asked for an
       // unknown email too (of no row), so both cost the same statements.
-      const live = await w.tx.query('SELECT 1 FROM customers WHERE id = $1 AND deleted_at IS NULL FOR KEY SHARE', [customerId]);
-      if (!live.length) customerId = null;
+      if (!(await customerRows.shareLive(w.tx, customerId))) customerId = null;
       w.audit({
         eventType: 'customer.login.failed',
         severity: AuditSeverity.WARN,

@@ -6,6 +6,8 @@ import type { Queryable } from '../../db/database';
 import type { Actor } from '../../auth/actor';
 import { AuditEntry, Transactor, UnitOfWork } from '../../application/unit-of-work';
 import { DomainError } from '../../errors/domain-error';
+import { CustomerRepository } from '../customer/customer.repository';
+import { AuthRepository, FactorRow } from './auth.repository';
 
 export interface TwoFactorSettings {
   enabled: boolean;
@@ -17,13 +19,8 @@ export interface TwoFactorSettings {
 /** What checking one code found. Failures are counted (and committed) before the caller answers. */
 export type CodeCheck = { ok: true; via: 'totp' | 'recovery' } | { ok: false; reason: 'invalid' } | { ok: false; reason: 'locked'; until: Date };
 
-interface FactorRow {
-  secretCiphertext: Uint8Array;
-  confirmed: boolean;
-  lastUsedStep: number | null;
-  lockedUntil: Date | null;
-  locked: boolean;
-}
+const authRows = new AuthRepository();
+const customerRows = new CustomerRepository();
 
 /**
  * TOTP two-factor (RFC 6238). Every check is real and counted: codes are matched with
@@ -47,14 +44,8 @@ export class TwoFactorService {
       const customer = await lockOwner(w.tx, customerId);
       if (customer.twoFactorEnabled) throw DomainError.badInput('customerId', 'two-factor authentication is already on');
       const secret = newTotpSecret();
-      await w.tx.query(
-        `INSERT INTO customer_two_factor (customer_id, secret_ciphertext) VALUES ($1, decode($2, 'hex'))
-         ON CONFLICT (customer_id) DO UPDATE
-            SET secret_ciphertext = EXCLUDED.secret_ciphertext, confirmed_at = NULL, last_used_step = NULL,
-                failed_attempts = 0, locked_until = NULL, updated_at = now()`,
-        [customerId, this.secrets.encrypt(secret, customerId).toString('hex')],
-      );
-      await w.tx.query('DELETE FROM customer_recovery_codes WHERE customer_id = $1', [customerId]);
+      await authRows.putPendingFactor(w.tx, customerId, this.secrets.encrypt(secret, customerId));
+      await authRows.deleteRecoveryCodes(w.tx, customerId);
       auditFactor(w, customerId, 'customer.2fa.setup', { operation: 'update' });
       return { secret, otpauthUri: totpUri(this.settings.issuer, customer.email, secret) };
     });
@@ -71,11 +62,12 @@ export class TwoFactorService {
       const check = await this.check(w, customerId, factor, code, false);
       if (!check.ok) return { check, codes: [] };
       const codes = newRecoveryCodes();
-      await w.tx.query(`INSERT INTO customer_recovery_codes (customer_id, code_hash) SELECT $1, decode(unnest($2::text[]), 'hex')`, [
+      await authRows.insertRecoveryCodes(
+        w.tx,
         customerId,
-        codes.map((c) => this.secrets.mac(normaliseCode(c)).toString('hex')),
-      ]);
-      await w.tx.query('UPDATE customer_two_factor SET confirmed_at = now(), updated_at = now() WHERE customer_id = $1', [customerId]);
+        codes.map((c) => this.secrets.mac(normaliseCode(c))),
+      );
+      await authRows.confirmFactor(w.tx, customerId);
       await switchTwoFactor(w, customerId, true);
       return { check, codes };
     });
@@ -103,8 +95,8 @@ export class TwoFactorService {
       if (!factor?.confirmed) throw DomainError.badInput('customerId', 'two-factor authentication is not on');
       const result = await this.check(w, customerId, factor, code, true);
       if (!result.ok) return result;
-      await w.tx.query('DELETE FROM customer_recovery_codes WHERE customer_id = $1', [customerId]);
-      await w.tx.query('DELETE FROM customer_two_factor WHERE customer_id = $1', [customerId]);
+      await authRows.deleteRecoveryCodes(w.tx, customerId);
+      await authRows.deleteFactor(w.tx, customerId);
       await switchTwoFactor(w, customerId, false);
       return result;
     });
@@ -133,13 +125,7 @@ export class TwoFactorService {
    */
   async peek(customerId: string | null, code: string): Promise<boolean> {
     const typed = normaliseCode(code);
-    const [factor] = await this.db.query<FactorRow & { recoveryMatch: boolean }>(
-      `SELECT f.secret_ciphertext AS "secretCiphertext", f.confirmed_at IS NOT NULL AS confirmed, f.last_used_step::int AS "lastUsedStep",
-              coalesce(f.locked_until > now(), false) AS locked,
-              EXISTS (SELECT 1 FROM customer_recovery_codes r WHERE r.customer_id = f.customer_id AND r.code_hash = $2 AND r.used_at IS NULL) AS "recoveryMatch"
-         FROM customer_two_factor f WHERE f.customer_id = $1`,
-      [customerId, this.secrets.mac(typed)],
-    );
+    const factor = await authRows.peekFactor(this.db, customerId, this.secrets.mac(typed));
     if (!factor?.confirmed || factor.locked || !customerId) return false;
     if (factor.recoveryMatch && looksLikeRecoveryCode(typed)) return true;
     return (await matchTotp(this.secrets.decrypt(factor.secretCiphertext, customerId), typed, factor.lastUsedStep)) !== null;
@@ -150,39 +136,22 @@ export class TwoFactorService {
     const typed = normaliseCode(code);
     const step = await matchTotp(this.secrets.decrypt(factor.secretCiphertext, customerId), typed, factor.lastUsedStep);
     if (step !== null) {
-      await w.tx.query(
-        'UPDATE customer_two_factor SET last_used_step = $2, failed_attempts = 0, locked_until = NULL, updated_at = now() WHERE customer_id = $1',
-        [customerId, step],
-      );
+      await authRows.acceptStep(w.tx, customerId, step);
       auditFactor(w, customerId, 'customer.2fa.verify', { metadata: { method: 'totp' } });
       return { ok: true, via: 'totp' };
     }
     if (allowRecovery && looksLikeRecoveryCode(typed)) {
-      const [used] = await w.tx.query<{ remaining: number }>(
-        `WITH spent AS (
-           UPDATE customer_recovery_codes SET used_at = now()
-            WHERE customer_id = $1 AND code_hash = decode($2, 'hex') AND used_at IS NULL RETURNING code_hash)
-         SELECT (SELECT count(*)::int FROM customer_recovery_codes WHERE customer_id = $1 AND used_at IS NULL) - 1 AS remaining
-           FROM spent`,
-        [customerId, this.secrets.mac(typed).toString('hex')],
-      );
-      if (used) {
-        await w.tx.query('UPDATE customer_two_factor SET failed_attempts = 0, locked_until = NULL, updated_at = now() WHERE customer_id = $1', [customerId]);
-        auditFactor(w, customerId, 'customer.2fa.recovery_code_used', { severity: AuditSeverity.WARN, metadata: { remainingRecoveryCodes: used.remaining } });
+      const remaining = await authRows.spendRecoveryCode(w.tx, customerId, this.secrets.mac(typed));
+      if (remaining !== null) {
+        await authRows.clearFactorFailures(w.tx, customerId);
+        auditFactor(w, customerId, 'customer.2fa.recovery_code_used', { severity: AuditSeverity.WARN, metadata: { remainingRecoveryCodes: remaining } });
         return { ok: true, via: 'recovery' };
       }
     }
-    const [after] = await w.tx.query<{ lockedUntil: Date | null }>(
-      `UPDATE customer_two_factor
-          SET failed_attempts = CASE WHEN failed_attempts + 1 >= $2 THEN 0 ELSE failed_attempts + 1 END,
-              locked_until = CASE WHEN failed_attempts + 1 >= $2 THEN now() + make_interval(secs => $3) ELSE NULL END,
-              updated_at = now()
-        WHERE customer_id = $1 RETURNING locked_until AS "lockedUntil"`,
-      [customerId, this.settings.maxAttempts, this.settings.lockSeconds],
-    );
+    const lockedUntil = await authRows.factorFailed(w.tx, customerId, this.settings.maxAttempts, this.settings.lockSeconds);
     auditFactor(w, customerId, 'customer.2fa.verify_failed', { severity: AuditSeverity.WARN });
-    if (after.lockedUntil) {
-      auditFactor(w, customerId, 'customer.2fa.locked', { severity: AuditSeverity.WARN, operation: 'lock', newValues: { lockedUntil: after.lockedUntil } });
+    if (lockedUntil) {
+      auditFactor(w, customerId, 'customer.2fa.locked', { severity: AuditSeverity.WARN, operation: 'lock', newValues: { lockedUntil } });
     }
     return { ok: false, reason: 'invalid' };
   }
@@ -213,7 +182,7 @@ function auditFactor(w: UnitOfWork, customerId: string, eventType: string, entry
 
 /** The customer's flag, its audit row and its change event. */
 async function switchTwoFactor(w: UnitOfWork, customerId: string, on: boolean): Promise<void> {
-  await w.tx.query('UPDATE customers SET two_factor_enabled = $2, updated_at = now() WHERE id = $1', [customerId, on]);
+  await customerRows.setTwoFactorEnabled(w.tx, customerId, on);
   auditFactor(w, customerId, on ? 'customer.2fa.enable' : 'customer.2fa.disable', {
     severity: on ? AuditSeverity.INFO : AuditSeverity.WARN,
     operation: 'update',
@@ -224,23 +193,11 @@ async function switchTwoFactor(w: UnitOfWork, customerId: string, on: boolean): 
 }
 
 async function lockOwner(tx: Queryable, customerId: string): Promise<{ email: string; twoFactorEnabled: boolean }> {
-  const [row] = isUuid(customerId)
-    ? await tx.query<{ email: string; twoFactorEnabled: boolean }>(
-        'SELECT email, two_factor_enabled AS "twoFactorEnabled" FROM customers WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE',
-        [customerId],
-      )
-    : [];
+  const row = isUuid(customerId) ? await customerRows.lockLiveAccount(tx, customerId) : null;
   if (!row) throw DomainError.notFound('Customer');
   return row;
 }
 
-async function lockFactor(tx: Queryable, customerId: string): Promise<FactorRow | null> {
-  const [row] = await tx.query<FactorRow>(
-    `SELECT secret_ciphertext AS "secretCiphertext", confirmed_at IS NOT NULL AS confirmed,
-            last_used_step::int AS "lastUsedStep", locked_until AS "lockedUntil",
-            coalesce(locked_until > now(), false) AS locked
-       FROM customer_two_factor WHERE customer_id = $1 FOR UPDATE`,
-    [customerId],
-  );
-  return row ?? null;
+function lockFactor(tx: Queryable, customerId: string): Promise<FactorRow | null> {
+  return authRows.lockFactor(tx, customerId);
 }

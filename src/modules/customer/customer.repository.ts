@@ -247,6 +247,68 @@ export class CustomerRepository {
       .execute();
     return (res.raw as { id: string }[]).map((r) => r.id);
   }
+
+  // --- for sign-in, email verification and two-factor (modules/auth)
+
+  /** The customer's record, erased or not. */
+  async record(q: Queryable, id: string): Promise<CustomerRecord | null> {
+    const row = await q.manager.createQueryBuilder(CustomerEntity, 'c').select(CUSTOMER_COLUMNS).where('c.id = :id', { id }).getRawOne<CustomerRecord>();
+    return row ?? null;
+  }
+
+  /**
+   * The email and the two-factor flag of a live customer, with their row lock (FOR NO KEY
+   * UPDATE) until the transaction ends; null when erased or unknown.
+   */
+  async lockLiveAccount(tx: Queryable, id: string): Promise<{ email: string; twoFactorEnabled: boolean } | null> {
+    const row = await tx.manager
+      .createQueryBuilder(CustomerEntity, 'c')
+      .select('c.email', 'email')
+      .addSelect('c.twoFactorEnabled', 'twoFactorEnabled')
+      .where('c.id = :id', { id })
+      .andWhere('c.deleted_at IS NULL')
+      .setLock('for_no_key_update')
+      .getRawOne<{ email: string; twoFactorEnabled: boolean }>();
+    return row ?? null;
+  }
+
+  /**
+   * Whether the customer is live, holding a key-share lock on their row (an erasure waits for
+   * the transaction; others asking the same do not queue). Asked for no customer too (`null`:
+   * false), with the same statement.
+   */
+  async shareLive(tx: Queryable, id: string | null): Promise<boolean> {
+    const row = await tx.manager
+      .createQueryBuilder(CustomerEntity, 'c')
+      .select('1', 'live')
+      .where('c.id = :id', { id })
+      .andWhere('c.deleted_at IS NULL')
+      .setLock('for_key_share')
+      .getRawOne();
+    return row !== undefined;
+  }
+
+  /** A live customer who may sign in (not suspended), by lower-cased email. */
+  async findActiveByEmail(q: Queryable, email: string): Promise<{ id: string; email: string } | null> {
+    const row = await q.manager
+      .createQueryBuilder(CustomerEntity, 'c')
+      .select('c.id', 'id')
+      .addSelect('c.email', 'email')
+      .where('lower(c.email) = :email', { email })
+      .andWhere('c.deleted_at IS NULL')
+      .andWhere("c.status <> 'SUSPENDED'")
+      .getRawOne<{ id: string; email: string }>();
+    return row ?? null;
+  }
+
+  /** The email is verified; answers the record as updated. */
+  markEmailVerified(tx: Queryable, id: string): Promise<CustomerRecord> {
+    return this.update(tx, id, { emailVerified: true });
+  }
+
+  async setTwoFactorEnabled(tx: Queryable, id: string, on: boolean): Promise<void> {
+    await tx.manager.update(CustomerEntity, { id }, { twoFactorEnabled: on, updatedAt: () => 'now()' });
+  }
 }
 
 const statements = new Map<string, string>();
