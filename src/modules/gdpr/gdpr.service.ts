@@ -7,10 +7,12 @@ import { Transactor, UnitOfWork } from '../../application/unit-of-work';
 import { DomainError } from '../../errors/domain-error';
 import { MEMBERSHIP_CHANGED } from '../../events/topics';
 import { AddressRepository } from '../address/address.repository';
+import { AuditRepository } from '../audit/audit.repository';
+import { AuthRepository } from '../auth/auth.repository';
 import { actedByOther } from '../audit/audit.record';
 import type { AuditService } from '../audit/audit.service';
 import type { Lockout } from '../auth/lockout';
-import { lockActiveSegments } from '../segment/segment.service';
+import { SegmentRepository } from '../segment/segment.repository';
 import { CustomerRepository } from '../customer/customer.repository';
 import { GroupRepository } from '../group/group.repository';
 import type { PreferencesRecord } from '../preference/preference.record';
@@ -33,8 +35,11 @@ export const EXPORT_AUDIT_PAGE = 1000;
 export interface PersonalRepositories {
   addresses: AddressRepository;
   wishlists: WishlistRepository;
+  accounts: AuthRepository;
   preferences: PreferenceRepository;
   statistics: StatisticsRepository;
+  auditTrail: AuditRepository;
+  segments: SegmentRepository;
 }
 
 /**
@@ -50,8 +55,11 @@ export class GdprService {
     private readonly own: PersonalRepositories = {
       addresses: new AddressRepository(),
       wishlists: new WishlistRepository(),
+      accounts: new AuthRepository(),
       preferences: new PreferenceRepository(),
       statistics: new StatisticsRepository(),
+      auditTrail: new AuditRepository(),
+      segments: new SegmentRepository(),
     },
     private readonly customers = new CustomerRepository(),
     private readonly groups = new GroupRepository(),
@@ -104,34 +112,11 @@ export class GdprService {
         // Soft-deleted addresses are still held, so they are exported too.
         addresses: await this.own.addresses.exportPersonal(q, customerId),
         wishlist: await this.own.wishlists.exportPersonal(q, customerId),
-        segments: await q.query(
-          `SELECT s.id, s.name, m.joined_at AS "joinedAt" FROM customer_segment_members m JOIN customer_segments s ON s.id = m.segment_id
-            WHERE m.customer_id = $1 ORDER BY s.name`,
-          [customerId],
-        ),
+        segments: await this.own.segments.exportPersonal(q, customerId),
         // statistics, orders (the ledger)
         ...(await this.own.statistics.exportPersonal(q, customerId)),
-        account:
-          (
-            await q.query(
-              'SELECT password_changed_at AS "passwordChangedAt", last_login_at AS "lastLoginAt" FROM customer_credentials WHERE customer_id = $1',
-              [customerId],
-            )
-          )[0] ?? null,
-        // Sessions without tokens (tokens are never stored); two-factor without its secret.
-        sessions: await q.query(
-          `SELECT id, created_at AS "createdAt", expires_at AS "expiresAt", revoked_at AS "revokedAt", host(ip_address) AS "ipAddress", user_agent AS "userAgent"
-             FROM customer_sessions WHERE customer_id = $1 ORDER BY created_at, id`,
-          [customerId],
-        ),
-        twoFactor: (
-          await q.query(
-            `SELECT confirmed_at IS NOT NULL AS enabled, created_at AS "enrolledAt", confirmed_at AS "confirmedAt",
-                  (SELECT count(*)::int FROM customer_recovery_codes r WHERE r.customer_id = f.customer_id AND r.used_at IS NULL) AS "recoveryCodesLeft"
-             FROM customer_two_factor f WHERE f.customer_id = $1`,
-            [customerId],
-          )
-        )[0] ?? { enabled: false },
+        // account, sessions (without tokens, never stored), twoFactor (without its secret)
+        ...(await this.own.accounts.exportPersonal(q, customerId)),
         auditTrail: trail,
       };
       w.audit({ eventType: 'customer.data.export', customerId, resourceId: customerId, operation: 'export', metadata: { auditRows: trail.events.length } });
@@ -162,25 +147,17 @@ async function removePersonalRows(w: UnitOfWork, customerId: string, own: Person
   const q: Queryable = w.tx;
   await own.addresses.erasePersonal(q, customerId);
   await own.wishlists.erasePersonal(q, customerId);
-  for (const table of ['customer_sessions', 'customer_tokens', 'customer_recovery_codes', 'customer_two_factor', 'customer_credentials']) {
-    await q.query(`DELETE FROM ${table} WHERE customer_id = $1`, [customerId]);
-  }
+  // Sessions, one-time tokens, recovery codes, the second factor, the password.
+  await own.accounts.erasePersonal(q, customerId);
   // Preferences all off, the consent log without IPs.
   await own.preferences.erasePersonal(q, customerId);
   // Statistics and the order ledger are kept (no statement).
   await own.statistics.erasePersonal(q, customerId);
   // The trail keeps what happened and when; who it was, and every value, go.
-  await q.query(
-    `UPDATE audit_events SET old_values = NULL, new_values = NULL, ip_address = NULL, user_agent = NULL, metadata = '{}'
-      WHERE customer_id = $1 OR actor_id = $1::text`,
-    [customerId],
-  );
-  // Waits for any segment refresh in progress, which could otherwise put a membership back.
-  await lockActiveSegments(q);
-  const left = await q.query<{ segmentId: string }>('DELETE FROM customer_segment_members WHERE customer_id = $1 RETURNING segment_id AS "segmentId"', [
-    customerId,
-  ]);
-  for (const { segmentId } of left) w.emit({ type: MEMBERSHIP_CHANGED, customerId, data: { segmentId, customerId, joined: false } });
+  await own.auditTrail.erasePersonal(q, customerId);
+  // After the active segments' locks: a refresh in progress could otherwise put a membership back.
+  const left = await own.segments.erasePersonal(q, customerId);
+  for (const segmentId of left) w.emit({ type: MEMBERSHIP_CHANGED, customerId, data: { segmentId, customerId, joined: false } });
 }
 
 /** The preferences and the consent log, a consent someone else recorded (an ADMIN, a service) without their address, as in the trail. */
