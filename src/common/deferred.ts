@@ -12,7 +12,10 @@ export class Deferred {
   constructor(private readonly logger: Logger) {}
 
   run(what: string, task: () => Promise<unknown>): void {
-    const done: Promise<void> = task()
+    // Started once the request's answer is on its way (its own continuations are microtasks of
+    // this turn): the work's CPU (building its statements) must not delay that answer either.
+    const done: Promise<void> = new Promise((resolve) => setImmediate(resolve))
+      .then(task)
       .then(() => undefined)
       // A client's bad input is no fault of ours: a warning, not an error that pages someone.
       .catch((err: unknown) => (err instanceof DomainError ? this.logger.warn({ err }, `${what} refused`) : this.logger.error({ err }, `${what} failed`)))
