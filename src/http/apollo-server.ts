@@ -15,6 +15,7 @@ import type { Metrics } from '../observability/metrics';
 import { operationObserver } from '../observability/operations';
 import type { Tracing } from '../observability/tracing';
 import { cacheHints } from './cache-hints';
+import { jitGateway } from './jit-executor';
 import type { QueryProtection } from './query-limits';
 import { subscriptionCallbacks } from './subscription-callbacks';
 
@@ -44,7 +45,7 @@ export async function startApolloServer(deps: {
 }): Promise<ApolloServer<Context>> {
   const { config, logger, protection } = deps;
   const apollo = new ApolloServer<Context>({
-    schema: deps.schema,
+    ...(process.env.CUSTOMER_JIT === 'false' ? { schema: deps.schema } : { gateway: jitGateway(deps.schema) }),
     // Apollo's own warnings (a failing plugin hook, ...) through the service's logger, not console.
     logger,
     formatError: deps.formatError,
