@@ -44,15 +44,13 @@ export function jitGateway(schema: GraphQLSchema): GatewayInterface {
 }
 
 /**
- * graphql-jit reports errors with its own GraphQLError (not graphql-js's class), which Apollo and
- * formatError would take for an unknown error: made into graphql-js's, with the same message,
- * locations, path, extensions and original error (a DomainError keeps its code).
+ * graphql-jit reports errors with its own GraphQLError: it passes `instanceof` graphql-js's, but
+ * its properties are read-only (a plugin that rewrites a message threw) and Apollo does not
+ * recognise what it wraps. Each is made into graphql-js's, with the same message, locations,
+ * path, extensions and original error (a DomainError keeps its code).
  */
-function asGraphQLError(raised: GraphQLError): GraphQLError {
-  if (raised instanceof GraphQLError) return raised;
-  // Typed as graphql-js's by graphql-jit, which it is not.
-  const error = raised as Pick<GraphQLError, 'message' | 'path' | 'originalError' | 'extensions' | 'locations'>;
+function asGraphQLError(error: GraphQLError): GraphQLError {
   const converted = new GraphQLError(error.message, { path: error.path, originalError: error.originalError, extensions: error.extensions });
-  if (error.locations) Object.defineProperty(converted, 'locations', { value: error.locations, enumerable: true });
+  if (error.locations) Object.defineProperty(converted, 'locations', { value: error.locations, enumerable: true, writable: true });
   return converted;
 }
