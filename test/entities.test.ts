@@ -1,4 +1,4 @@
-import { createCustomer, startTestServer, TestServer, tokens } from './helpers/server';
+import { createCustomer, postGraphql, startReplica, startTestServer, TestServer, tokens } from './helpers/server';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -51,5 +51,29 @@ describe('_entities authorization', () => {
     );
     expect(res.errors).toBeUndefined();
     expect(res.data!._entities).toEqual([null]);
+  });
+});
+
+describe('compiled (graphql-jit) and interpreted (graphql-js) execution', () => {
+  it('answer the same data and errors, in representation order, when refused representations fail before the others', async () => {
+    // A second instance on the same database, interpreting operations with graphql-js.
+    const interpreted = await startReplica(server, { CUSTOMER_JIT_ENABLED: 'false' });
+    try {
+      const own = await createCustomer(server);
+      const others = [await createCustomer(server), await createCustomer(server)];
+      // Refusals settle at once, the owner's look-up later: first and last positions refused.
+      const reps = [others[0], own, others[1]].map((c) => ({ __typename: 'Customer', id: c.id }));
+      const query = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Customer { id email addresses { city } } } }`;
+      const compiled = await server.gql(query, { reps }, tokens.customer(own.id));
+      const plain = await postGraphql(interpreted.url, query, { reps }, tokens.customer(own.id));
+      expect(compiled.data!._entities).toEqual([null, { id: own.id, email: own.email, addresses: [] }, null]);
+      expect(compiled.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([
+        [['_entities', 0], 'FORBIDDEN'],
+        [['_entities', 2], 'FORBIDDEN'],
+      ]);
+      expect(plain).toEqual(compiled);
+    } finally {
+      await interpreted.close();
+    }
   });
 });

@@ -22,6 +22,8 @@ export interface Config {
   enable2fa: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   metricsEnabled: boolean;
+  /** Operations over HTTP compiled by graphql-jit (true) or interpreted by graphql-js (src/http/jit-executor.ts). */
+  jitEnabled: boolean;
   /** One log line per GraphQL operation (an access log); off leaves startup, warnings and errors. */
   logOperations: boolean;
   tracingEnabled: boolean;
@@ -279,6 +281,7 @@ export function loadConfig(env: Env = process.env): Config {
     enable2fa: bool(env, 'CUSTOMER_ENABLE_2FA', true),
     logLevel: oneOf(env, 'CUSTOMER_LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
     metricsEnabled: bool(env, 'CUSTOMER_METRICS_ENABLED', true),
+    jitEnabled: bool(env, 'CUSTOMER_JIT_ENABLED', true),
     logOperations: bool(env, 'CUSTOMER_LOG_OPERATIONS', true),
     tracingEnabled: bool(env, 'CUSTOMER_TRACING_ENABLED', false),
     tracing: { endpoint: otlpTracesEndpoint(env), serviceName: str(env, 'OTEL_SERVICE_NAME') ?? 'customer-subgraph' },

@@ -45,7 +45,8 @@ export async function startApolloServer(deps: {
 }): Promise<ApolloServer<Context>> {
   const { config, logger, protection } = deps;
   const apollo = new ApolloServer<Context>({
-    ...(process.env.CUSTOMER_JIT === 'false' ? { schema: deps.schema } : { gateway: jitGateway(deps.schema) }),
+    // Compiled operations (CUSTOMER_JIT_ENABLED, on by default): README, Performance.
+    ...(config.jitEnabled ? { gateway: jitGateway(deps.schema) } : { schema: deps.schema }),
     // Apollo's own warnings (a failing plugin hook, ...) through the service's logger, not console.
     logger,
     formatError: deps.formatError,

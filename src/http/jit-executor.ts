@@ -15,7 +15,10 @@ type Compiled = Map<string, CompiledQuery | null>;
  */
 export function jitGateway(schema: GraphQLSchema): GatewayInterface {
   const compiled = new WeakMap<DocumentNode, Compiled>();
-  const executor: GatewayExecutor = async ({ document, operationName, request, context: contextValue }) => {
+  const executor: GatewayExecutor = async ({ document, operation, operationName, request, context: contextValue }) => {
+    const variables = request.variables ?? {};
+    // No operation of that name (or several and none named): graphql-js says so, as Apollo expects.
+    if (!operation) return execute({ schema, document, operationName: request.operationName, variableValues: variables, contextValue });
     let byOperation = compiled.get(document);
     if (!byOperation) compiled.set(document, (byOperation = new Map()));
     const key = operationName ?? '';
@@ -25,7 +28,6 @@ export function jitGateway(schema: GraphQLSchema): GatewayInterface {
       query = isCompiledQuery(result) ? result : null;
       byOperation.set(key, query);
     }
-    const variables = request.variables ?? {};
     if (!query) return execute({ schema, document, operationName, variableValues: variables, contextValue });
     const result = (await query.query(undefined, contextValue, variables)) as ExecutionResult;
     // No data: the variables were refused before any resolver ran. graphql-js answers that
