@@ -11,7 +11,7 @@ import {
 } from 'graphql';
 import { DomainError, FieldError } from '../errors/domain-error';
 import { parseUuid } from './ids';
-import { jsonProblem } from './json';
+import { jsonProblem, MAX_JSON_BYTES } from './json';
 import { textProblem } from './text';
 
 /**
@@ -56,6 +56,31 @@ const jsonCheck: Check = (value, path, errors) => {
   return value;
 };
 
+/**
+ * `_Any`: a representation as a router sends it (`{ __typename, id }`, 100 in a gateway's
+ * request) is a flat object of a few scalars, accepted after a look at each key and string,
+ * without jsonProblem's walk and its allocations; anything else gets the full check.
+ */
+const representationCheck: Check = (value, path, errors) => (isFlatScalars(value) ? value : jsonCheck(value, path, errors));
+
+function isFlatScalars(value: unknown): boolean {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  // An upper bound of its size as JSON: 6 bytes a character covers any escape.
+  let bytes = 2;
+  for (const key in value) {
+    const v = (value as Record<string, unknown>)[key];
+    if (typeof v === 'string') {
+      if (textProblem(v) !== null) return false;
+      bytes += 6 * v.length + 3;
+    } else if (v !== null && typeof v !== 'number' && typeof v !== 'boolean') {
+      return false;
+    }
+    if (textProblem(key) !== null) return false;
+    bytes += 6 * key.length + 4 + 24;
+  }
+  return bytes <= MAX_JSON_BYTES;
+}
+
 interface Options {
   text: boolean;
 }
@@ -72,7 +97,8 @@ function checkFor(type: GraphQLInputType, name: string, options: Options, seen: 
   if (isScalarType(t)) {
     if (t.name === 'ID') return FOREIGN_ID_ARGUMENTS.has(name) ? (options.text ? textCheck : null) : idCheck;
     if (t.name === 'String') return options.text ? textCheck : null;
-    if (t.name === 'JSON' || t.name === '_Any') return jsonCheck;
+    if (t.name === 'JSON') return jsonCheck;
+    if (t.name === '_Any') return representationCheck;
     return null;
   }
   if (isInputObjectType(t)) {
