@@ -30,9 +30,12 @@ export function jitGateway(schema: GraphQLSchema): GatewayInterface {
     }
     if (!query) return execute({ schema, document, operationName, variableValues: variables, contextValue });
     const result = (await query.query(undefined, contextValue, variables)) as ExecutionResult;
-    // No data: the variables were refused before any resolver ran. graphql-js answers that
-    // again, with the errors Apollo knows how to report (BAD_USER_INPUT naming the variable).
-    if (!('data' in result)) return execute({ schema, document, operationName, variableValues: variables, contextValue });
+    // No data and no error of a field: the variables were refused before any resolver ran
+    // (nothing ran, so nothing runs twice). graphql-js answers that again, with the errors
+    // Apollo knows how to report (BAD_USER_INPUT naming the variable).
+    if (!('data' in result) && result.errors?.every((e) => !e.path)) {
+      return execute({ schema, document, operationName, variableValues: variables, contextValue });
+    }
     return result.errors ? { ...result, errors: result.errors.map(asGraphQLError) } : result;
   };
   return {
