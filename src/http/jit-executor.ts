@@ -17,8 +17,9 @@ export function jitGateway(schema: GraphQLSchema): GatewayInterface {
   const compiled = new WeakMap<DocumentNode, Compiled>();
   const executor: GatewayExecutor = async ({ document, operation, operationName, request, context: contextValue }) => {
     const variables = request.variables ?? {};
+    const interpret = (name: string | null | undefined) => execute({ schema, document, operationName: name, variableValues: variables, contextValue });
     // No operation of that name (or several and none named): graphql-js says so, as Apollo expects.
-    if (!operation) return execute({ schema, document, operationName: request.operationName, variableValues: variables, contextValue });
+    if (!operation) return interpret(request.operationName);
     let byOperation = compiled.get(document);
     if (!byOperation) compiled.set(document, (byOperation = new Map()));
     const key = operationName ?? '';
@@ -28,14 +29,12 @@ export function jitGateway(schema: GraphQLSchema): GatewayInterface {
       query = isCompiledQuery(result) ? result : null;
       byOperation.set(key, query);
     }
-    if (!query) return execute({ schema, document, operationName, variableValues: variables, contextValue });
+    if (!query) return interpret(operationName);
     const result = (await query.query(undefined, contextValue, variables)) as ExecutionResult;
     // No data and no error of a field: the variables were refused before any resolver ran
     // (nothing ran, so nothing runs twice). graphql-js answers that again, with the errors
     // Apollo knows how to report (BAD_USER_INPUT naming the variable).
-    if (!('data' in result) && result.errors?.every((e) => !e.path)) {
-      return execute({ schema, document, operationName, variableValues: variables, contextValue });
-    }
+    if (!('data' in result) && result.errors?.every((e) => !e.path)) return interpret(operationName);
     return result.errors ? { ...result, errors: result.errors.map(asGraphQLError) } : result;
   };
   return {

@@ -63,13 +63,7 @@ export class CustomerRepository {
    * wait) for the rest of the transaction; null when there is none.
    */
   async lockLive(tx: Queryable, id: string): Promise<CustomerRecord | null> {
-    const row = await tx.manager
-      .createQueryBuilder(CustomerEntity, 'c')
-      .select(CUSTOMER_COLUMNS)
-      .where('c.id = :id', { id })
-      .andWhere('c.deleted_at IS NULL')
-      .setLock('for_no_key_update')
-      .getRawOne<CustomerRecord>();
+    const row = await this.byId(tx, id, 'live').select(CUSTOMER_COLUMNS).setLock('for_no_key_update').getRawOne<CustomerRecord>();
     return row ?? null;
   }
 
@@ -79,13 +73,7 @@ export class CustomerRepository {
    * another and behind an erasure, which marks the customer deleted under the same lock.
    */
   async lockLiveId(tx: Queryable, id: string): Promise<boolean> {
-    const row = await tx.manager
-      .createQueryBuilder(CustomerEntity, 'c')
-      .select('1', 'one')
-      .where('c.id = :id', { id })
-      .andWhere('c.deleted_at IS NULL')
-      .setLock('for_no_key_update')
-      .getRawOne();
+    const row = await this.byId(tx, id, 'live').select('1', 'one').setLock('for_no_key_update').getRawOne();
     return row !== undefined;
   }
 
@@ -174,10 +162,8 @@ export class CustomerRepository {
    * what erasure needs of it. Null when there is no such customer, erased or not.
    */
   async lockForErasure(tx: Queryable, id: string): Promise<{ deletedAt: Date | null; email: string } | null> {
-    const row = await tx.manager
-      .createQueryBuilder(CustomerEntity, 'c')
+    const row = await this.byId(tx, id)
       .select('c.deleted_at AS "deletedAt", c.email AS email')
-      .where('c.id = :id', { id })
       .setLock('pessimistic_write')
       .getRawOne<{ deletedAt: Date | null; email: string }>();
     return row ?? null;
@@ -215,11 +201,7 @@ export class CustomerRepository {
 
   /** The customer row as the data export shows it (erased or not), with when it was erased. */
   async exportPersonal(q: Queryable, id: string): Promise<(CustomerRecord & { deletedAt: Date | null }) | null> {
-    const row = await q.manager
-      .createQueryBuilder(CustomerEntity, 'c')
-      .select(`${CUSTOMER_COLUMNS}, c.deleted_at AS "deletedAt"`)
-      .where('c.id = :id', { id })
-      .getRawOne<CustomerRecord & { deletedAt: Date | null }>();
+    const row = await this.byId(q, id).select(`${CUSTOMER_COLUMNS}, c.deleted_at AS "deletedAt"`).getRawOne<CustomerRecord & { deletedAt: Date | null }>();
     return row ?? null;
   }
 
@@ -252,7 +234,7 @@ export class CustomerRepository {
 
   /** The customer's record, erased or not. */
   async record(q: Queryable, id: string): Promise<CustomerRecord | null> {
-    const row = await q.manager.createQueryBuilder(CustomerEntity, 'c').select(CUSTOMER_COLUMNS).where('c.id = :id', { id }).getRawOne<CustomerRecord>();
+    const row = await this.byId(q, id).select(CUSTOMER_COLUMNS).getRawOne<CustomerRecord>();
     return row ?? null;
   }
 
@@ -261,12 +243,9 @@ export class CustomerRepository {
    * UPDATE) until the transaction ends; null when erased or unknown.
    */
   async lockLiveAccount(tx: Queryable, id: string): Promise<{ email: string; twoFactorEnabled: boolean } | null> {
-    const row = await tx.manager
-      .createQueryBuilder(CustomerEntity, 'c')
+    const row = await this.byId(tx, id, 'live')
       .select('c.email', 'email')
       .addSelect('c.twoFactorEnabled', 'twoFactorEnabled')
-      .where('c.id = :id', { id })
-      .andWhere('c.deleted_at IS NULL')
       .setLock('for_no_key_update')
       .getRawOne<{ email: string; twoFactorEnabled: boolean }>();
     return row ?? null;
@@ -278,13 +257,7 @@ export class CustomerRepository {
    * false), with the same statement.
    */
   async shareLive(tx: Queryable, id: string | null): Promise<boolean> {
-    const row = await tx.manager
-      .createQueryBuilder(CustomerEntity, 'c')
-      .select('1', 'live')
-      .where('c.id = :id', { id })
-      .andWhere('c.deleted_at IS NULL')
-      .setLock('for_key_share')
-      .getRawOne();
+    const row = await this.byId(tx, id, 'live').select('1', 'live').setLock('for_key_share').getRawOne();
     return row !== undefined;
   }
 
@@ -308,6 +281,12 @@ export class CustomerRepository {
 
   async setTwoFactorEnabled(tx: Queryable, id: string, on: boolean): Promise<void> {
     await tx.manager.update(CustomerEntity, { id }, { twoFactorEnabled: on, updatedAt: () => 'now()' });
+  }
+
+  /** A query on the customer with this id (only while live with `'live'`), to select from. */
+  private byId(q: Queryable, id: string | null, which: 'any' | 'live' = 'any') {
+    const query = q.manager.createQueryBuilder(CustomerEntity, 'c').where('c.id = :id', { id });
+    return which === 'live' ? query.andWhere('c.deleted_at IS NULL') : query;
   }
 }
 
