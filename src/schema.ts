@@ -1,25 +1,19 @@
 import 'reflect-metadata';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
-import DataLoader from 'dataloader';
-import { FieldNode, GraphQLFieldResolver, GraphQLResolveInfo, GraphQLSchema, parse } from 'graphql';
+import { GraphQLFieldResolver, GraphQLSchema, parse } from 'graphql';
 import { buildSchemaSync, createResolversMap } from 'type-graphql';
 import { authChecker, markCheckedFields } from './auth/auth-checker';
-import { authorize, authorizeLoaded, guardOf } from './auth/authorize';
+import { guardOf } from './auth/authorize';
 import { guardArguments } from './common/argument-guard';
-import { parseUuid } from './common/ids';
-import { selectedFields } from './common/selection';
 import { validateArgument } from './common/validation';
-import { DomainError, FieldError } from './errors/domain-error';
 import type { Context } from './context/context';
-import { customerKey } from './modules/customer/customer.loader';
-import type { CustomerRecord } from './modules/customer/customer.record';
+import { entityResolvers, resolveEntitiesInBulk } from './entities';
 import { CustomerConnectionResolver, CustomerResolver } from './modules/customer/customer.resolver';
 import { GroupResolver } from './modules/group/group.resolver';
 import { SubscriptionResolver } from './modules/events/subscription.resolver';
 import { schemaPubSub } from './modules/events/schema-pubsub';
 import { ConsentRecordResolver, CustomerPreferencesFieldResolver, PreferenceResolver } from './modules/preference/preference.resolver';
-import { attachAddresses } from './modules/address/address.attach';
 import { AddressResolver, CustomerAddressFieldsResolver } from './modules/address/address.resolver';
 import { AuditResolver, CustomerAuditTrailFieldResolver } from './modules/audit/audit.resolver';
 import { CustomerStatisticsFieldResolver } from './modules/statistics/statistics.resolver';
@@ -31,103 +25,6 @@ import { CustomerSegmentsFieldResolver, SegmentResolver } from './modules/segmen
 
 /** Federation 2 directives the SDL uses, imported through @link as the contract does. */
 const FEDERATION_LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@inaccessible", "@tag"])';
-
-type Representation = { __typename: string; id?: unknown };
-
-/**
- * `_entities` goes through the same loaders as the root fields, and each representation through
- * its type's declared rule (`<Type>.__resolveReference` in src/auth/rules.ts): one the viewer
- * may not read answers FORBIDDEN for that entity; an id with no live row (or that is no UUID)
- * answers null, in representation order. The resolvers are async so a refusal rejects only its
- * own list item (a synchronous throw would fail the whole `_entities`). Ids pass parseUuid, as
- * arguments do, before any rule or loader sees them.
- */
-const referenceResolvers = {
-  Customer: {
-    async __resolveReference(ref: Representation, ctx: Context, info: GraphQLResolveInfo) {
-      const id = parseUuid(ref.id);
-      if (id === null) return null;
-      authorize('Customer.__resolveReference', ctx.viewer, { id });
-      return customerReferences(ctx, info).load(id);
-    },
-  },
-  CustomerGroup: {
-    async __resolveReference(ref: Representation, ctx: Context) {
-      authorize('CustomerGroup.__resolveReference', ctx.viewer, ref);
-      const id = parseUuid(ref.id);
-      return id === null ? null : ctx.loaders.groupById.load(id);
-    },
-  },
-  CustomerAddress: {
-    async __resolveReference(ref: Representation, ctx: Context) {
-      const id = parseUuid(ref.id);
-      if (id === null) return null;
-      authorize('CustomerAddress.__resolveReference', ctx.viewer, ref);
-      const address = await ctx.loaders.addressById.load(id);
-      if (!address) return null;
-      authorizeLoaded('CustomerAddress.__resolveReference', ctx.viewer, address);
-      return address;
-    },
-  },
-  CustomerSegment: {
-    async __resolveReference(ref: Representation, ctx: Context) {
-      const id = parseUuid(ref.id);
-      if (id === null) return null;
-      authorize('CustomerSegment.__resolveReference', ctx.viewer, ref);
-      return ctx.loaders.segmentById.load(id);
-    },
-  },
-};
-
-/**
- * The Customer representations of one `_entities` field, resolved together: one customer look-up
- * and one `attachAddresses` for all of them, instead of a loader key, a look-up and an address
- * attachment (each with its promises) per representation, which a gateway's batch of 100 paid a
- * hundred times (README, Performance: nested lists). Keyed by the field node, so two aliased
- * `_entities` with different selections keep their own column lists.
- */
-function customerReferences(ctx: Context, info: GraphQLResolveInfo): DataLoader<string, CustomerRecord | null> {
-  let perField = referenceBatches.get(ctx);
-  if (!perField) referenceBatches.set(ctx, (perField = new Map()));
-  let batch = perField.get(info.fieldNodes[0]);
-  if (!batch) {
-    batch = new DataLoader<string, CustomerRecord | null>(async (ids) => {
-      const fields = selectedFields(info);
-      // An erased customer answers as such (status DELETED, no personal data), not as an error.
-      const found = await ctx.loaders.customerById.loadMany(ids.map((id) => customerKey(id, fields, true)));
-      const customers = found.filter((c): c is CustomerRecord => c !== null && !(c instanceof Error));
-      await attachAddresses(ctx, info, customers);
-      return found;
-    });
-    perField.set(info.fieldNodes[0], batch);
-  }
-  return batch;
-}
-
-const referenceBatches = new WeakMap<Context, Map<FieldNode, DataLoader<string, CustomerRecord | null>>>();
-
-/**
- * A representation must name one of our entities: @apollo/subgraph throws a plain Error for
- * an unknown or missing `__typename`, which answered INTERNAL_SERVER_ERROR. A router never
- * sends one, so it is the caller's mistake: BAD_USER_INPUT naming each bad representation.
- */
-function checkRepresentations(schema: GraphQLSchema): void {
-  const entities = Object.keys(referenceResolvers);
-  const field = schema.getQueryType()!.getFields()._entities;
-  const resolve = field.resolve!;
-  field.resolve = (source, args, ctx, info) => {
-    const errors: FieldError[] = [];
-    (args.representations as unknown[]).forEach((rep, i) => {
-      const typename = (rep as Partial<Representation> | null)?.__typename;
-      if (typeof typename !== 'string' || !entities.includes(typename)) {
-        errors.push({ field: `representations[${i}].__typename`, message: `must name an entity of this subgraph: ${entities.join(', ')}` });
-      }
-    });
-    if (errors.length)
-      throw new DomainError('BAD_USER_INPUT', `Invalid input: ${errors.length} representation(s) name no entity of this subgraph`, errors.slice(0, 20));
-    return resolve(source, args, ctx, info);
-  };
-}
 
 /**
  * Fields that a list may already have put on its rows: the customers page joins group and
@@ -218,11 +115,11 @@ export function buildCustomerSchema(): BuiltSchema {
   const sdl = `${FEDERATION_LINK}\n\n${printSchemaWithDirectives(codeFirst)}\n`;
   const resolvers = createResolversMap(codeFirst) as Record<string, object>;
   answerJoinedFields(resolvers);
-  for (const [typeName, extra] of Object.entries(referenceResolvers)) {
+  for (const [typeName, extra] of Object.entries(entityResolvers)) {
     resolvers[typeName] = { ...(resolvers[typeName] ?? {}), ...extra };
   }
   const schema = buildSubgraphSchema([{ typeDefs: parse(sdl), resolvers: resolvers as never }]);
-  checkRepresentations(schema);
+  resolveEntitiesInBulk(schema);
   // Last: its checks run before everything above, _entities' included.
   guardArguments(schema);
   built = { schema, sdl, checkedFields };

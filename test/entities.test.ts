@@ -76,4 +76,43 @@ describe('compiled (graphql-jit) and interpreted (graphql-js) execution', () => 
       await interpreted.close();
     }
   });
+
+  it('answer a list of several entity types in representation order, refusals of both kinds included', async () => {
+    const interpreted = await startReplica(server, { CUSTOMER_JIT_ENABLED: 'false' });
+    try {
+      const own = await createCustomer(server);
+      const other = await createCustomer(server);
+      const groups = await server.gql('{ customerGroups { id code } }', {}, tokens.admin());
+      const group = groups.data!.customerGroups[0] as { id: string; code: string };
+      // A segment is ADMIN's: refused (a rejected promise) before the customers' look-up ends.
+      const reps = [
+        { __typename: 'CustomerSegment', id: '00000000-0000-4000-8000-000000000000' },
+        { __typename: 'Customer', id: own.id },
+        { __typename: 'CustomerGroup', id: group.id },
+        { __typename: 'Customer', id: other.id },
+        { __typename: 'Customer', id: 'not-a-uuid' },
+      ];
+      const query = `query($reps: [_Any!]!) { _entities(representations: $reps) {
+        __typename ... on Customer { id email } ... on CustomerGroup { code } ... on CustomerSegment { name } } }`;
+      const compiled = await server.gql(query, { reps }, tokens.customer(own.id));
+      const plain = await postGraphql(interpreted.url, query, { reps }, tokens.customer(own.id));
+      expect(compiled.data!._entities).toEqual([
+        null,
+        { __typename: 'Customer', id: own.id, email: own.email },
+        { __typename: 'CustomerGroup', code: group.code },
+        null,
+        null,
+      ]);
+      // The order of errors means nothing (the spec leaves it open): by position.
+      const byPath = <E extends { path?: readonly (string | number)[] }>(errors: E[] = []) =>
+        [...errors].sort((x, y) => Number(x.path![1]) - Number(y.path![1]));
+      expect(byPath(compiled.errors).map((e) => [e.path, e.extensions?.code])).toEqual([
+        [['_entities', 0], 'FORBIDDEN'],
+        [['_entities', 3], 'FORBIDDEN'],
+      ]);
+      expect({ ...plain, errors: byPath(plain.errors) }).toEqual({ ...compiled, errors: byPath(compiled.errors) });
+    } finally {
+      await interpreted.close();
+    }
+  });
 });

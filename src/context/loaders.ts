@@ -4,7 +4,7 @@ import type { IdLookups } from '../db/id-lookups';
 import { traceBatches } from '../observability/tracing';
 import { addressByIdLoader, addressesByCustomerLoader } from '../modules/address/address.loader';
 import { auditTrailLoader } from '../modules/audit/audit.loader';
-import { customerByIdLoader } from '../modules/customer/customer.loader';
+import { customerByIdLoader, readCustomers } from '../modules/customer/customer.loader';
 import { groupByIdLoader, groupMemberCountLoader } from '../modules/group/group.loader';
 import { consentLogLoader, preferencesByCustomerLoader } from '../modules/preference/preference.loader';
 import { segmentByIdLoader, segmentMemberCountLoader, segmentsByCustomerLoader } from '../modules/segment/segment.loader';
@@ -37,6 +37,13 @@ export class Loaders {
 
   get customerById() {
     return this.lazy('customerById', (_db, lookups) => customerByIdLoader(lookups));
+  }
+  /**
+   * Customers by id for a caller that has all its ids at once (`_entities`): no loader keys,
+   * promises or cache per id; still one statement, shared with concurrent requests.
+   */
+  customers(ids: readonly string[], fields: ReadonlySet<string> | null, erased: boolean) {
+    return readCustomers(this.lookups, ids, fields, erased);
   }
   get groupById() {
     return this.lazy('groupById', groupByIdLoader);

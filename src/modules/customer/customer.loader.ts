@@ -11,15 +11,38 @@ const customers = new CustomerRepository();
  * `erased`: also answer erased customers (their anonymised rows), for `_entities` only.
  */
 export function customerKey(id: string, fields: ReadonlySet<string> | null, erased = false): string {
-  const tail = erased ? `|${id}|erased` : `|${id}`;
-  if (!fields) return `${customerProperties(null).join(',')}${tail}`;
-  let props = propsOf.get(fields);
-  if (props === undefined) propsOf.set(fields, (props = customerProperties(fields).join(',')));
-  return `${props}${tail}`;
+  return `${propsOf(fields)}${erased ? `|${id}|erased` : `|${id}`}`;
 }
 
+/** The properties a selection reads, as the loader's keys and the repository name them. */
+function propsOf(fields: ReadonlySet<string> | null): string {
+  if (!fields) return ALL_PROPS;
+  let props = propsMemo.get(fields);
+  if (props === undefined) propsMemo.set(fields, (props = customerProperties(fields).join(',')));
+  return props;
+}
+
+const ALL_PROPS = customerProperties(null).join(',');
 /** Selections are cached per operation (common/selection.ts), so this memo hits too. */
-const propsOf = new WeakMap<ReadonlySet<string>, string>();
+const propsMemo = new WeakMap<ReadonlySet<string>, string>();
+
+/**
+ * Customers by id (UUIDs already parsed), in id order, null where none: what the loader answers,
+ * without its keys, for a caller that has all its ids at once (`_entities`). Copies: the rows
+ * are shared with concurrent requests (IdLookups), and a request may decorate what it gets.
+ */
+export async function readCustomers(
+  lookups: IdLookups,
+  ids: readonly string[],
+  fields: ReadonlySet<string> | null,
+  erased: boolean,
+): Promise<(CustomerRecord | null)[]> {
+  const rows = await customers.byIds(lookups, propsOf(fields), erased, ids);
+  return ids.map((id) => {
+    const row = rows.get(id);
+    return row ? { ...row } : null;
+  });
+}
 
 /**
  * Customers by id, in key order, null where none: serves `customer`, `me` and `_entities`.
@@ -42,8 +65,7 @@ export function customerByIdLoader(lookups: IdLookups) {
     await Promise.all([...groups].map(async ([name, g]) => rows.set(name, await customers.byIds(lookups, g.props, g.erased, g.ids))));
     return parsed.map((key) => {
       const row = key && rows.get(key.group)?.get(key.id);
-      // A copy: the rows are shared with concurrent requests (IdLookups), and a request may
-      // decorate what it gets.
+      // A copy, as readCustomers makes.
       return row ? { ...row } : null;
     });
   });
