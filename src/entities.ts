@@ -79,20 +79,20 @@ function resolveCustomers(ctx: Context, info: GraphQLResolveInfo, representation
   if (ids.length === 0) return results;
   // An erased customer answers as such (status DELETED, no personal data): other subgraphs
   // still hold its id.
-  return ctx.loaders.customers(ids, selectedFields(info), true).then(
-    async (found) => {
+  return ctx.loaders
+    .customers(ids, selectedFields(info), true)
+    .then(async (found) => {
       const customers = found.filter((c): c is CustomerRecord => c !== null);
       // What @apollo/subgraph's wrapper did for each: the type `_Entity` resolves to.
       for (const c of customers) Object.defineProperty(c, '__typename', { value: 'Customer' });
       await attachAddresses(ctx, info, customers);
       positions.forEach((p, j) => (results[p] = found[j]));
       return results;
-    },
-    (error: unknown) => {
+    })
+    .catch((error: unknown) => {
       for (const p of positions) results[p] = error instanceof Error ? error : new Error(String(error));
       return results;
-    },
-  );
+    });
 }
 
 /**

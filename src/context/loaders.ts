@@ -2,7 +2,7 @@ import type DataLoader from 'dataloader';
 import type { Database } from '../db/database';
 import type { IdLookups } from '../db/id-lookups';
 import { traceBatches } from '../observability/tracing';
-import { addressByIdLoader, addressesByCustomerLoader } from '../modules/address/address.loader';
+import { addressByIdLoader, addressesByCustomerLoader, readAddresses } from '../modules/address/address.loader';
 import { auditTrailLoader } from '../modules/audit/audit.loader';
 import { customerByIdLoader, readCustomers } from '../modules/customer/customer.loader';
 import { groupByIdLoader, groupMemberCountLoader } from '../modules/group/group.loader';
@@ -60,6 +60,10 @@ export class Loaders {
   /** One loader per set of address properties (addressProperties): each selects only those columns. */
   addressesByCustomer(properties: string) {
     return this.lazy('addressesByCustomer', (_db, lookups) => addressesByCustomerLoader(lookups, properties), `addressesByCustomer:${properties}`);
+  }
+  /** The addresses of customers a caller has all at once (attachAddresses), as `customers` reads customers. */
+  addressesOf(customerIds: readonly string[], properties: string) {
+    return readAddresses(this.lookups, properties, customerIds);
   }
   get addressById() {
     return this.lazy('addressById', addressByIdLoader);

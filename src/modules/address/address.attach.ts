@@ -26,9 +26,9 @@ export async function attachAddresses(ctx: Context, info: GraphQLResolveInfo, cu
   if (fields.size === 0) return;
   const readable = customers.filter((c) => allows('Customer.addresses', ctx.viewer, c));
   if (readable.length === 0) return;
-  const lists = await ctx.loaders.addressesByCustomer(addressProperties(fields)).loadMany(readable.map((c) => c.id));
-  readable.forEach((c, i) => {
-    const list = lists[i];
-    if (!(list instanceof Error)) c.addresses = list;
-  });
+  const lists = await ctx.loaders.addressesOf(
+    readable.map((c) => c.id),
+    addressProperties(fields),
+  );
+  readable.forEach((c, i) => (c.addresses = lists[i]));
 }

@@ -16,13 +16,19 @@ const NONE: readonly AddressRecord[] = Object.freeze([]);
  * one address statement, not 32. Each request takes the lists of its own customers only.
  */
 export function addressesByCustomerLoader(lookups: IdLookups, properties: string) {
-  return new DataLoader<string, readonly AddressRecord[]>(async (customerIds) => {
-    const valid = customerIds.filter(isUuid);
-    if (valid.length === 0) return customerIds.map(() => NONE);
-    // Frozen lists of frozen rows, shared with the concurrent requests (never to be changed).
-    const by = await addresses.liveByCustomers(lookups, properties, valid);
-    return customerIds.map((id) => by.get(id.toLowerCase()) ?? NONE);
-  });
+  return new DataLoader<string, readonly AddressRecord[]>((customerIds) => readAddresses(lookups, properties, customerIds));
+}
+
+/**
+ * What the loader answers, for a caller that has all its customers at once (a page, `me`,
+ * `_entities`: attachAddresses): the lists in id order, without a loader key and promise per
+ * customer. Frozen lists of frozen rows, shared with the concurrent requests (never to be changed).
+ */
+export async function readAddresses(lookups: IdLookups, properties: string, customerIds: readonly string[]): Promise<(readonly AddressRecord[])[]> {
+  const valid = customerIds.filter(isUuid);
+  if (valid.length === 0) return customerIds.map(() => NONE);
+  const by = await addresses.liveByCustomers(lookups, properties, valid);
+  return customerIds.map((id) => by.get(id.toLowerCase()) ?? NONE);
 }
 
 /** Live addresses by id (for `_entities` and ownership checks), in key order, null where none. */
