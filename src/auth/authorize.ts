@@ -4,7 +4,7 @@ import type { Viewer } from './viewer';
 /**
  * The declared rules (rules.ts) made into checks, once per process. Everything that enforces a
  * rule asks here by the field's schema coordinate: type-graphql's authChecker (authChecker.ts),
- * `__resolveReference` and the list shortcut (schema.ts), addresses attached to a list, and the
+ * `_entities` (entities.ts) and the list shortcut (schema.ts), addresses attached to a list, and the
  * resolvers that check a rule about data they load. So a field answered without its resolver
  * still goes through its rule.
  */

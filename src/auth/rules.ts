@@ -143,7 +143,7 @@ export const parent = (property: string, describe = `the parent's \`${property}\
  *   every event) and the few Customer-subtree fields whose rule differs from their parent's;
  * - `inherit`: nothing per field: the object was admitted where it entered the response (the
  *   field that returned it, `__resolveReference`), so its plain fields cost nothing per row;
- * - `reference`: in `__resolveReference`, per representation (FORBIDDEN for that entity only;
+ * - `reference`: per representation of `_entities` (src/entities.ts; FORBIDDEN for that entity only;
  *   null for an id that is no UUID or names no row);
  * - `redact`: the field resolver answers null where the rule does not let the viewer see it.
  * PUBLIC root fields need no checker.
