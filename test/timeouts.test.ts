@@ -66,6 +66,26 @@ describe('statement timeout', () => {
     for (const res of again) expect(res.data!.customer.id).toBe(c.id);
   });
 
+  it("a list's address look-up that fails fails its address fields only, not the customers nor the fields that read none", async () => {
+    const c = await createCustomer(server);
+    const created = await server.gql(
+      'mutation($id: ID!) { createAddress(customerId: $id, input: { addressLine1: "Main 1", city: "Berlin", postalCode: "10115", countryCode: "DE" }) { id } }',
+      { id: c.id },
+      admin,
+    );
+    expect(created.errors).toBeUndefined();
+    const reps = [{ __typename: 'Customer', id: c.id }];
+    const query = `query($r: [_Any!]!) {
+      plain: _entities(representations: $r) { ... on Customer { id email } }
+      withAddresses: _entities(representations: $r) { ... on Customer { id addresses { city } } }
+    }`;
+    const blocked = await whileLocked('LOCK TABLE customer_addresses IN ACCESS EXCLUSIVE MODE', [], () => server.gql(query, { r: reps }, admin));
+    expect(blocked.data).toEqual({ plain: [{ id: c.id, email: c.email }], withAddresses: [null] });
+    expect(blocked.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([[['withAddresses', 0, 'addresses'], 'SERVICE_UNAVAILABLE']]);
+    const after = await server.gql(query, { r: reps }, admin);
+    expect(after.data!.withAddresses).toEqual([{ id: c.id, addresses: [{ city: 'Berlin' }] }]);
+  });
+
   it('does not cut a segment refresh that waits longer than the bound', async () => {
     const domain = `timeouts-${Date.now()}.example`;
     const member = await createCustomer(server, { email: `ann@${domain}` });

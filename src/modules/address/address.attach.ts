@@ -3,7 +3,7 @@ import { allows } from '../../auth/authorize';
 import { fieldsUnderAll } from '../../common/selection';
 import type { Context } from '../../context/context';
 import type { CustomerRecord } from '../customer/customer.record';
-import { addressProperties } from './address.record';
+import { addressProperties, type AddressRecord } from './address.record';
 
 // Apart from address.resolver.ts: importing a resolver module from another one changes the order
 // type-graphql registers fields in, and with it the emitted schema.
@@ -26,9 +26,16 @@ export async function attachAddresses(ctx: Context, info: GraphQLResolveInfo, cu
   if (fields.size === 0) return;
   const readable = customers.filter((c) => allows('Customer.addresses', ctx.viewer, c));
   if (readable.length === 0) return;
-  const lists = await ctx.loaders.addressesOf(
-    readable.map((c) => c.id),
-    addressProperties(fields),
-  );
+  let lists: (readonly AddressRecord[])[];
+  try {
+    lists = await ctx.loaders.addressesOf(
+      readable.map((c) => c.id),
+      addressProperties(fields),
+    );
+  } catch {
+    // Nothing attached: each address field then asks its resolver (and loader), so a failed
+    // look-up fails those fields only, never the customers or the fields that read no address.
+    return;
+  }
   readable.forEach((c, i) => (c.addresses = lists[i]));
 }
