@@ -115,4 +115,30 @@ describe('compiled (graphql-jit) and interpreted (graphql-js) execution', () => 
       await interpreted.close();
     }
   });
+  it('read the variables inside a literal given to a custom scalar, and keep a __proto__ key as data, as graphql-js does', async () => {
+    const interpreted = await startReplica(server, { CUSTOMER_JIT_ENABLED: 'false' });
+    try {
+      const own = await createCustomer(server);
+      const other = await createCustomer(server);
+      const inline = `query($id: ID) { _entities(representations: [{ __typename: "Customer", id: $id }]) { ... on Customer { id email } } }`;
+      for (const url of [server.url, interpreted.url]) {
+        expect((await postGraphql(url, inline, { id: own.id }, tokens.admin())).data!._entities).toEqual([{ id: own.id, email: own.email }]);
+      }
+      // The id under __proto__ is no id of the representation: not found, not the other's FORBIDDEN.
+      const proto = `{ _entities(representations: [{ __typename: "Customer", __proto__: { id: "${other.id}" } }]) { ... on Customer { id } } }`;
+      for (const url of [server.url, interpreted.url]) {
+        expect(await postGraphql(url, proto, {}, tokens.customer(own.id))).toMatchObject({ status: 200, data: { _entities: [null] } });
+        expect((await postGraphql(url, proto, {}, tokens.customer(own.id))).errors).toBeUndefined();
+      }
+      const update = `mutation($id: ID!, $v: String) { updateCustomer(id: $id, input: { metadata: { note: $v } }) { metadata } }`;
+      for (const [url, v] of [
+        [server.url, 'compiled'],
+        [interpreted.url, 'interpreted'],
+      ]) {
+        expect((await postGraphql(url, update, { id: own.id, v }, tokens.admin())).data!.updateCustomer.metadata).toEqual({ note: v });
+      }
+    } finally {
+      await interpreted.close();
+    }
+  });
 });

@@ -1,5 +1,19 @@
 import type { GatewayExecutor, GatewayInterface } from '@apollo/server-gateway-interface';
-import { DocumentNode, execute, ExecutionResult, GraphQLError, GraphQLSchema, printSchema } from 'graphql';
+import {
+  BREAK,
+  DocumentNode,
+  execute,
+  ExecutionResult,
+  getNamedType,
+  GraphQLError,
+  GraphQLSchema,
+  isScalarType,
+  isSpecifiedScalarType,
+  printSchema,
+  TypeInfo,
+  visit,
+  visitWithTypeInfo,
+} from 'graphql';
 import { compileQuery, CompiledQuery, isCompiledQuery } from 'graphql-jit';
 
 /** Compiled operations kept per document (Apollo keeps one parsed document per query text). */
@@ -25,8 +39,8 @@ export function jitGateway(schema: GraphQLSchema): GatewayInterface {
     const key = operationName ?? '';
     let query = byOperation.get(key);
     if (query === undefined) {
-      const result = compileQuery(schema, document, operationName ?? undefined);
-      query = isCompiledQuery(result) ? result : null;
+      const result = hasCustomScalarLiteral(schema, document) ? null : compileQuery(schema, document, operationName ?? undefined);
+      query = result && isCompiledQuery(result) ? result : null;
       byOperation.set(key, query);
     }
     if (!query) return interpret(operationName);
@@ -57,4 +71,27 @@ function asGraphQLError(error: GraphQLError): GraphQLError {
   const converted = new GraphQLError(error.message, { path: error.path, originalError: error.originalError, extensions: error.extensions });
   if (error.locations) Object.defineProperty(converted, 'locations', { value: error.locations, enumerable: true, writable: true });
   return converted;
+}
+
+/**
+ * Whether the operation writes an object or list literal where a custom scalar is expected
+ * (`_entities(representations: [{ __typename: "Customer", id: $id }])`, `metadata: { k: $v }`).
+ * graphql-jit reads such a literal without the operation's variables (`$id` came out undefined)
+ * and into a plain object (a `__proto__` key set its prototype), where graphql-js substitutes
+ * the variables and keeps every key as data: such operations run on graphql-js. Gateways send
+ * representations as a variable, so this costs only unusual clients the compiled speed.
+ */
+function hasCustomScalarLiteral(schema: GraphQLSchema, document: DocumentNode): boolean {
+  const typeInfo = new TypeInfo(schema);
+  let found = false;
+  const check = () => {
+    const type = getNamedType(typeInfo.getInputType());
+    if (type && isScalarType(type) && !isSpecifiedScalarType(type)) {
+      found = true;
+      return BREAK;
+    }
+    return undefined;
+  };
+  visit(document, visitWithTypeInfo(typeInfo, { ObjectValue: check, ListValue: check }));
+  return found;
 }
