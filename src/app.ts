@@ -92,7 +92,15 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
   const segmentSchedule = new SegmentSchedule(services.segments, config.segments.refreshIntervalSeconds, logger);
   const orderEvents = bus.redis ? new OrderEventsConsumer({ config, control: bus.redis, work, services, logger }) : null;
   const tokens = new Authenticator(new TokenVerifier(config.jwtSecret), sessions);
-  const contexts = contextFactory({ tokens, services, db, lookups, pubsub: bus.pubsub, trustedProxies: config.trustedProxies });
+  const contexts = contextFactory({
+    tokens,
+    services,
+    db,
+    lookups,
+    pubsub: bus.pubsub,
+    trustedProxies: config.trustedProxies,
+    maxRepresentations: config.limits.maxRepresentations,
+  });
 
   const httpServer = http.createServer();
   const protection = queryProtection(config);

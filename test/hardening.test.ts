@@ -11,7 +11,7 @@ beforeAll(async () => {
     startTestServer(),
     // Production requires a JWT secret (the helper's is 46 bytes) and a 32-byte 2FA key.
     startTestServer({ NODE_ENV: 'production', CUSTOMER_2FA_ENCRYPTION_KEY: 'ab'.repeat(32) }),
-    startTestServer({ CUSTOMER_MAX_QUERY_DEPTH: '4', CUSTOMER_MAX_ROOT_FIELDS: '3', CUSTOMER_MAX_ALIASES: '100' }),
+    startTestServer({ CUSTOMER_MAX_QUERY_DEPTH: '4', CUSTOMER_MAX_ROOT_FIELDS: '3', CUSTOMER_MAX_ALIASES: '100', CUSTOMER_MAX_REPRESENTATIONS: '5' }),
   ]);
 });
 afterAll(async () => {
@@ -378,6 +378,22 @@ describe('malformed inputs get a stable code', () => {
     );
     expect(ok).toMatchObject({ data: { _entities: [null, { id: c.id }] } });
     expect(ok.errors).toBeUndefined();
+  });
+
+  it('refuses more _entities representations per operation than CUSTOMER_MAX_REPRESENTATIONS, all aliases together', async () => {
+    const c = await createCustomer(tight);
+    const r = Array.from({ length: 3 }, () => ({ __typename: 'Customer', id: c.id }));
+    const one = 'query($r: [_Any!]!) { a: _entities(representations: $r) { ... on Customer { id } } }';
+    expect((await tight.gql(one, { r }, tokens.admin())).data!.a).toHaveLength(3);
+    // The same list under two aliases: 6 of at most 5.
+    const two = 'query($r: [_Any!]!) { a: _entities(representations: $r) { ... on Customer { id } } b: _entities(representations: $r) { __typename } }';
+    const refused = await tight.gql(two, { r }, tokens.admin());
+    expect(refused.data).toBeNull();
+    expect(refused.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([[['b'], 'BAD_USER_INPUT']]);
+    expect(refused.errors?.[0].message).toBe('Too many representations: at most 5 per operation');
+    // Anonymous too: refused before any representation's rule.
+    const anonymous = await tight.gql(one, { r: [...r, ...r] });
+    expect(anonymous.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
   });
 
   it('answers an APQ hash that does not match its query, or an unknown APQ version, with 400 BAD_REQUEST', async () => {

@@ -90,6 +90,8 @@ export interface QueryLimits {
   maxRootFields: number;
   /** Lexical tokens per document (stops huge documents before they are parsed further). */
   maxTokens: number;
+  /** `_entities` representations per operation, all its `_entities` fields together. */
+  maxRepresentations: number;
 }
 
 /** Accounts: sessions, lockout, per-IP limits, two-factor. */
@@ -294,6 +296,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxCost: int(env, 'CUSTOMER_MAX_QUERY_COST', 5000, 10, 1000000),
       maxRootFields: int(env, 'CUSTOMER_MAX_ROOT_FIELDS', 20, 1, 1000),
       maxTokens: int(env, 'CUSTOMER_MAX_TOKENS', 2000, 100, 100000),
+      maxRepresentations: int(env, 'CUSTOMER_MAX_REPRESENTATIONS', 2000, 1, 100000),
     },
     segments: {
       refreshIntervalSeconds: int(env, 'CUSTOMER_SEGMENT_REFRESH_SECONDS', 3600, 10, 604800),

@@ -26,6 +26,7 @@ export function contextFactory(deps: {
   lookups: IdLookups;
   pubsub: PubSubEngine;
   trustedProxies: string;
+  maxRepresentations: number;
 }): ContextFactory {
   const { tokens, services, db, lookups, pubsub } = deps;
   const trust = compileTrust(deps.trustedProxies);
@@ -34,6 +35,7 @@ export function contextFactory(deps: {
     services,
     loaders: createLoaders(db, lookups),
     meta: requestMeta(req, trust),
+    maxRepresentations: deps.maxRepresentations,
     pubsub,
   });
   return {

@@ -9,6 +9,8 @@ export interface Context {
   services: Services;
   loaders: Loaders;
   meta: RequestMeta;
+  /** `_entities` representations this operation may ask for, all its `_entities` fields together. */
+  maxRepresentations: number;
   /** Subscription topics (subscriptions only read it; the outbox relay publishes). */
   pubsub: PubSubEngine;
 }
