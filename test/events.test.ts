@@ -45,11 +45,20 @@ async function settled(): Promise<void> {
 }
 
 describe('audit trail', () => {
-  it('hides from the customer who else (an ADMIN, a service) changed their account and from where; ADMIN sees it', async () => {
+  it('hides from the customer who else (an ADMIN, a service) changed their account, from where, in which session and trace; ADMIN sees it', async () => {
     const c = await createCustomer(server);
-    await server.gql(UPDATE, { id: c.id, input: { firstName: 'ByStaff' } }, tokens.admin('jane.admin'), { 'user-agent': 'AdminDashboard/2.1 (WS-4411)' });
-    await server.gql(UPDATE, { id: c.id, input: { lastName: 'BySelf' } }, tokens.customer(c.id), { 'user-agent': 'Shop/1.0' });
-    const READ = `query($id: ID!) { customer(id: $id) { auditTrail { nodes { eventType newValues actorId ipAddress userAgent } edges { node { actorId ipAddress userAgent } } } } }`;
+    const staffTrace = '0af7651916cd43dd8448eb211c80319c';
+    const ownTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
+    await server.gql(UPDATE, { id: c.id, input: { firstName: 'ByStaff' } }, tokens.admin('jane.admin'), {
+      'user-agent': 'AdminDashboard/2.1 (WS-4411)',
+      traceparent: `00-${staffTrace}-b7ad6b7169203331-01`,
+    });
+    await server.gql(UPDATE, { id: c.id, input: { lastName: 'BySelf' } }, tokens.customer(c.id), {
+      'user-agent': 'Shop/1.0',
+      traceparent: `00-${ownTrace}-b7ad6b7169203331-01`,
+    });
+    const READ = `query($id: ID!) { customer(id: $id) { auditTrail {
+      nodes { eventType newValues actorId ipAddress userAgent sessionId traceId } edges { node { actorId ipAddress userAgent traceId } } } } }`;
 
     const own = await server.gql(READ, { id: c.id }, tokens.customer(c.id));
     expect(own.errors).toBeUndefined();
@@ -57,14 +66,15 @@ describe('audit trail', () => {
     const byStaff = trail.nodes.find((n: any) => n.newValues?.firstName === 'ByStaff');
     const bySelf = trail.nodes.find((n: any) => n.newValues?.lastName === 'BySelf');
     // That it happened, and what changed, is the customer's; who did it, and from where, is not.
-    expect(byStaff).toMatchObject({ eventType: 'customer.profile.update', actorId: null, ipAddress: null, userAgent: null });
-    expect(bySelf).toMatchObject({ actorId: c.id, userAgent: 'Shop/1.0' });
+    // The trace of the staff request leads to its logs and spans: the staff's too.
+    expect(byStaff).toMatchObject({ eventType: 'customer.profile.update', actorId: null, ipAddress: null, userAgent: null, sessionId: null, traceId: null });
+    expect(bySelf).toMatchObject({ actorId: c.id, userAgent: 'Shop/1.0', traceId: ownTrace });
     expect(bySelf.ipAddress).toEqual(expect.any(String));
-    expect(JSON.stringify(trail)).not.toMatch(/jane\.admin|AdminDashboard|admin-user/);
+    expect(JSON.stringify(trail)).not.toMatch(new RegExp(`jane\\.admin|AdminDashboard|admin-user|${staffTrace}`));
 
     const staff = await server.gql(READ, { id: c.id }, tokens.admin());
     const seenByAdmin = staff.data!.customer.auditTrail.nodes.find((n: any) => n.newValues?.firstName === 'ByStaff');
-    expect(seenByAdmin).toMatchObject({ actorId: 'jane.admin', userAgent: 'AdminDashboard/2.1 (WS-4411)' });
+    expect(seenByAdmin).toMatchObject({ actorId: 'jane.admin', userAgent: 'AdminDashboard/2.1 (WS-4411)', traceId: staffTrace });
     expect(seenByAdmin.ipAddress).toEqual(expect.any(String));
   });
 

@@ -38,6 +38,18 @@ export class AuditResolver {
   userAgent(@Root() e: AuditRecord, @Ctx() ctx: Context): string | null {
     return sees('AuditEvent.userAgent', ctx.viewer, e) ? e.userAgent : null;
   }
+
+  // A staff member's session and the trace of their request are theirs too (the trace leads to
+  // the staff request's logs and spans).
+  @FieldResolver(() => ID, { nullable: true })
+  sessionId(@Root() e: AuditRecord, @Ctx() ctx: Context): string | null {
+    return sees('AuditEvent.sessionId', ctx.viewer, e) ? e.sessionId : null;
+  }
+
+  @FieldResolver(() => String, { nullable: true })
+  traceId(@Root() e: AuditRecord, @Ctx() ctx: Context): string | null {
+    return sees('AuditEvent.traceId', ctx.viewer, e) ? e.traceId : null;
+  }
 }
 
 @Resolver(() => Customer)

@@ -130,7 +130,9 @@ export class GdprService {
     let cursor = after ?? null;
     for (;;) {
       const page = await this.audit.list({ customerId }, 100, cursor);
-      events.push(...page.nodes.map((e) => (actedByOther(e, customerId) ? { ...e, actorId: null, ipAddress: null, userAgent: null } : e)));
+      events.push(
+        ...page.nodes.map((e) => (actedByOther(e, customerId) ? { ...e, actorId: null, ipAddress: null, userAgent: null, sessionId: null, traceId: null } : e)),
+      );
       cursor = page.pageInfo.endCursor;
       if (!page.pageInfo.hasNextPage) return { events, nextCursor: null };
       if (events.length >= EXPORT_AUDIT_PAGE) return { events, nextCursor: cursor };
