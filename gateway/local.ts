@@ -20,6 +20,18 @@ import { callerAuthorization, subgraphWsTransport } from './subgraph-ws-transpor
 /** Request headers passed on to every subgraph: the caller's JWT, and its W3C trace context. */
 export const FORWARDED_HEADERS = ['authorization', 'traceparent', 'tracestate'] as const;
 
+/**
+ * X-Forwarded-For for the subgraphs: what the client sent, then the address it connected from,
+ * as a reverse proxy appends it. The customer subgraph trusts loopback hops by default
+ * (CUSTOMER_TRUSTED_PROXIES), so it counts each client under its own address for the per-IP
+ * limit and the audit rows, not every client under the gateway's; a client that is not on
+ * loopback cannot choose its address, as the gateway's hop names it.
+ */
+export function forwardedFor(sent: string | null, remoteAddress: string | undefined): string | null {
+  if (!remoteAddress) return sent;
+  return sent ? `${sent}, ${remoteAddress}` : remoteAddress;
+}
+
 export const GATEWAY_PATH = '/graphql';
 
 export interface Gateway {
@@ -52,6 +64,10 @@ export async function startGateway(options: { subgraphs: SubgraphUrls; port?: nu
           const value = name === 'authorization' ? callerAuthorization(context) : request.headers.get(name);
           if (value) headers[name] = value;
         }
+        // The client's connection: the HTTP request's, or a graphql-ws client's upgrade request.
+        const client = (context as { req?: http.IncomingMessage }).req;
+        const forwarded = forwardedFor(request.headers.get('x-forwarded-for'), client?.socket?.remoteAddress);
+        if (forwarded) headers['x-forwarded-for'] = forwarded;
         return headers;
       },
     },

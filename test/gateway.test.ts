@@ -94,12 +94,12 @@ describe('through a gateway: customer subgraph + demo orders subgraph', () => {
     expect(read.data!.customer.orders.map((o: { total: { amount: string } }) => o.total.amount)).toEqual(['9.99', '42.50']);
   });
 
-  it('forwards the authorization and W3C trace headers to every subgraph', async () => {
+  it('forwards the authorization and W3C trace headers, and the client address, to every subgraph', async () => {
     const seen: Record<string, string | undefined>[] = [];
     const spy = await startOrdersSubgraph({ port: 0, host: '127.0.0.1' });
     // A pass-through proxy in front of the orders subgraph records what the gateway sends.
     const proxy = http.createServer((req, res) => {
-      seen.push(Object.fromEntries(FORWARDED_HEADERS.map((h) => [h, req.headers[h] as string | undefined])));
+      seen.push(Object.fromEntries([...FORWARDED_HEADERS, 'x-forwarded-for'].map((h) => [h, req.headers[h] as string | undefined])));
       const upstream = http.request(spy.url, { method: req.method, headers: req.headers }, (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);
@@ -114,7 +114,10 @@ describe('through a gateway: customer subgraph + demo orders subgraph', () => {
       const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
       const res = await postGraphql(gw.url, '{ orders { id } }', undefined, token, { traceparent });
       expect(res.errors).toBeUndefined();
-      expect(seen).toEqual([{ authorization: `Bearer ${token}`, traceparent, tracestate: undefined }]);
+      // And the client's address, appended as a proxy does (the subgraph trusts the loopback hop).
+      expect(seen).toEqual([{ authorization: `Bearer ${token}`, traceparent, tracestate: undefined, 'x-forwarded-for': '127.0.0.1' }]);
+      await postGraphql(gw.url, '{ orders { id } }', undefined, token, { 'x-forwarded-for': '203.0.113.9' });
+      expect(seen[1]['x-forwarded-for']).toBe('203.0.113.9, 127.0.0.1');
     } finally {
       await gw.close();
       await new Promise((resolve) => proxy.close(resolve));
