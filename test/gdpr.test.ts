@@ -274,6 +274,17 @@ describe('erasure', () => {
     expect(errorCode(await server.gql(DELETE, { id: account.id }))).toBe('UNAUTHENTICATED');
     expect((await server.gql(DELETE, { id: account.id, p: account.password }, account.token)).data!.deleteCustomer.anonymized).toBe(true);
   });
+
+  it('a customer with neither a password nor a second factor cannot erase themselves with their token alone; an ADMIN can', async () => {
+    // Created by the back office, signed in through the platform's auth service: a token is all they hold.
+    const c = await createCustomer(server);
+    const own = tokens.customer(c.id);
+    const refused = await server.gql(DELETE, { id: c.id }, own);
+    expect(errorCode(refused)).toBe('FORBIDDEN');
+    expect(refused.errors![0].message).toMatch(/Set a password first/);
+    expect((await server.gql('query($id: ID!) { customer(id: $id) { status } }', { id: c.id }, own)).data!.customer.status).toBe('ACTIVE');
+    expect((await server.gql(DELETE, { id: c.id }, tokens.admin())).data!.deleteCustomer.anonymized).toBe(true);
+  });
 });
 
 describe('export', () => {

@@ -284,15 +284,16 @@ export class AccountService {
    * A second factor enrolled after the token was issued does not stand in for the password:
    * whoever holds a stolen session could otherwise enrol one and then use it here. A customer
    * with neither a password nor a factor (created by the back office, signed in by the
-   * platform's auth service) has nothing to re-enter: fine for erasure, not for what would
-   * hand the account to whoever holds the session (`requireFactor`).
+   * platform's auth service) has nothing to re-enter, so the token alone would do: FORBIDDEN,
+   * until they set a password (requestPasswordReset) or an ADMIN acts for them. Erasure
+   * included: it cannot be undone.
    */
   async confirmIdentity(
     customerId: string,
     password: string | null | undefined,
     code: string | null | undefined,
     actor: Actor,
-    { field = 'password', requireFactor = false, allowCode = true } = {},
+    { field = 'password', allowCode = true } = {},
   ): Promise<void> {
     const account = await this.findAccount('id', customerId);
     // Before the session was opened (the database's own clock), or for a token without a
@@ -311,10 +312,9 @@ export class AccountService {
       }
       return failOn(await this.deps.twoFactor.checkForLogin(customerId, code, actor));
     }
-    if (!account && !twoFactor) {
-      if (!requireFactor) return;
-      throw new DomainError('FORBIDDEN', 'Set a password first (requestPasswordReset) to change this yourself, or ask support');
-    }
+    // Nothing to confirm with: the token alone (perhaps stolen) must not erase the account or
+    // change what signs in to it.
+    if (!account && !twoFactor) throw new DomainError('FORBIDDEN', 'Set a password first (requestPasswordReset) to change this yourself, or ask support');
     throw DomainError.badInput(field, twoFactor ? 'enter your password or a two-factor code to confirm' : 'enter your password to confirm');
   }
 

@@ -19,7 +19,7 @@ export class TwoFactorResolver {
     currentPassword?: string | null,
   ): Promise<TwoFactorSetup> {
     ctx.services.twoFactor.requireFeature();
-    await ctx.services.accounts.confirmIdentity(customerId, currentPassword, null, ctx, { field: 'currentPassword', requireFactor: true, allowCode: false });
+    await ctx.services.accounts.confirmIdentity(customerId, currentPassword, null, ctx, { field: 'currentPassword', allowCode: false });
     return ctx.services.twoFactor.enable(customerId, ctx);
   }
 

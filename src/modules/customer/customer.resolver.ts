@@ -72,7 +72,7 @@ export class CustomerResolver {
     if (ctx.viewer.kind === 'customer' && change.email != null) {
       const current = await ctx.loaders.customerById.load(customerKey(id, EMAIL_ONLY));
       if (current && current.email !== change.email) {
-        await ctx.services.accounts.confirmIdentity(id, currentPassword, twoFactorCode, ctx, { field: 'input.currentPassword', requireFactor: true });
+        await ctx.services.accounts.confirmIdentity(id, currentPassword, twoFactorCode, ctx, { field: 'input.currentPassword' });
       }
     }
     return ctx.services.customers.update(id, change, ctx);
