@@ -332,6 +332,20 @@ describe('export', () => {
     expect((await server.gql(EXPORT, { id: account.id }, admin)).data!.exportCustomerData.customer.id).toBe(account.id);
   });
 
+  it("an erased account is not exported to its owner's token (NOT_FOUND, their address not recorded again); an ADMIN sees what is kept", async () => {
+    const account = await register(server);
+    expect((await server.gql(DELETE, { id: account.id, p: account.password }, account.token)).data!.deleteCustomer.anonymized).toBe(true);
+    // A platform token (no session) outlives the erasure of the sessions.
+    const refused = await server.gql(EXPORT, { id: account.id }, tokens.customer(account.id), fromIp('198.51.100.99'));
+    expect(errorCode(refused)).toBe('NOT_FOUND');
+    const kept = (await server.gql(EXPORT, { id: account.id }, admin)).data!.exportCustomerData;
+    expect(kept.customer).toMatchObject({ id: account.id, status: 'DELETED' });
+    expect(JSON.stringify(kept)).not.toContain('198.51.100.99');
+    // The trail's rows as the API answers them, without the internal sort key of their cursor.
+    expect(kept.auditTrail.events.length).toBeGreaterThan(0);
+    for (const event of kept.auditTrail.events) expect(event).not.toHaveProperty('sortKey');
+  });
+
   it('pages a long audit trail instead of loading it all', async () => {
     const c = await createCustomer(server);
     await server.db.query(

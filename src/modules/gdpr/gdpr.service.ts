@@ -3,13 +3,14 @@ import { ERASED_EMAIL_DOMAIN } from '../../common/email';
 import { isUuid } from '../../common/ids';
 import type { Queryable } from '../../db/database';
 import type { Actor } from '../../auth/actor';
+import { policy } from '../../auth/policy';
 import { Transactor, UnitOfWork } from '../../application/unit-of-work';
 import { DomainError } from '../../errors/domain-error';
 import { MEMBERSHIP_CHANGED } from '../../events/topics';
 import { AddressRepository } from '../address/address.repository';
 import { AuditRepository } from '../audit/audit.repository';
 import { AuthRepository } from '../auth/auth.repository';
-import { actedByOther } from '../audit/audit.record';
+import { actedByOther, type AuditRecord } from '../audit/audit.record';
 import type { AuditService } from '../audit/audit.service';
 import type { Lockout } from '../auth/lockout';
 import { SegmentRepository } from '../segment/segment.repository';
@@ -99,7 +100,9 @@ export class GdprService {
     return this.work.run(actor, async (w) => {
       const q = w.tx;
       const customer = await this.customers.exportPersonal(q, customerId);
-      if (!customer) throw DomainError.notFound('Customer');
+      // An erased account is gone for its owner, as for every other mutation (and the export's
+      // own audit row would record their address again); an ADMIN still sees what is kept.
+      if (!customer || (customer.deletedAt && !policy.isAdmin(actor.viewer))) throw DomainError.notFound('Customer');
       const trail = await this.auditTrail(customerId, auditAfter);
       const document = {
         format: 'customer-data-export',
@@ -130,9 +133,11 @@ export class GdprService {
     let cursor = after ?? null;
     for (;;) {
       const page = await this.audit.list({ customerId }, 100, cursor);
-      events.push(
-        ...page.nodes.map((e) => (actedByOther(e, customerId) ? { ...e, actorId: null, ipAddress: null, userAgent: null, sessionId: null, traceId: null } : e)),
-      );
+      // The rows carry their sort key (AuditRow), for the cursor: internal, not exported.
+      for (const { sortKey: _sortKey, ...e } of page.nodes as (AuditRecord & { sortKey?: string })[]) {
+        // The staff member's part of a change they made is theirs (SEES_ACTOR).
+        events.push(actedByOther(e, customerId) ? { ...e, actorId: null, ipAddress: null, userAgent: null, sessionId: null, traceId: null } : e);
+      }
       cursor = page.pageInfo.endCursor;
       if (!page.pageInfo.hasNextPage) return { events, nextCursor: null };
       if (events.length >= EXPORT_AUDIT_PAGE) return { events, nextCursor: cursor };
