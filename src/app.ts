@@ -22,7 +22,7 @@ import { startApolloServer } from './http/apollo-server';
 import { MAX_BODY_BYTES } from './http/graphql-handler';
 import { startGraphqlWs } from './http/graphql-ws';
 import { serveHttp } from './http/http-server';
-import { queryProtection, wsDocumentChecks } from './http/query-limits';
+import { queryProtection, withoutSuggestion, wsDocumentChecks } from './http/query-limits';
 import type { Logger } from './observability/logger';
 import { startTracing, untraced } from './observability/tracing';
 import { Metrics } from './observability/metrics';
@@ -116,7 +116,14 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
     tokens,
     contextFor: contexts.forSocket,
     checks: wsDocumentChecks(config, protection),
-    formatError,
+    // Errors of execution (a variable's enum value) get no suggestion in production either.
+    formatError: config.production
+      ? (formatted, error) => {
+          // As hideSuggestions does for HTTP: before the mapping, which quotes the message.
+          if (error instanceof Error) error.message = withoutSuggestion(error.message);
+          return formatError({ ...formatted, message: withoutSuggestion(formatted.message) }, error);
+        }
+      : formatError,
     tracing,
     observer: new SubscriptionObserver(config.logOperations ? logger : null),
     logger,

@@ -229,6 +229,23 @@ describe('NODE_ENV=production', () => {
     expect(health.headers.get('content-security-policy')).toBe("default-src 'none';frame-ancestors 'none'");
   });
 
+  it('names no schema fields or values in error messages over graphql-ws either', async () => {
+    const client = wsClient(prod.url);
+    try {
+      expect(await wsErrors(client, '{ me { emal } }')).toEqual([expect.objectContaining({ message: 'Cannot query field "emal" on type "Customer".' })]);
+      expect(await wsErrors(client, 'mutation { creatCustomer { id } }')).toEqual([
+        expect.objectContaining({ message: 'Cannot query field "creatCustomer" on type "Mutation".' }),
+      ]);
+      const input = await wsErrors(client, 'mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }', {
+        i: { email: 'x@example.com', gender: 'MALLE' },
+      });
+      expect(input.length).toBeGreaterThan(0);
+      expect(JSON.stringify(input)).not.toMatch(/Did you mean|"MALE"/);
+    } finally {
+      await client.dispose();
+    }
+  });
+
   it('refuses introspection over graphql-ws too', async () => {
     const client = wsClient(prod.url);
     try {
@@ -249,11 +266,11 @@ describe('development', () => {
 });
 
 /** Runs one operation over graphql-ws and returns the errors it was refused with. */
-function wsErrors(client: Client, query: string): Promise<{ message: string }[]> {
+function wsErrors(client: Client, query: string, variables?: Record<string, unknown>): Promise<{ message: string }[]> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('no answer over graphql-ws')), 5000);
     client.subscribe(
-      { query },
+      { query, variables },
       {
         next: (v) => {
           clearTimeout(timer);

@@ -93,11 +93,16 @@ const hideSuggestions: ApolloServerPlugin = {
   async requestDidStart() {
     return {
       async didEncounterErrors({ errors }) {
-        for (const error of errors) error.message = error.message.replace(/ ?Did you mean .+?\?$/, '');
+        for (const error of errors) error.message = withoutSuggestion(error.message);
       },
     };
   },
 };
+
+/** An error message without graphql-js's closing "Did you mean ...?" sentence. */
+export function withoutSuggestion(message: string): string {
+  return message.replace(/ ?Did you mean .+?\?$/, '');
+}
 
 /**
  * The same checks for operations that arrive over graphql-ws (queries and mutations may come
@@ -107,7 +112,12 @@ export function wsDocumentChecks(config: Config, protection: QueryProtection): {
   const rules = [...specifiedRules, ...protection.validationRules, ...(config.production ? [NoSchemaIntrospectionCustomRule] : [])];
   return {
     parse: protection.parseOptions,
-    validate: (schema, document) => validate(schema, document, rules),
+    validate: (schema, document) => {
+      const errors = validate(schema, document, rules);
+      // Production: no suggestions here either (Apollo's plugins never see these operations).
+      if (config.production) for (const error of errors) error.message = withoutSuggestion(error.message);
+      return errors;
+    },
   };
 }
 
