@@ -97,6 +97,9 @@ describe('rules are checked against their field', () => {
       ],
     });
     expect(errorCode(await server.gql(CREATE, { input: { name: 'adults IN europe', rules: [rule] } }, admin))).toBe('BAD_USER_INPUT');
+    const long = await server.gql(CREATE, { input: { name: 'long', description: 'x'.repeat(501), rules: [rule] } }, admin);
+    expect(errorCode(long)).toBe('BAD_USER_INPUT');
+    expect(long.errors![0].extensions!.fieldErrors).toEqual([expect.objectContaining({ field: expect.stringMatching(/description$/) })]);
   });
 
   it('is ADMIN only', async () => {

@@ -95,6 +95,12 @@ describe('postal codes', () => {
     expect(normalizePostalCode('AE', ' po box 1 ')).toEqual({ ok: true, value: 'PO BOX 1' });
   });
 
+  it('refuses a code whose upper case outgrows the column, though the typed one fits', () => {
+    expect(normalizePostalCode('HK', 'ß'.repeat(20))).toEqual({ ok: false, message: 'must be at most 20 characters' });
+    expect(normalizePostalCode('AE', 'ŉ'.repeat(11))).toEqual({ ok: false, message: 'must be at most 20 characters' });
+    expect(normalizePostalCode('HK', 'ß'.repeat(10))).toEqual({ ok: true, value: 'SS'.repeat(10) });
+  });
+
   it('knows ISO 3166-1 alpha-2 codes and nothing else', () => {
     for (const c of ['US', 'DE', 'VN', 'HK', 'AQ']) expect(isCountryCode(c)).toBe(true);
     for (const c of ['UK', 'XX', 'us', 'USA', 'D', '']) expect(isCountryCode(c)).toBe(false);

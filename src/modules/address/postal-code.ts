@@ -39,6 +39,9 @@ export function hasPostalCodes(country: string): boolean {
   return Boolean(COUNTRIES[country]?.postalCodeFormat);
 }
 
+/** The column's VARCHAR(20). */
+const MAX_LENGTH = 20;
+
 export type PostalCodeResult = { ok: true; value: string | null } | { ok: false; message: string };
 
 /**
@@ -47,7 +50,12 @@ export type PostalCodeResult = { ok: true; value: string | null } | { ok: false;
  */
 export function normalizePostalCode(country: string, raw: string | null | undefined): PostalCodeResult {
   const text = raw?.trim() ?? '';
-  if (!hasPostalCodes(country)) return { ok: true, value: text ? text.toUpperCase() : null };
+  if (!hasPostalCodes(country)) {
+    const upper = text.toUpperCase();
+    // Upper case can be longer than what passed the input's length check ("ß" is "SS").
+    if (upper.length > MAX_LENGTH) return { ok: false, message: `must be at most ${MAX_LENGTH} characters` };
+    return { ok: true, value: upper || null };
+  }
   if (!text) return { ok: false, message: `is required for country ${country}` };
   const compact = text.replace(/[\s-]+/g, '').toUpperCase();
   const display = DISPLAY[country]?.(compact) ?? compact;
@@ -55,6 +63,6 @@ export function normalizePostalCode(country: string, raw: string | null | undefi
   if (postalCodes.validate(country, display) !== true && postalCodes.validate(country, compact) !== true) {
     return { ok: false, message: `is not a valid postal code for ${country}` };
   }
-  if (display.length > 20) return { ok: false, message: 'must be at most 20 characters' };
+  if (display.length > MAX_LENGTH) return { ok: false, message: `must be at most ${MAX_LENGTH} characters` };
   return { ok: true, value: display };
 }

@@ -14,7 +14,8 @@ export class SegmentRuleInput {
 @InputType()
 export class SegmentInput {
   @Field() @MaxLength(100) name!: string;
-  @Field(() => String, { nullable: true }) @IsOptional() description?: string | null;
+  // The column's VARCHAR(500): refused here, naming the field, rather than by the database.
+  @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(500) description?: string | null;
   @Field(() => Boolean, { nullable: true, defaultValue: true }) @IsOptional() isActive?: boolean | null;
   @Field(() => [SegmentRuleInput]) @ValidateNested({ each: true }) rules!: SegmentRuleInput[];
   @Field(() => Int, { nullable: true, defaultValue: 1 }) @IsOptional() minScore?: number | null;
