@@ -24,7 +24,7 @@ export function decodeCursor(cursor: string, expectedTag: string, arity: number)
   return parts;
 }
 
-const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?(?:Z|[+-]\d{2}(?::?\d{2})?)?$/;
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?(?:Z|[+-](\d{2})(?::?(\d{2}))?)?$/;
 
 /**
  * A time stamp PostgreSQL takes as timestamptz (ISO 8601, or its own text form
@@ -35,7 +35,10 @@ export function isTimestampText(value: string): boolean {
   const m = TIMESTAMP.exec(value);
   if (!m) return false;
   const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
+  const [offsetHours, offsetMinutes] = [m[7], m[8]].map((v) => Number(v ?? 0));
   if (year < 1 || hour > 23 || minute > 59 || second > 59) return false;
+  // PostgreSQL's offsets reach ±15:59 (`+99` was refused by the statement, not here).
+  if (offsetHours > 15 || offsetMinutes > 59) return false;
   const date = new Date(0);
   date.setUTCFullYear(year, month - 1, day);
   return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;

@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor, MAX_PAGE_SIZE, pageSize } from '../../src/common/cursor';
+import { decodeCursor, encodeCursor, isTimestampText, MAX_PAGE_SIZE, pageSize } from '../../src/common/cursor';
 import { DomainError } from '../../src/errors/domain-error';
 
 const badInput = (fn: () => unknown, field: string) => {
@@ -42,5 +42,27 @@ describe('page size', () => {
   it('refuses negative and fractional sizes, naming `first`', () => {
     badInput(() => pageSize(-1, 20), 'first');
     badInput(() => pageSize(1.5, 20), 'first');
+  });
+});
+
+describe('time stamps in cursors', () => {
+  it('accepts what PostgreSQL takes as timestamptz', () => {
+    for (const t of ['2026-12-05 08:43:44.908123+00', '2026-12-05T08:43:44Z', '2026-01-01 00:00:00+15:59', '2026-01-01 00:00:00-1530', '2024-02-29 23:59:59']) {
+      expect(isTimestampText(t)).toBe(true);
+    }
+  });
+
+  it('refuses days, times and offsets PostgreSQL refuses (it failed the statement, naming no field)', () => {
+    for (const t of [
+      '2026-02-30 00:00:00',
+      '2026-12-05 24:00:00',
+      '0000-01-01 00:00:00',
+      '2026-12-05 08:43:44+99',
+      '2026-12-05 08:43:44+16',
+      '2026-12-05 08:43:44+05:60',
+      'yesterday',
+    ]) {
+      expect(isTimestampText(t)).toBe(false);
+    }
   });
 });
