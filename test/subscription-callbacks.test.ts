@@ -39,7 +39,12 @@ async function until(check: () => boolean, timeoutMs = 10000): Promise<void> {
 const UPDATE = 'mutation($id: ID!, $input: UpdateCustomerInput!) { updateCustomer(id: $id, input: $input) { id } }';
 const SUBSCRIBE = 'subscription { customerChanged { type customerId } }';
 
-function callbackRequest(url: string, token: string | null, subscription: Record<string, unknown>) {
+function callbackRequest(
+  url: string,
+  token: string | null,
+  subscription: Record<string, unknown>,
+  operation: { query: string; variables?: object } = { query: SUBSCRIBE },
+) {
   return fetch(url, {
     method: 'POST',
     headers: {
@@ -48,7 +53,7 @@ function callbackRequest(url: string, token: string | null, subscription: Record
       ...(token ? { authorization: `Bearer ${token}` } : {}),
     },
     body: JSON.stringify({
-      query: SUBSCRIBE,
+      ...operation,
       extensions: { subscription: { subscriptionId: 'sub-1', verifier: 'secret-verifier', heartbeatIntervalMs: 0, ...subscription } },
     }),
   });
@@ -130,6 +135,24 @@ describe('with the router configured (CUSTOMER_SUBSCRIPTION_CALLBACK_URLS)', () 
     await sleep(300);
     expect(elsewhere.received).toEqual([]);
     expect(router.received.length).toBe(before);
+  });
+
+  it('answers a request that is no valid subscription over HTTP, with its code, and posts nothing to the router', async () => {
+    const c = await createCustomer(server);
+    const before = router.received.length;
+    const cases: [{ query: string; variables?: object }, number, string][] = [
+      [{ query: '{ __typename }' }, 400, 'BAD_REQUEST'],
+      [{ query: 'mutation($id: ID!) { setCustomerStatus(id: $id, status: ACTIVE) { id } }', variables: { id: c.id } }, 400, 'BAD_REQUEST'],
+      [{ query: 'subscription {' }, 400, 'GRAPHQL_PARSE_FAILED'],
+      [{ query: 'subscription { a: customerChanged { type } b: customerChanged { type } }' }, 400, 'GRAPHQL_VALIDATION_FAILED'],
+      [{ query: 'subscription($c: ID) { customerChanged(customerId: $c) { type } }', variables: { c: {} } }, 400, 'BAD_USER_INPUT'],
+    ];
+    for (const [operation, status, code] of cases) {
+      const res = await callbackRequest(server.url, tokens.admin(), { callbackUrl: `${routerBase}/callback/invalid` }, operation);
+      expect([operation.query, res.status, errorCode((await res.json()) as never)]).toEqual([operation.query, status, code]);
+    }
+    await sleep(300);
+    expect(router.received.slice(before)).toEqual([]);
   });
 
   it('refuses a heartbeat faster than once a second with 400 BAD_USER_INPUT', async () => {

@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin, BaseContext, GraphQLRequestListener } from '@apollo/server';
 import { ApolloServerPluginSubscriptionCallback } from '@apollo/server/plugin/subscriptionCallback';
-import { GraphQLError } from 'graphql';
+import { getVariableValues, GraphQLError } from 'graphql';
 import { DomainError } from '../errors/domain-error';
 
 /** Below this a client could make us post to its URL many times a second (the router's default is 5 s). */
@@ -75,6 +75,38 @@ const plainHttpSubscriptions: GraphQLRequestListener<BaseContext> = {
 const STATUS: Partial<Record<DomainError['code'], number>> = { FORBIDDEN: 403, BAD_USER_INPUT: 400 };
 
 /**
+ * Apollo's callback listener posts `check` (and then `complete` with graphql-js's raw errors)
+ * from willSendResponse, which runs for every request: one that did not parse or validate was
+ * answered 400 and still reached the router's callback URL; a query or mutation sent with the
+ * extension got "Subscription field must return Async Iterable"; and a variable of the wrong
+ * type, which only graphql-js's subscribe() coerced, reached the router without a code. Here a
+ * request goes on to Apollo's listener only once it resolved to a subscription whose variables
+ * hold; otherwise it is answered over HTTP (400, with its code) and nothing is posted.
+ */
+function onlyValidSubscriptions(apollo: GraphQLRequestListener<BaseContext> | void): GraphQLRequestListener<BaseContext> {
+  let valid = false;
+  return {
+    async didResolveOperation({ operation, schema, request }) {
+      if (operation?.operation !== 'subscription') {
+        throw new GraphQLError('extensions.subscription (HTTP callbacks) is for subscription operations only', {
+          extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+        });
+      }
+      const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
+      if (coerced.errors) {
+        const [first] = coerced.errors;
+        throw new GraphQLError(first.message, { nodes: first.nodes, extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+      }
+      valid = true;
+    },
+    responseForOperation: async (context) => (valid ? ((await apollo?.responseForOperation?.(context)) ?? null) : null),
+    willSendResponse: async (context) => {
+      if (valid) await apollo?.willSendResponse?.(context);
+    },
+  };
+}
+
+/**
  * Apollo's `ApolloServerPluginSubscriptionCallback` behind callbackRefusal: a refused request
  * answers its error (403 or 400) and nothing is sent anywhere.
  */
@@ -87,7 +119,7 @@ export function subscriptionCallbacks(allowed: readonly URL[]): ApolloServerPlug
       const extension = request.request.extensions?.subscription as CallbackExtension | undefined;
       if (!extension) return plainHttpSubscriptions;
       const refusal = callbackRefusal(extension, allowed);
-      if (refusal === null) return apollo.requestDidStart?.(request);
+      if (refusal === null) return onlyValidSubscriptions(await apollo.requestDidStart?.(request));
       return {
         async didResolveOperation() {
           throw new GraphQLError(refusal.message, {
