@@ -164,6 +164,9 @@ describe('address validation and normalisation', () => {
       expect({ field, code: res.errors?.[0].extensions?.code }).toEqual({ field, code: 'BAD_USER_INPUT' });
       expect(res.errors![0].extensions!.fieldErrors!.map((f) => f.field)).toContain(field);
     }
+    // A required field of only whitespace is missing, and says so once (not also "must be shorter than ...").
+    const blank = await server.gql(CREATE, { c: c.id, input: address({ addressLine1: '   ' }) }, tokens.admin());
+    expect(blank.errors![0].extensions!.fieldErrors).toEqual([{ field: 'input.addressLine1', message: 'addressLine1 is required' }]);
   });
 
   it('re-validates the postal code when an update changes the country, keeping untouched fields', async () => {

@@ -51,6 +51,12 @@ function isInputInstance(value: unknown): value is object {
 function flatten(errors: ValidationError[], prefix: string, out: FieldError[] = []): FieldError[] {
   for (const e of errors) {
     const field = prefix ? `${prefix}.${e.property}` : e.property;
+    if (e.value == null && e.constraints) {
+      // Missing (or only whitespace, which normalises to null): one message that says so, not
+      // every rule a null breaks ("must be shorter than or equal to 255 characters").
+      out.push({ field, message: e.constraints.isNotEmpty ?? e.constraints.isDefined ?? `${e.property} is required` });
+      continue;
+    }
     for (const message of Object.values(e.constraints ?? {})) out.push({ field, message });
     if (e.children?.length) flatten(e.children, field, out);
   }
@@ -65,7 +71,8 @@ function flatten(errors: ValidationError[], prefix: string, out: FieldError[] = 
 export async function validateArgument(value: unknown): Promise<void> {
   if (!isInputInstance(value)) return;
   normalizeInPlace(value);
-  const errors = await validate(value, { forbidUnknownValues: false, validationError: { target: false, value: false } });
+  // `value`: only to tell a missing value (flatten); no value is ever echoed to the client.
+  const errors = await validate(value, { forbidUnknownValues: false, validationError: { target: false, value: true } });
   if (errors.length) {
     const fieldErrors = flatten(errors, 'input');
     throw new DomainError('BAD_USER_INPUT', `Invalid input: ${fieldErrors.map((f) => `${f.field} ${f.message}`).join('; ')}`, fieldErrors);
