@@ -133,6 +133,12 @@ describe('customers (ADMIN list)', () => {
     expect(await emails({ filter: { search: "'); DROP TABLE customers; --" } })).toEqual([]);
   });
 
+  it('names a refused filter field after the argument the client wrote (filter.search, not input.search)', async () => {
+    const res = await server.gql(LIST, { filter: { search: 'x'.repeat(5000) } }, tokens.admin());
+    expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(res.errors![0].extensions!.fieldErrors!.map((f: { field: string }) => f.field)).toEqual(['filter.search']);
+  });
+
   it('counts totalCount with the filter, excluding deleted rows, and only when selected', async () => {
     const res = await server.gql(WITH_COUNT, { filter: { search: 'smith' }, first: 1 }, tokens.admin());
     expect(res.data!.customers.totalCount).toBe(2);

@@ -1,4 +1,5 @@
 import { validate, ValidationError } from 'class-validator';
+import { getNamedType, type GraphQLResolveInfo } from 'graphql';
 import { DomainError, FieldError } from '../errors/domain-error';
 import { toE164 } from './phone';
 
@@ -68,13 +69,26 @@ function flatten(errors: ValidationError[], prefix: string, out: FieldError[] = 
  * normalised in place, then checked with class-validator; failures answer BAD_USER_INPUT
  * with one fieldError per broken rule.
  */
-export async function validateArgument(value: unknown): Promise<void> {
+export async function validateArgument(value: unknown, _type?: unknown, data?: { info: GraphQLResolveInfo }): Promise<void> {
   if (!isInputInstance(value)) return;
   normalizeInPlace(value);
   // `value`: only to tell a missing value (flatten); no value is ever echoed to the client.
   const errors = await validate(value, { forbidUnknownValues: false, validationError: { target: false, value: true } });
   if (errors.length) {
-    const fieldErrors = flatten(errors, 'input');
+    const fieldErrors = flatten(errors, argumentName(value, data?.info) ?? 'input');
     throw new DomainError('BAD_USER_INPUT', `Invalid input: ${fieldErrors.map((f) => `${f.field} ${f.message}`).join('; ')}`, fieldErrors);
   }
+}
+
+/**
+ * The name of the argument a value was given as (`filter` of `customers(filter:)`), so field
+ * errors name what the client wrote: type-graphql hands over the value and its class, not the
+ * name. Found by input type (the class's name is its GraphQL name here); null when the field
+ * has no such argument, or two of that type.
+ */
+function argumentName(value: object, info: GraphQLResolveInfo | undefined): string | null {
+  const field = info?.parentType.getFields()[info.fieldName];
+  const typeName = value.constructor.name;
+  const args = field?.args.filter((a) => getNamedType(a.type).name === typeName) ?? [];
+  return args.length === 1 ? args[0].name : null;
 }
