@@ -56,6 +56,15 @@ describe('customer groups', () => {
     expect((await server.gql(UPDATE, { id: vip.id, input: { code: 'VIP', name: 'VIP', isDefault: false } }, tokens.admin())).errors?.[0].extensions?.code).toBe(
       'BAD_USER_INPUT',
     );
+    // Renaming it without isDefault (the contract's default is false) says how to keep it the default.
+    const renamed = await server.gql(UPDATE, { id: vip.id, input: { code: 'VIP', name: 'Very Important' } }, tokens.admin());
+    expect(renamed.errors?.[0].extensions?.fieldErrors?.[0].message).toMatch(/send isDefault: true/);
+    expect(
+      (await server.gql(UPDATE, { id: vip.id, input: { code: 'VIP', name: 'Very Important', isDefault: true } }, tokens.admin())).data!.updateCustomerGroup,
+    ).toMatchObject({
+      name: 'Very Important',
+      isDefault: true,
+    });
     expect((await server.gql(DELETE, { id: vip.id }, tokens.admin())).errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     const b2c = list.find((g) => g.code === 'B2C')!;
     await server.gql(UPDATE, { id: b2c.id, input: { code: 'B2C', name: 'Consumers', isDefault: true } }, tokens.admin());

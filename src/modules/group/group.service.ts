@@ -50,7 +50,12 @@ export class GroupService {
     return this.work.run(actor, async (w) => {
       const current = await this.lockGroup(w.tx, id);
       if (current.isDefault && !g.isDefault) {
-        throw DomainError.badInput('input.isDefault', 'there must always be a default group; make another group the default instead');
+        // The input replaces every field, and the contract defaults isDefault to false: renaming
+        // the default group without `isDefault: true` lands here, so the message says how.
+        throw DomainError.badInput(
+          'input.isDefault',
+          'there must always be a default group: send isDefault: true to keep this one the default (an update replaces every field), or make another group the default first',
+        );
       }
       if (g.isDefault && !current.isDefault) await this.groups.clearDefault(w.tx);
       const row = await guardCode(() => this.groups.update(w.tx, id, g));
