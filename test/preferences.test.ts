@@ -38,6 +38,17 @@ describe('updatePreferences', () => {
     expect(log.filter((r: { channel: string }) => r.channel === 'emailMarketing').map((r: { granted: boolean }) => r.granted)).toEqual([false, true]);
   });
 
+  it('refuses a number JSON cannot hold in custom (1e400 is Infinity; it was stored as null)', async () => {
+    const c = await createCustomer(server);
+    const res = await server.gql(
+      `mutation($id: ID!) { updatePreferences(customerId: $id, input: { custom: { big: 1e400 } }) { custom } }`,
+      { id: c.id },
+      tokens.admin(),
+    );
+    expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(res.errors![0].extensions!.fieldErrors).toEqual([expect.objectContaining({ message: 'numbers must be finite' })]);
+  });
+
   it('limits the consent log with first', async () => {
     const c = await createCustomer(server);
     for (const v of [true, false, true, false]) await server.gql(UPDATE, { id: c.id, input: { smsMarketing: v } }, tokens.admin());

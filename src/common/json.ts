@@ -7,8 +7,9 @@ export const MAX_JSON_DEPTH = 32;
 
 /**
  * Checks a client's JSON value without recursion (a deeply nested one overflowed the stack of
- * JSON.stringify): nesting depth, its size as JSON text, and text PostgreSQL's JSONB
- * refuses (NUL, unpaired surrogates) in keys and strings. Stops at the first problem.
+ * JSON.stringify): nesting depth, its size as JSON text, text PostgreSQL's JSONB refuses
+ * (NUL, unpaired surrogates) in keys and strings, and numbers JSON has none of (Infinity).
+ * Stops at the first problem.
  */
 export function jsonProblem(field: string, value: unknown, maxBytes = MAX_JSON_BYTES): FieldError | null {
   // Problems name the field, never a key inside it: keys are the client's text, of any length.
@@ -32,6 +33,9 @@ export function jsonProblem(field: string, value: unknown, maxBytes = MAX_JSON_B
         if (problem) return { field, message: `keys ${problem}` };
         stack.push({ value: child, depth: item.depth + 1 });
       }
+    } else if (typeof v === 'number' && !Number.isFinite(v)) {
+      // `1e400` parses as Infinity, which JSON (and JSONB) cannot hold: it was stored as null.
+      return { field, message: 'numbers must be finite' };
     } else {
       bytes += String(v).length;
     }
