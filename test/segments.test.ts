@@ -203,6 +203,18 @@ describe('refresh', () => {
     expect(left.map((e) => e.subject).sort()).toEqual(members.map((m) => m.id).sort());
   });
 
+  it('an inactive segment answers no members and a member count of 0, alike (its memberships are no longer kept current)', async () => {
+    const tag = Math.random().toString(36).slice(2, 8);
+    const c = await createCustomer(server, { email: `x@${tag}.test` });
+    const input = { name: `domain-${tag}`, rules: [{ field: 'EMAIL_DOMAIN', operator: 'EQ', value: `${tag}.test` }] };
+    const id = await createSegment(input);
+    expect((await server.gql(REFRESH, { id }, admin)).data!.refreshSegment.memberCount).toBe(1);
+    const READ = 'query($id: ID!) { customerSegment(id: $id) { memberCount members { totalCount nodes { id } } } }';
+    expect((await server.gql(READ, { id }, admin)).data!.customerSegment).toEqual({ memberCount: 1, members: { totalCount: 1, nodes: [{ id: c.id }] } });
+    expect((await server.gql(UPDATE, { id, input: { ...input, isActive: false } }, admin)).errors).toBeUndefined();
+    expect((await server.gql(READ, { id }, admin)).data!.customerSegment).toEqual({ memberCount: 0, members: { totalCount: 0, nodes: [] } });
+  });
+
   it('refuses an inactive segment and unknown ids', async () => {
     const id = await createSegment({ isActive: false, rules: [{ field: 'AGE', operator: 'GT', value: 1 }] });
     expect(errorCode(await server.gql(REFRESH, { id }, admin))).toBe('BAD_USER_INPUT');

@@ -243,11 +243,16 @@ export class SegmentRepository {
   // ---- Memberships ----
 
   /** Members per segment, for the segments asked (absent: none): one grouped count over the members' primary key. */
+  /**
+   * Members per segment, active segments only: an inactive one is no longer re-scored, so its
+   * rows are stale, and `members` (activeMemberCondition) lists none of them either.
+   */
   async memberCounts(q: Queryable, segmentIds: readonly string[]): Promise<Map<string, number>> {
     const rows = await q.manager
       .createQueryBuilder(SegmentMemberEntity, 'm')
       .select('m.segment_id', 'segmentId')
       .addSelect('count(*)::int', 'n')
+      .innerJoin(CustomerSegmentEntity, 's', 's.id = m.segment_id AND s.is_active')
       .where('m.segment_id = ANY(:ids::uuid[])', { ids: segmentIds })
       .groupBy('m.segment_id')
       .getRawMany<{ segmentId: string; n: number }>();
