@@ -178,11 +178,15 @@ describe('erasure', () => {
     expect(again.id).not.toBe(account.id);
   });
 
-  it('answers the same receipt twice, and _entities resolves the erased customer without personal data', async () => {
+  it('answers the same receipt twice, to an ADMIN and to the owner, and _entities resolves the erased customer without personal data', async () => {
     const c = await createCustomer(server, { firstName: 'Gone', lastName: 'Soon' });
     const first = await server.gql(DELETE, { id: c.id }, admin);
     const second = await server.gql(DELETE, { id: c.id }, admin);
     expect(second.data).toEqual(first.data);
+    // The owner too (a platform token outlives the sessions), with nothing left to confirm with.
+    const account = await register(server);
+    const byOwner = await server.gql(DELETE, { id: account.id, p: account.password }, account.token);
+    expect((await server.gql(DELETE, { id: account.id }, tokens.customer(account.id))).data).toEqual(byOwner.data);
     const entities = await server.gql(
       'query($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { id email firstName lastName status addresses { id } } } }',
       { r: [{ __typename: 'Customer', id: c.id }] },

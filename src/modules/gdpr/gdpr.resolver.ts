@@ -1,9 +1,13 @@
 import { Arg, Ctx, ID, Mutation, Resolver } from 'type-graphql';
 import { policy } from '../../auth/policy';
+import { CustomerStatus } from '../../common/enums';
 import { JSONScalar } from '../../common/scalars';
 import type { Context } from '../../context/context';
+import { customerKey } from '../customer/customer.loader';
 import type { DeletionReceiptRecord } from './gdpr.service';
 import { DeletionReceipt } from './gdpr.type';
+
+const STATUS_ONLY: ReadonlySet<string> = new Set(['status']);
 
 /** GDPR erasure and export: the customer themselves or an ADMIN (src/auth/rules.ts). */
 @Resolver()
@@ -19,7 +23,12 @@ export class GdprResolver {
     @Arg('twoFactorCode', () => String, { nullable: true, description: 'OWNER: instead of the password, a TOTP or recovery code when two-factor is on.' })
     twoFactorCode?: string | null,
   ): Promise<DeletionReceiptRecord> {
-    if (!policy.isAdmin(ctx.viewer)) await ctx.services.accounts.confirmIdentity(id, password, twoFactorCode, ctx);
+    if (!policy.isAdmin(ctx.viewer)) {
+      // Erasing twice answers the first receipt: an erased account has nothing left to confirm
+      // with (no password row, no factor), and asking would refuse its owner.
+      const current = await ctx.loaders.customerById.load(customerKey(id, STATUS_ONLY, true));
+      if (current && current.status !== CustomerStatus.DELETED) await ctx.services.accounts.confirmIdentity(id, password, twoFactorCode, ctx);
+    }
     return ctx.services.gdpr.erase(id, ctx);
   }
 
