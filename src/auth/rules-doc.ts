@@ -88,7 +88,7 @@ export function strayRules(schema: GraphQLSchema, table: Record<string, FieldRul
 const WHERE: Record<Enforcement, string> = {
   field: 'authChecker',
   inherit: 'inherited',
-  reference: '`__resolveReference`',
+  reference: '`_entities`, per representation',
   redact: 'field resolver (null)',
   none: '-',
 };

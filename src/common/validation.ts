@@ -67,7 +67,7 @@ function flatten(errors: ValidationError[], prefix: string, out: FieldError[] = 
 /**
  * type-graphql's validateFn: runs for every argument before the resolver. Input objects are
  * normalised in place, then checked with class-validator; failures answer BAD_USER_INPUT
- * with one fieldError per broken rule.
+ * with one fieldError per broken rule (one "is required" for a missing value).
  */
 export async function validateArgument(value: unknown, _type?: unknown, data?: { info: GraphQLResolveInfo }): Promise<void> {
   if (!isInputInstance(value)) return;

@@ -14,7 +14,8 @@ import { wishlistByCustomerLoader } from '../modules/wishlist/wishlist.loader';
 /**
  * Per-request DataLoaders, each built on first use: a request that touches one loader pays
  * for one. Never shared between requests (a cache across requests would serve stale rows
- * and cross authorization boundaries).
+ * and cross authorization boundaries). Beside them, two reads for callers that have all their
+ * ids at once (`customers`, `addressesOf`): no loader, so no key, promise or cache per id.
  */
 export class Loaders {
   private cache: Partial<Record<string, DataLoader<string, unknown>>> = {};
@@ -63,7 +64,7 @@ export class Loaders {
   }
   /** The addresses of customers a caller has all at once (attachAddresses), as `customers` reads customers. */
   addressesOf(customerIds: readonly string[], properties: string) {
-    return readAddresses(this.lookups, properties, customerIds);
+    return readAddresses(this.lookups, customerIds, properties);
   }
   get addressById() {
     return this.lazy('addressById', addressByIdLoader);

@@ -84,6 +84,8 @@ const STATUS: Partial<Record<DomainError['code'], number>> = { FORBIDDEN: 403, B
  * hold; otherwise it is answered over HTTP (400, with its code) and nothing is posted.
  */
 function onlyValidSubscriptions(apollo: GraphQLRequestListener<BaseContext> | void): GraphQLRequestListener<BaseContext> {
+  // Set where Apollo's listener answers: reached only when every plugin's didResolveOperation
+  // passed (one that throws elsewhere must not leave ours marked valid).
   let valid = false;
   return {
     async didResolveOperation({ operation, schema, request }) {
@@ -97,9 +99,11 @@ function onlyValidSubscriptions(apollo: GraphQLRequestListener<BaseContext> | vo
         const [first] = coerced.errors;
         throw new GraphQLError(first.message, { nodes: first.nodes, extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
       }
-      valid = true;
     },
-    responseForOperation: async (context) => (valid ? ((await apollo?.responseForOperation?.(context)) ?? null) : null),
+    responseForOperation: async (context) => {
+      valid = true;
+      return (await apollo?.responseForOperation?.(context)) ?? null;
+    },
     willSendResponse: async (context) => {
       if (valid) await apollo?.willSendResponse?.(context);
     },

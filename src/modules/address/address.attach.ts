@@ -8,7 +8,7 @@ import { addressProperties, type AddressRecord } from './address.record';
 // Apart from address.resolver.ts: importing a resolver module from another one changes the order
 // type-graphql registers fields in, and with it the emitted schema.
 
-/** The Customer fields that read addresses through the one loader. */
+/** The Customer fields that read a customer's addresses (attached to a list, or through the loader). */
 export const ADDRESS_FIELDS: ReadonlySet<string> = new Set(['addresses', 'defaultShippingAddress', 'defaultBillingAddress']);
 
 /**

@@ -16,7 +16,7 @@ const NONE: readonly AddressRecord[] = Object.freeze([]);
  * one address statement, not 32. Each request takes the lists of its own customers only.
  */
 export function addressesByCustomerLoader(lookups: IdLookups, properties: string) {
-  return new DataLoader<string, readonly AddressRecord[]>((customerIds) => readAddresses(lookups, properties, customerIds));
+  return new DataLoader<string, readonly AddressRecord[]>((customerIds) => readAddresses(lookups, customerIds, properties));
 }
 
 /**
@@ -24,7 +24,7 @@ export function addressesByCustomerLoader(lookups: IdLookups, properties: string
  * `_entities`: attachAddresses): the lists in id order, without a loader key and promise per
  * customer. Frozen lists of frozen rows, shared with the concurrent requests (never to be changed).
  */
-export async function readAddresses(lookups: IdLookups, properties: string, customerIds: readonly string[]): Promise<(readonly AddressRecord[])[]> {
+export async function readAddresses(lookups: IdLookups, customerIds: readonly string[], properties: string): Promise<(readonly AddressRecord[])[]> {
   const valid = customerIds.filter(isUuid);
   if (valid.length === 0) return customerIds.map(() => NONE);
   const by = await addresses.liveByCustomers(lookups, properties, valid);

@@ -63,3 +63,8 @@ export type AuditRow = AuditRecord & { sortKey: string };
 export function actedByOther(event: Pick<AuditRecord, 'actorId'>, customerId: string): boolean {
   return event.actorId !== null && event.actorId !== customerId;
 }
+
+/** The event without what SEES_ACTOR hides from the customer (audit.resolver.ts answers those fields null). */
+export function withoutActor<E extends AuditRecord>(event: E): E {
+  return { ...event, actorId: null, ipAddress: null, userAgent: null, sessionId: null, traceId: null };
+}

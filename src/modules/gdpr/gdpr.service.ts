@@ -10,7 +10,7 @@ import { MEMBERSHIP_CHANGED } from '../../events/topics';
 import { AddressRepository } from '../address/address.repository';
 import { AuditRepository } from '../audit/audit.repository';
 import { AuthRepository } from '../auth/auth.repository';
-import { actedByOther, type AuditRecord } from '../audit/audit.record';
+import { actedByOther, type AuditRow, withoutActor } from '../audit/audit.record';
 import type { AuditService } from '../audit/audit.service';
 import type { Lockout } from '../auth/lockout';
 import { SegmentRepository } from '../segment/segment.repository';
@@ -133,10 +133,10 @@ export class GdprService {
     let cursor = after ?? null;
     for (;;) {
       const page = await this.audit.list({ customerId }, 100, cursor);
-      // The rows carry their sort key (AuditRow), for the cursor: internal, not exported.
-      for (const { sortKey: _sortKey, ...e } of page.nodes as (AuditRecord & { sortKey?: string })[]) {
+      // The rows carry their cursor's sort key (AuditRow): internal, not exported.
+      for (const { sortKey: _sortKey, ...e } of page.nodes as AuditRow[]) {
         // The staff member's part of a change they made is theirs (SEES_ACTOR).
-        events.push(actedByOther(e, customerId) ? { ...e, actorId: null, ipAddress: null, userAgent: null, sessionId: null, traceId: null } : e);
+        events.push(actedByOther(e, customerId) ? withoutActor(e) : e);
       }
       cursor = page.pageInfo.endCursor;
       if (!page.pageInfo.hasNextPage) return { events, nextCursor: null };

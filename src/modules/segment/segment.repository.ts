@@ -242,9 +242,9 @@ export class SegmentRepository {
 
   // ---- Memberships ----
 
-  /** Members per segment, for the segments asked (absent: none): one grouped count over the members' primary key. */
   /**
-   * Members per segment, active segments only: an inactive one is no longer re-scored, so its
+   * Members per segment, for the segments asked (absent: none): one grouped count over the
+   * members' primary key. Active segments only: an inactive one is no longer re-scored, so its
    * rows are stale, and `members` (activeMemberCondition) lists none of them either.
    */
   async memberCounts(q: Queryable, segmentIds: readonly string[]): Promise<Map<string, number>> {
