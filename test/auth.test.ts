@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { fromIp, lastEvent, login, ME, PASSWORD, register, REGISTER } from './helpers/accounts';
 import { subscribe, wsClient } from './helpers/ws';
 import { postGraphql, startReplica, startTestServer, TestServer, tokens, uniqueEmail, errorCode as code } from './helpers/server';
@@ -88,6 +89,37 @@ describe('login', () => {
     );
     expect(audit).toMatchObject({ ip_address: '203.0.113.7', user_agent: 'jest-agent', actor_id: account.id });
     expect(audit.session_id).toEqual(expect.any(String));
+  });
+
+  it.each([
+    ['a new password', `UPDATE customer_credentials SET password_hash = '$2b$04$abcdefghijklmnopqrstuuZqJ7sZ6m7ZVxkz3vh3qE9T3hGn1Xv2' WHERE customer_id = $1`],
+    ['a new email', `UPDATE customers SET email = 'moved-' || email WHERE id = $1`],
+  ])('opens no session when %s was committed between its password check and its session (which ended every other)', async (_what, change) => {
+    const account = await register(server);
+    // Another session holds the customer's row lock, as changePassword, resetPassword or an
+    // email change do while they commit: the login compares the old password, then waits.
+    const other = new pg.Client({ connectionString: server.dsn });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query('SELECT 1 FROM customers WHERE id = $1 FOR UPDATE', [account.id]);
+      const pending = login(server, account.email, PASSWORD);
+      const waiting = async () =>
+        (await other.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")).rows[0].n > 0;
+      for (const end = Date.now() + 10_000; !(await waiting()) && Date.now() < end;) await new Promise((r) => setTimeout(r, 20));
+      await other.query(change, [account.id]);
+      await other.query('COMMIT');
+      const res = await pending;
+      expect(code(res)).toBe('INVALID_CREDENTIALS');
+      const sessions = await server.db.query(
+        "SELECT id FROM customer_sessions WHERE customer_id = $1 AND created_at > now() - interval '1 minute' AND revoked_at IS NULL",
+        [account.id],
+      );
+      // Only register's own session, which the change would have ended too.
+      expect(sessions).toHaveLength(1);
+    } finally {
+      await other.end();
+    }
   });
 
   it('lets the rest of the operation run as the signed-in customer', async () => {

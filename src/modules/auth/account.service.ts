@@ -132,9 +132,13 @@ export class AccountService {
       // The customer's row lock orders this sign-in with an erasure running at the same time:
       // after it, there is no live customer and no session may be written.
       if (!(await lockLiveCustomer(w.tx, known.id))) throw INVALID_CREDENTIALS();
+      // The password was compared before the lock. A new password (changePassword,
+      // resetPassword) or email committed since then ended every other session under this same
+      // lock; a session opened now with the old credentials would outlive that change.
+      const customer = (await customerRows.record(w.tx, known.id)) as CustomerRecord;
+      if ((await authRows.passwordHash(w.tx, known.id)) !== known.passwordHash || customer.email.toLowerCase() !== known.email) throw INVALID_CREDENTIALS();
       await authRows.touchLastLogin(w.tx, known.id);
       const session = await sessions.create(w.tx, known.id, settings.sessionTtlSeconds, actor.meta, sessionId);
-      const customer = (await customerRows.record(w.tx, known.id)) as CustomerRecord;
       w.audit({
         eventType: 'customer.login.success',
         customerId: known.id,
