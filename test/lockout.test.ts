@@ -242,6 +242,19 @@ describe('a lockout cannot keep the owner out', () => {
     expect(code(await login(server, account.email, PASSWORD, recovery[0]))).toBe('ACCOUNT_LOCKED');
   });
 
+  it("holding the password gives only the factor's own code guesses while locked (5), then the factor locks too", async () => {
+    const account = await enrol(server);
+    for (let i = 0; i < 5; i++) await login(server, account.email, `attacker-guess-${i}`);
+    // The right password with wrong codes: each counts towards the factor's lock, as outside a lockout.
+    for (let i = 0; i < 5; i++) expect(code(await login(server, account.email, PASSWORD, String(200000 + i)))).toBe('ACCOUNT_LOCKED');
+    const [factor] = await server.db.query<{ locked: boolean }>('SELECT locked_until > now() AS locked FROM customer_two_factor WHERE customer_id = $1', [
+      account.id,
+    ]);
+    expect(factor.locked).toBe(true);
+    // Now even the right code waits for the factor's lock (or a password reset).
+    expect(code(await login(server, account.email, PASSWORD, totpAt(account.secret, currentStep())))).toBe('ACCOUNT_LOCKED');
+  });
+
   it('a password reset by email lifts the lockout', async () => {
     const account = await register(server);
     for (let i = 0; i < 5; i++) await login(server, account.email, `attacker-guess-${i}`);

@@ -359,14 +359,23 @@ export class AccountService {
    * who merely knows the email must not lock the owner's factor), the password is compared
    * whatever the code (the same work for every account), and only both together spend the
    * code and lift the lock. A valid code with a wrong password uses up one of the lock's few
-   * bypass attempts, so holding the factor does not give unlimited password guesses. Every
-   * failure answers the same ACCOUNT_LOCKED: nothing tells whether the code was right.
+   * bypass attempts, so holding the factor does not give unlimited password guesses; a wrong
+   * code with the right password counts towards the factor's lock, so holding the password does
+   * not give unlimited code guesses. Every failure answers the same ACCOUNT_LOCKED: nothing
+   * tells whether the code was right.
    */
   private async passLock(key: Buffer, account: Account | null, password: string, code: string, actor: Actor): Promise<boolean> {
     const { twoFactor, hasher, lockout } = this.deps;
     const factorOk = await twoFactor.peek(account?.twoFactorEnabled ? account.id : null, code);
     const passwordOk = account ? await hasher.verify(password, account.passwordHash) : await hasher.burn(password);
-    if (!account || !factorOk) return false;
+    if (!account) return false;
+    if (!factorOk) {
+      // The right password with a wrong code: whoever sends it holds the password and is
+      // guessing codes, which count towards the factor's lock as on the normal path (else the
+      // per-IP allowance was the only bound). Someone who merely knows the email never gets here.
+      if (passwordOk && account.twoFactorEnabled) await twoFactor.checkForLogin(account.id, code, actor);
+      return false;
+    }
     if (!passwordOk) {
       await lockout.bypassFailed(key);
       return false;
