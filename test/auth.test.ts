@@ -372,6 +372,20 @@ describe('password reset and change', () => {
     expect(code(await server.gql(RESET, { t: token, p: 'a brand new secret' }))).toBe('BAD_USER_INPUT');
   });
 
+  it('voids the links sent to an old address for good: they do not work again once the email is changed back', async () => {
+    const account = await register(server);
+    await server.gql(REQUEST_RESET, { e: account.email });
+    const reset = (await lastEvent(server, account.id, 'customer.password_reset_requested'))!.data.token;
+    const verify = (await lastEvent(server, account.id, 'customer.verification_requested'))!.data.token;
+    const CHANGE = 'mutation($id: ID!, $e: String!) { updateCustomer(id: $id, input: { email: $e }) { id } }';
+    expect((await server.gql(CHANGE, { id: account.id, e: uniqueEmail('away') }, tokens.admin())).errors).toBeUndefined();
+    expect((await server.gql(CHANGE, { id: account.id, e: account.email }, tokens.admin())).errors).toBeUndefined();
+    expect(code(await server.gql(RESET, { t: reset, p: 'a brand new secret' }))).toBe('BAD_USER_INPUT');
+    expect(code(await server.gql(VERIFY_EMAIL, { t: verify }))).toBe('BAD_USER_INPUT');
+    const [{ n }] = await server.db.query<{ n: number }>('SELECT count(*)::int AS n FROM customer_tokens WHERE customer_id = $1', [account.id]);
+    expect(n).toBe(0);
+  });
+
   it('a customer changing their own email confirms with their current password; ADMIN need not', async () => {
     const account = await register(server);
     const CHANGE = 'mutation($id: ID!, $input: UpdateCustomerInput!) { updateCustomer(id: $id, input: $input) { email firstName } }';

@@ -157,13 +157,11 @@ export class AuthRepository {
   // --- email and password tokens (only their SHA-256 is stored)
 
   /** Deletes the customer's tokens of that purpose (issuing one voids the older ones). */
-  async deleteTokens(tx: Queryable, customerId: string, purpose: TokenPurpose): Promise<void> {
-    await tx.manager
-      .createQueryBuilder()
-      .delete()
-      .from(CustomerTokenEntity)
-      .where('customer_id = :customerId AND purpose = :purpose', { customerId, purpose })
-      .execute();
+  /** The customer's tokens of that purpose, or of every purpose. */
+  async deleteTokens(tx: Queryable, customerId: string, purpose?: TokenPurpose): Promise<void> {
+    const qb = tx.manager.createQueryBuilder().delete().from(CustomerTokenEntity).where('customer_id = :customerId', { customerId });
+    if (purpose) qb.andWhere('purpose = :purpose', { purpose });
+    await qb.execute();
   }
 
   /** A new token's hash; answers when it expires (by the database's clock). */

@@ -28,6 +28,15 @@ export const oneTimeTokens = {
     return { token, expiresAt };
   },
 
+  /**
+   * Voids every outstanding token of the customer: their email changed, and a link sent to the
+   * old address must not work again (it was refused, but kept, and worked once the address
+   * was changed back).
+   */
+  async voidAll(tx: Queryable, customerId: string): Promise<void> {
+    await rows.deleteTokens(tx, customerId);
+  },
+
   /** Deletes the token (single use) and answers whom it was for, or null when unknown or expired. */
   async consume(tx: Queryable, purpose: TokenPurpose, token: string): Promise<{ customerId: string; email: string | null } | null> {
     if (token.length > 200) return null;

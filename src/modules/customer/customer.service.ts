@@ -3,6 +3,7 @@ import { pageSize } from '../../common/cursor';
 import { isUuid } from '../../common/ids';
 import { jsonObject } from '../../common/json';
 import type { SessionStore } from '../../auth/sessions';
+import { oneTimeTokens } from '../auth/one-time-tokens';
 import type { Database, Queryable } from '../../db/database';
 import type { Actor } from '../../auth/actor';
 import { changedValues, Transactor, UnitOfWork } from '../../application/unit-of-work';
@@ -150,7 +151,10 @@ export class CustomerService {
       const diff = changedValues(before, row, AUDITED_FIELDS);
       // A new address ends every other session: one opened by someone else must not outlive the
       // move (the session making the change, if it is the customer's, stays).
-      const sessionsRevoked = row.email !== before.email ? await this.sessions.revokeAll(w.tx, id, ownSession(actor, id)) : undefined;
+      const moved = row.email !== before.email;
+      const sessionsRevoked = moved ? await this.sessions.revokeAll(w.tx, id, ownSession(actor, id)) : undefined;
+      // And every link sent to the old address (verification, reset).
+      if (moved) await oneTimeTokens.voidAll(w.tx, id);
       if (diff.changed.length) {
         w.audit({
           eventType: 'customer.profile.update',
