@@ -76,6 +76,7 @@ export async function createApp(config: Config, db: Database, logger: Logger): P
       config.auth.ipWindowSeconds,
       `${config.eventsNamespace}customer:auth-account`,
       'this account',
+      (customerId) => customerId,
     ),
     // Beyond 8 waiting per slot, or 8 per customer, a check would wait longer than a client
     // does (bcrypt at cost 12 takes about 0.25 s, a change two of those): refused instead.

@@ -300,6 +300,19 @@ describe('per-IP limit', () => {
     }
   });
 
+  it('counts an IPv6 client by its /64: rotating the rest of the address gives no fresh allowance', async () => {
+    const server = await startTestServer({ CUSTOMER_AUTH_RATE_LIMIT: '3' });
+    try {
+      for (let i = 1; i <= 3; i++)
+        expect(code(await login(server, uniqueEmail('v6'), PASSWORD, undefined, fromIp(`2001:db8:1:2::${i}`)))).toBe('INVALID_CREDENTIALS');
+      expect(code(await login(server, uniqueEmail('v6'), PASSWORD, undefined, fromIp('2001:db8:1:2:ffff:1:2:3')))).toBe('RATE_LIMITED');
+      // Another /64 has its own.
+      expect(code(await login(server, uniqueEmail('v6'), PASSWORD, undefined, fromIp('2001:db8:1:3::1')))).toBe('INVALID_CREDENTIALS');
+    } finally {
+      await server.close();
+    }
+  });
+
   it('changePassword: bounded per customer (from any address) and per address, so one customer cannot keep bcrypt busy', async () => {
     const server = await startTestServer({ CUSTOMER_AUTH_RATE_LIMIT: '3' });
     try {
