@@ -6,6 +6,7 @@ import { Accounts1764300000000 } from './1764300000000-Accounts';
 import { SegmentsStatistics1764400000000 } from './1764400000000-SegmentsStatistics';
 import { LoginLockouts1764500000000 } from './1764500000000-LoginLockouts';
 import { ConsentActor1764510000000 } from './1764510000000-ConsentActor';
+import { EmailsNfc1764600000000 } from './1764600000000-EmailsNfc';
 
 /** Every migration, oldest first. Add new ones at the end. */
 export const migrations: MigrationInterface[] = [
@@ -16,4 +17,5 @@ export const migrations: MigrationInterface[] = [
   new SegmentsStatistics1764400000000(),
   new LoginLockouts1764500000000(),
   new ConsentActor1764510000000(),
+  new EmailsNfc1764600000000(),
 ];

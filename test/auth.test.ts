@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { EmailsNfc1764600000000 } from '../migrations/1764600000000-EmailsNfc';
 import { fromIp, lastEvent, login, ME, PASSWORD, register, REGISTER } from './helpers/accounts';
 import { subscribe, wsClient } from './helpers/ws';
 import { postGraphql, startReplica, startTestServer, TestServer, tokens, uniqueEmail, errorCode as code } from './helpers/server';
@@ -60,6 +61,34 @@ describe('register', () => {
     const taken = await register(server);
     const again = await server.gql(REGISTER, { input: { email: taken.email, password: PASSWORD } });
     expect(code(again)).toBe('EMAIL_TAKEN');
+  });
+
+  it('takes an email in any Unicode form as the same address (NFC), at registration and at login', async () => {
+    const local = `caf\u00e9-${Math.random().toString(36).slice(2, 8)}`;
+    const composed = `${local}@example.com`;
+    const decomposed = composed.normalize('NFD');
+    expect(decomposed).not.toBe(composed);
+    const account = await register(server, { email: decomposed });
+    expect(code(await server.gql(REGISTER, { input: { email: composed, password: PASSWORD } }))).toBe('EMAIL_TAKEN');
+    const [{ email }] = await server.db.query<{ email: string }>('SELECT email FROM customers WHERE id = $1', [account.id]);
+    expect(email).toBe(composed);
+    expect((await login(server, composed.toUpperCase(), PASSWORD)).data?.login.accessToken).toEqual(expect.any(String));
+    expect((await login(server, decomposed, PASSWORD)).data?.login.accessToken).toEqual(expect.any(String));
+  });
+
+  it('an email stored decomposed before is moved to NFC by its migration, unless an account already holds that form', async () => {
+    const [a, b, c] = [await register(server), await register(server), await register(server)];
+    const tag = Math.random().toString(36).slice(2, 8);
+    const alone = `jos\u00e9-${tag}@example.com`;
+    const twin = `ren\u00e9-${tag}@example.com`;
+    await server.db.query('UPDATE customers SET email = $2 WHERE id = $1', [a.id, alone.normalize('NFD')]);
+    await server.db.query('UPDATE customers SET email = $2 WHERE id = $1', [b.id, twin.normalize('NFD')]);
+    await server.db.query('UPDATE customers SET email = $2 WHERE id = $1', [c.id, twin]);
+    await new EmailsNfc1764600000000().up({ query: (sql: string) => server.db.query(sql) } as never);
+    const emails = await server.db.query<{ id: string; email: string }>('SELECT id, email FROM customers WHERE id = ANY($1::uuid[]) ORDER BY email', [
+      [a.id, b.id, c.id],
+    ]);
+    expect(Object.fromEntries(emails.map((r) => [r.id, r.email]))).toEqual({ [a.id]: alone, [b.id]: twin.normalize('NFD'), [c.id]: twin });
   });
 
   it('hands an email verification token to the notification service through the outbox', async () => {

@@ -1,5 +1,14 @@
 import { ValidateBy } from 'class-validator';
 
+/**
+ * The one form an email is stored, looked up and locked out under: trimmed, Unicode NFC (the
+ * form RFC 6532 asks for; "café" typed as "e" plus a combining accent registered a second
+ * account beside the precomposed one), lower case.
+ */
+export function canonicalEmail(email: string): string {
+  return email.trim().normalize('NFC').toLowerCase();
+}
+
 /** Where erased customers' emails go (gdpr.service.ts): a domain nobody can register under. */
 export const ERASED_EMAIL_DOMAIN = 'erased.invalid';
 

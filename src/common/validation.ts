@@ -1,6 +1,7 @@
 import { validate, ValidationError } from 'class-validator';
 import { getNamedType, type GraphQLResolveInfo } from 'graphql';
 import { DomainError, FieldError } from '../errors/domain-error';
+import { canonicalEmail } from './email';
 import { toE164 } from './phone';
 
 type Normalizer = (value: unknown) => unknown;
@@ -23,7 +24,7 @@ export function Normalize(fn: Normalizer): PropertyDecorator {
 
 export const keep: Normalizer = (v) => v;
 export const trimToNull: Normalizer = (v) => (typeof v === 'string' ? v.trim() || null : v);
-export const lowerCaseEmail: Normalizer = (v) => (typeof v === 'string' ? v.trim().toLowerCase() : v);
+export const lowerCaseEmail: Normalizer = (v) => (typeof v === 'string' ? canonicalEmail(v) : v);
 /**
  * "+1 (415) 555-0123" -> "+14155550123". A value that is not a valid international number is
  * left as typed, so the field's E.164 rule rejects it with a message naming the field.

@@ -1,3 +1,4 @@
+import { canonicalEmail } from '../../common/email';
 import { randomUUID } from 'node:crypto';
 import type { AuthConfig } from '../../config/config';
 import type { TokenIssuer } from '../../auth/jwt';
@@ -212,7 +213,7 @@ export class AccountService {
    */
   async requestPasswordReset(email: string, actor: Actor): Promise<true> {
     await this.deps.limiter.consume(actor.meta.ip);
-    this.deps.deferred.run('password reset request', () => this.issuePasswordReset(email.trim().toLowerCase(), actor));
+    this.deps.deferred.run('password reset request', () => this.issuePasswordReset(canonicalEmail(email), actor));
     return true;
   }
 

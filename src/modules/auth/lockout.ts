@@ -1,3 +1,4 @@
+import { canonicalEmail } from '../../common/email';
 import type { Database, Queryable } from '../../db/database';
 import { DomainError } from '../../errors/domain-error';
 import { LockoutRepository } from './lockout.repository';
@@ -43,7 +44,7 @@ export class Lockout {
   ) {}
 
   keyOf(email: string): Buffer {
-    return this.mac(`login:${email.trim().toLowerCase()}`);
+    return this.mac(`login:${canonicalEmail(email)}`);
   }
 
   async charge(email: string): Promise<Charge> {

@@ -1,3 +1,4 @@
+import { canonicalEmail } from '../../common/email';
 import { AuditSeverity, CustomerOrderField, CustomerStatus, CustomerType, Gender, RegistrationSource, SortDirection } from '../../common/enums';
 import { pageSize } from '../../common/cursor';
 import { isUuid } from '../../common/ids';
@@ -62,7 +63,7 @@ export class CustomerService {
   }
 
   findByEmail(email: string): Promise<CustomerRecord | null> {
-    return this.customers.findByEmail(this.db, email.trim().toLowerCase());
+    return this.customers.findByEmail(this.db, canonicalEmail(email));
   }
 
   async list(
