@@ -64,7 +64,13 @@ export function actedByOther(event: Pick<AuditRecord, 'actorId'>, customerId: st
   return event.actorId !== null && event.actorId !== customerId;
 }
 
-/** The event without what SEES_ACTOR hides from the customer (audit.resolver.ts answers those fields null). */
+/** What SEES_ACTOR hides from the customer (src/auth/rules.ts): who acted, from where, in which session and trace. */
+export const ACTOR_FIELDS = ['actorId', 'ipAddress', 'userAgent', 'sessionId', 'traceId'] as const;
+export type ActorField = (typeof ACTOR_FIELDS)[number];
+
+/** The event without its ACTOR_FIELDS (audit.resolver.ts answers them null alike). */
 export function withoutActor<E extends AuditRecord>(event: E): E {
-  return { ...event, actorId: null, ipAddress: null, userAgent: null, sessionId: null, traceId: null };
+  const out = { ...event };
+  for (const field of ACTOR_FIELDS) out[field] = null;
+  return out;
 }

@@ -4,7 +4,7 @@ import { isUuid } from '../../common/ids';
 import type { Queryable } from '../../db/database';
 import { limitClause, SqlParams } from '../../db/sql-params';
 import { AuditEventEntity } from './audit.entity';
-import { AUDIT_COLUMNS, AUDIT_ORDER, AuditRow } from './audit.record';
+import { AUDIT_COLUMNS, AUDIT_ORDER, type AuditRecord, AuditRow } from './audit.record';
 
 export interface AuditListFilter {
   customerId?: string | null;
@@ -21,24 +21,12 @@ export interface AuditKeyset {
   id: string;
 }
 
-/** An audit row to write. `createdAt`: now() when absent (always, for the unit of work's rows). */
-export interface AuditValues {
-  id: string;
-  eventType: string;
-  severity: AuditSeverity;
-  customerId: string | null;
-  resourceId: string | null;
-  operation: string;
+/** An audit row to write: the row as read, with its values as objects. `createdAt`: now() when absent (always, for the unit of work's rows). */
+export type AuditValues = Omit<AuditRecord, 'oldValues' | 'newValues' | 'createdAt'> & {
   oldValues: Record<string, unknown> | null;
   newValues: Record<string, unknown> | null;
-  userAgent: string | null;
-  ipAddress: string | null;
-  actorId: string | null;
-  sessionId: string | null;
-  traceId: string | null;
-  metadata: Record<string, unknown>;
   createdAt?: Date;
-}
+};
 
 function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (ch) => `\\${ch}`);

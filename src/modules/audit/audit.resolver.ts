@@ -4,11 +4,16 @@ import { pageSize } from '../../common/cursor';
 import type { Context } from '../../context/context';
 import type { CustomerRecord } from '../customer/customer.record';
 import { Customer } from '../customer/customer.type';
-import type { AuditRecord } from './audit.record';
+import type { ActorField, AuditRecord } from './audit.record';
 import { AuditEventFilter } from './audit.input';
 import { auditTrailKey } from './audit.loader';
 import { AUDIT_EVENTS_DEFAULT_FIRST, AUDIT_TRAIL_DEFAULT_FIRST, AuditPage, decodeAuditCursor } from './audit.service';
 import { AuditEvent, AuditEventConnection } from './audit.type';
+
+/** One of the ACTOR_FIELDS, where SEES_ACTOR lets the viewer see it; else null. */
+function actorPart(e: AuditRecord, ctx: Context, field: ActorField): string | null {
+  return sees(`AuditEvent.${field}`, ctx.viewer, e) ? e[field] : null;
+}
 
 @Resolver(() => AuditEvent)
 export class AuditResolver {
@@ -26,29 +31,29 @@ export class AuditResolver {
   // who or from where (as in their GDPR export): SEES_ACTOR in src/auth/rules.ts.
   @FieldResolver(() => ID, { nullable: true })
   actorId(@Root() e: AuditRecord, @Ctx() ctx: Context): string | null {
-    return sees('AuditEvent.actorId', ctx.viewer, e) ? e.actorId : null;
+    return actorPart(e, ctx, 'actorId');
   }
 
   @FieldResolver(() => String, { nullable: true })
   ipAddress(@Root() e: AuditRecord, @Ctx() ctx: Context): string | null {
-    return sees('AuditEvent.ipAddress', ctx.viewer, e) ? e.ipAddress : null;
+    return actorPart(e, ctx, 'ipAddress');
   }
 
   @FieldResolver(() => String, { nullable: true })
   userAgent(@Root() e: AuditRecord, @Ctx() ctx: Context): string | null {
-    return sees('AuditEvent.userAgent', ctx.viewer, e) ? e.userAgent : null;
+    return actorPart(e, ctx, 'userAgent');
   }
 
   // A staff member's session and the trace of their request are theirs too (the trace leads to
   // the staff request's logs and spans).
   @FieldResolver(() => ID, { nullable: true })
   sessionId(@Root() e: AuditRecord, @Ctx() ctx: Context): string | null {
-    return sees('AuditEvent.sessionId', ctx.viewer, e) ? e.sessionId : null;
+    return actorPart(e, ctx, 'sessionId');
   }
 
   @FieldResolver(() => String, { nullable: true })
   traceId(@Root() e: AuditRecord, @Ctx() ctx: Context): string | null {
-    return sees('AuditEvent.traceId', ctx.viewer, e) ? e.traceId : null;
+    return actorPart(e, ctx, 'traceId');
   }
 }
 
